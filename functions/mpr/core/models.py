@@ -1,0 +1,286 @@
+"""Pydantic models shared by every layer: media facts, presets, plans, manifests and jobs.
+
+Times are seconds on the source's presentation timeline with the container's start time
+subtracted, which is the timeline ffmpeg uses after input seeking.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
+
+
+class Model(BaseModel):
+    """Base model: immutable and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- media facts -------------------------------------------------------------------------
+
+
+class VideoInfo(Model):
+    codec: str
+    width: int = Field(gt=0, description="coded width in pixels")
+    height: int = Field(gt=0, description="coded height in pixels")
+    display_width: int = Field(gt=0, description="width after applying rotation")
+    display_height: int = Field(gt=0, description="height after applying rotation")
+    rotation: int = Field(0, description="clockwise display rotation in degrees")
+    fps: float = Field(gt=0, description="average frame rate")
+    frame_rate: str = Field(description="average frame rate as a ratio, e.g. 30000/1001")
+    variable_frame_rate: bool = False
+    frame_count: int = Field(ge=1)
+    duration: float = Field(gt=0)
+    start_time: float = 0.0
+    pix_fmt: str | None = None
+    has_b_frames: bool = False
+    keyframe_count: int = Field(ge=1)
+
+
+class AudioInfo(Model):
+    codec: str
+    sample_rate: int = Field(gt=0)
+    channels: int = Field(gt=0)
+    duration: float = Field(ge=0)
+    start_time: float = 0.0
+
+
+class MediaInfo(Model):
+    """What probing a source found; safe to show to users and to store in manifests."""
+
+    format_name: str
+    size_bytes: int = Field(ge=0)
+    duration: float = Field(gt=0)
+    start_time: float = 0.0
+    bit_rate: int | None = None
+    video: VideoInfo
+    audio: AudioInfo | None = None
+
+
+class FrameIndex(Model):
+    """Presentation times of every video frame and which of them are keyframes.
+
+    Kept apart from MediaInfo because it grows with the source (stored as a work file).
+    """
+
+    times: list[float] = Field(min_length=1, description="frame times, ascending")
+    keyframes: list[int] = Field(min_length=1, description="indices into times")
+    end: float = Field(description="end of the last frame (its time plus its duration)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FrameIndex:
+        if any(b <= a for a, b in zip(self.times, self.times[1:], strict=False)):
+            raise ValueError("frame times must be strictly increasing")
+        if self.end <= self.times[-1]:
+            raise ValueError("end must lie after the last frame time")
+        if any(not 0 <= k < len(self.times) for k in self.keyframes):
+            raise ValueError("keyframe index out of range")
+        return self
+
+
+# --- presets -----------------------------------------------------------------------------
+
+
+class VideoRendition(Model):
+    """One H.264 video encode. Identical renditions across presets are encoded once."""
+
+    name: Name
+    height: int = Field(ge=16, le=4320, description="target height; capped at the source's")
+    crf: int = Field(21, ge=0, le=51)
+    max_bitrate_kbps: int = Field(ge=50, le=100_000)
+    buffer_kbps: int | None = Field(None, ge=50, le=200_000)
+    profile: Literal["baseline", "main", "high"] = "high"
+    x264_preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"
+    ] = "veryfast"
+    audio_bitrate_kbps: int = Field(128, ge=32, le=512)
+
+
+class ThumbnailSpec(Model):
+    interval_seconds: float = Field(10.0, gt=0, le=3600)
+    width: int = Field(640, ge=32, le=3840)
+    sprite_interval_seconds: float = Field(2.0, gt=0, le=600)
+    sprite_tile_width: int = Field(160, ge=32, le=640)
+    sprite_columns: int = Field(10, ge=1, le=50)
+
+
+class Preset(Model):
+    """A named output: an MP4, an HLS ladder, or thumbnails with a scrubbing sprite."""
+
+    name: Name
+    kind: Literal["mp4", "hls", "thumbnails"]
+    description: str = ""
+    renditions: list[VideoRendition] = Field(default_factory=list)
+    cap_to_source: bool = Field(
+        True, description="drop ladder rungs taller than the source (HLS) or scale down only"
+    )
+    segment_seconds: float = Field(4.0, ge=1, le=30)
+    thumbnails: ThumbnailSpec | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Preset:
+        if self.kind == "thumbnails":
+            if self.renditions:
+                raise ValueError("a thumbnails preset has no video renditions")
+        elif not self.renditions:
+            raise ValueError(f"a {self.kind} preset needs at least one rendition")
+        if self.kind == "mp4" and len(self.renditions) != 1:
+            raise ValueError("an mp4 preset has exactly one rendition")
+        names = [r.name for r in self.renditions]
+        if len(set(names)) != len(names):
+            raise ValueError("rendition names must be unique within a preset")
+        return self
+
+
+# --- jobs --------------------------------------------------------------------------------
+
+
+class Trim(Model):
+    start: float = Field(0.0, ge=0)
+    end: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Trim:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError("trim end must be after trim start")
+        return self
+
+
+class JobSpec(Model):
+    """What to make of one source."""
+
+    source: str = Field(min_length=1, description="storage key or path of the source")
+    presets: list[Preset] = Field(min_length=1)
+    trim: Trim | None = None
+    chunk_seconds: float = Field(10.0, ge=1, le=600)
+    min_chunk_seconds: float = Field(2.0, ge=0.5, le=600)
+    gop_seconds: float = Field(2.0, ge=0.5, le=10)
+    workers: int = Field(1, ge=1, le=10_000, description="parallelism the plan spreads over")
+
+
+class Chunk(Model):
+    """A run of consecutive frames encoded by one worker.
+
+    Frames with times in [select_from, select_to) belong to the chunk; those bounds lie
+    half way between frames so that float rounding never moves a frame across a boundary.
+    """
+
+    index: int = Field(ge=0)
+    first_frame: int = Field(ge=0)
+    frames: int = Field(ge=1)
+    start: float = Field(description="time of the chunk's first frame")
+    end: float = Field(description="time where the next chunk starts")
+    seek: float = Field(description="input seek point: just after the keyframe to decode from")
+    select_from: float
+    select_to: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+class ChunkPlan(Model):
+    chunks: list[Chunk] = Field(min_length=1)
+    start: float
+    end: float
+    total_frames: int = Field(ge=1)
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+class ChunkTask(Model):
+    """One item of the fan-out: a chunk encoded to one rendition (the ItemReader's rows)."""
+
+    job_id: str
+    source: str
+    chunk: Chunk
+    rendition: VideoRendition
+    target_width: int
+    target_height: int
+    gop_frames: int
+
+
+class QCCheck(Model):
+    name: str
+    passed: bool
+    expected: float | str | None = None
+    actual: float | str | None = None
+    detail: str = ""
+
+
+class QCResult(Model):
+    passed: bool
+    checks: list[QCCheck]
+
+
+class OutputRecord(Model):
+    preset: str
+    kind: Literal["mp4", "hls", "thumbnails", "sprite"]
+    path: str = Field(description="relative to the output root")
+    rendition: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    frames: int | None = None
+    bandwidth: int | None = None
+    encoder_args: list[str] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list, description="every file of the output")
+    qc: QCResult | None = None
+
+
+class Manifest(Model):
+    job_id: str
+    source: str
+    media: MediaInfo
+    trim: Trim | None = None
+    chunk_count: int
+    outputs: list[OutputRecord]
+    timings: dict[str, float] = Field(description="seconds spent per stage")
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class JobStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class JobRecord(Model):
+    """The state of a job as a job store keeps it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    job_id: str
+    status: JobStatus = JobStatus.QUEUED
+    stage: str = "queued"
+    spec: JobSpec
+    chunks_total: int = 0
+    chunks_done: int = 0
+    error: str | None = None
+    error_cause: str | None = None
+    manifest_key: str | None = None
+    callback_url: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    idempotency_key: str | None = None
+    owner: str | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def progress(self) -> float:
+        """Percent done, counted per finished chunk encode; 100 only once SUCCEEDED."""
+        if self.status is JobStatus.SUCCEEDED:
+            return 100.0
+        if self.chunks_total == 0:
+            return 0.0
+        return round(min(99.0, 100.0 * self.chunks_done / self.chunks_total), 1)

@@ -1,0 +1,81 @@
+"""The JSON payloads passed between pipeline stages, identical in the cloud and locally.
+
+Payloads carry storage keys and small facts, never media or long lists (Step Functions
+caps a payload at 256 KB); the chunk task list lives in the work area for the ItemReader.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from mpr.core.models import Model
+
+
+class JobRef(Model):
+    job_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class ProbeRequest(JobRef):
+    source: str = Field(description="key in the input storage")
+
+
+class ProbeResult(JobRef):
+    source: str
+    media_key: str
+    frames_key: str
+    has_audio: bool
+
+
+class PlanRequest(ProbeResult):
+    pass
+
+
+class PlanResult(JobRef):
+    source: str
+    tasks_key: str = Field(description="work key of the JSON array of ChunkTask (ItemReader)")
+    chunk_count: int
+    task_count: int
+    renditions: list[str] = Field(description="ids of the distinct video encodes")
+    has_audio: bool
+
+
+class EncodeChunkResult(JobRef):
+    rendition: str
+    chunk: int
+    key: str
+
+
+class EncodeAudioRequest(JobRef):
+    source: str
+
+
+class EncodeAudioResult(JobRef):
+    key: str | None = Field(description="work key of the encoded audio; None without audio")
+
+
+class StitchRequest(JobRef):
+    rendition: str
+
+
+class StitchResult(JobRef):
+    rendition: str
+    key: str
+
+
+class PackageResult(JobRef):
+    outputs_key: str = Field(description="work key of the JSON list of OutputRecord")
+
+
+class FinalizeResult(JobRef):
+    manifest_key: str
+    status: str
+
+
+class FailRequest(JobRef):
+    error: str = "Error"
+    cause: str = ""
+
+
+class FailResult(JobRef):
+    status: str
+    error: str

@@ -1,0 +1,59 @@
+"""Checks of probed media against the configured caps and what the pipeline can process."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from mpr.core.errors import LimitExceededError, UnsupportedMediaError
+from mpr.core.models import MediaInfo, Trim
+
+
+class Limits(BaseModel):
+    """Caps on user input; built from settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_input_bytes: int
+    max_duration_seconds: float
+    max_width: int
+    max_height: int
+    max_frame_rate: float
+
+
+def check_size(size_bytes: int, limits: Limits) -> None:
+    """Reject empty sources and those above the byte cap before anything reads them."""
+    if size_bytes == 0:
+        raise UnsupportedMediaError("source is empty (0 bytes)")
+    if size_bytes > limits.max_input_bytes:
+        raise LimitExceededError(
+            f"source is {size_bytes} bytes; the limit is {limits.max_input_bytes} bytes"
+        )
+
+
+def check_media(media: MediaInfo, limits: Limits) -> None:
+    """Reject sources whose duration, dimensions or frame rate exceed the caps."""
+    video = media.video
+    if media.duration > limits.max_duration_seconds:
+        raise LimitExceededError(
+            f"source lasts {media.duration:.1f} s; the limit is {limits.max_duration_seconds:.0f} s"
+        )
+    if video.width > limits.max_width or video.height > limits.max_height:
+        raise LimitExceededError(
+            f"frame size {video.width}x{video.height} exceeds the limit "
+            f"{limits.max_width}x{limits.max_height}"
+        )
+    if video.fps > limits.max_frame_rate:
+        raise LimitExceededError(
+            f"frame rate {video.fps:.2f} exceeds the limit {limits.max_frame_rate:.0f}"
+        )
+
+
+def check_trim(trim: Trim | None, media: MediaInfo) -> None:
+    """Reject a trim that selects nothing of the source."""
+    if trim is None:
+        return
+    if trim.start >= media.video.duration:
+        raise UnsupportedMediaError(
+            f"trim start {trim.start:g} s is at or after the end of the video "
+            f"({media.video.duration:.3f} s)"
+        )

@@ -1,0 +1,83 @@
+"""Ports: the protocols that adapters implement and the stages, API and CLI depend on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Protocol
+
+from mpr.core.models import JobRecord, JobStatus
+
+
+class Storage(Protocol):
+    """Object storage addressed by keys with `/` separators (a directory or an S3 bucket)."""
+
+    def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        """Store a local file under `key` (multipart for large files where supported)."""
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None: ...
+
+    def get_bytes(self, key: str) -> bytes:
+        """Read a whole object; raise NotFoundError if it does not exist."""
+
+    def download(self, key: str, path: Path) -> None:
+        """Copy an object to a local file; raise NotFoundError if it does not exist."""
+
+    def local_path(self, key: str) -> AbstractContextManager[Path]:
+        """A local file holding the object for the duration of the block (no copy if local)."""
+
+    def read_url(self, key: str) -> str:
+        """A URL or path ffmpeg can read ranges from (a presigned GET for S3)."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def size(self, key: str) -> int:
+        """Size in bytes; raise NotFoundError if the object does not exist."""
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under a prefix, in lexical order."""
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under a prefix; return how many were deleted."""
+
+
+class JobStore(Protocol):
+    """Job state with atomic, rule-checked transitions and progress counting."""
+
+    def create(self, job: JobRecord) -> JobRecord:
+        """Insert a new job; if its idempotency key was used before, return that job."""
+
+    def get(self, job_id: str) -> JobRecord:
+        """Raise NotFoundError if there is no such job."""
+
+    def list(
+        self, status: JobStatus | None = None, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[JobRecord], str | None]:
+        """Jobs newest first, optionally by status; returns the page and the next cursor."""
+
+    def transition(
+        self,
+        job_id: str,
+        target: JobStatus,
+        *,
+        stage: str | None = None,
+        error: str | None = None,
+        error_cause: str | None = None,
+        manifest_key: str | None = None,
+    ) -> JobRecord:
+        """Move a job to `target` if the rules allow it from its current status, atomically;
+        raise JobStateError otherwise."""
+
+    def set_stage(self, job_id: str, stage: str, *, chunks_total: int | None = None) -> None: ...
+
+    def add_progress(self, job_id: str, chunks: int = 1) -> JobRecord:
+        """Atomically add finished chunk encodes."""
+
+    def record_timing(self, job_id: str, stage: str, seconds: float) -> None: ...
+
+
+class Notifier(Protocol):
+    """Tells the outside world that a job ended (signed webhook)."""
+
+    def job_ended(self, job: JobRecord) -> None: ...

