@@ -21,6 +21,9 @@ class Storage(Protocol):
     def get_bytes(self, key: str) -> bytes:
         """Read a whole object; raise NotFoundError if it does not exist."""
 
+    def head(self, key: str, length: int) -> bytes:
+        """The first `length` bytes of an object (a ranged GET for S3)."""
+
     def download(self, key: str, path: Path) -> None:
         """Copy an object to a local file; raise NotFoundError if it does not exist."""
 

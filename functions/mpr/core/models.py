@@ -6,8 +6,11 @@ subtracted, which is the timeline ffmpeg uses after input seeking.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -33,6 +36,7 @@ class VideoInfo(Model):
     rotation: int = Field(0, description="clockwise display rotation in degrees")
     fps: float = Field(gt=0, description="average frame rate")
     frame_rate: str = Field(description="average frame rate as a ratio, e.g. 30000/1001")
+    time_base: str = Field("1/90000", description="stream time base, e.g. 1/12800")
     variable_frame_rate: bool = False
     frame_count: int = Field(ge=1)
     duration: float = Field(gt=0)
@@ -74,7 +78,7 @@ class FrameIndex(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> FrameIndex:
-        if any(b <= a for a, b in zip(self.times, self.times[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(self.times)):
             raise ValueError("frame times must be strictly increasing")
         if self.end <= self.times[-1]:
             raise ValueError("end must lie after the last frame time")
@@ -195,23 +199,39 @@ class ChunkPlan(Model):
         return self.end - self.start
 
 
+class SizedRendition(Model):
+    """A rendition with its output frame size fixed for one source."""
+
+    rendition: VideoRendition
+    width: int = Field(ge=2)
+    height: int = Field(ge=2)
+
+    @property
+    def id(self) -> str:
+        """Stable id of the encode: identical settings and size share one encode."""
+        settings = self.rendition.model_dump(exclude={"name"})
+        digest = hashlib.sha256(
+            json.dumps([settings, self.width, self.height], sort_keys=True).encode()
+        ).hexdigest()[:8]
+        return f"{self.height}p-{digest}"
+
+
 class ChunkTask(Model):
     """One item of the fan-out: a chunk encoded to one rendition (the ItemReader's rows)."""
 
     job_id: str
     source: str
     chunk: Chunk
-    rendition: VideoRendition
-    target_width: int
-    target_height: int
-    gop_frames: int
+    sized: SizedRendition
+    gop_frames: int = Field(ge=1)
+    timescale: int = Field(ge=1)
 
 
 class QCCheck(Model):
     name: str
     passed: bool
-    expected: float | str | None = None
-    actual: float | str | None = None
+    expected: int | float | str | None = None
+    actual: int | float | str | None = None
     detail: str = ""
 
 

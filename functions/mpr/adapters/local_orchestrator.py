@@ -1,0 +1,159 @@
+"""The local worker pool: runs the stages in the cloud pipeline's order, chunks in parallel."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from functools import partial
+
+from mpr import stages
+from mpr.core.errors import MprError
+from mpr.core.models import ChunkTask, JobSpec, Manifest
+from mpr.core.payloads import (
+    EncodeAudioRequest,
+    FailRequest,
+    JobRef,
+    PlanRequest,
+    ProbeRequest,
+    StitchRequest,
+)
+
+
+class JobCancelledError(MprError):
+    """The job was cancelled while it ran."""
+
+    code = "JobCancelledError"
+
+
+@dataclass(frozen=True)
+class PipelineEvent:
+    """Progress of a running job: the stage and finished chunk encodes."""
+
+    stage: str
+    chunks_done: int = 0
+    chunks_total: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+EventSink = Callable[[PipelineEvent], None]
+
+
+class LocalPipeline:
+    """Runs a job's stages with a pool of `workers` threads, each driving one ffmpeg."""
+
+    def __init__(
+        self, ctx: stages.StageContext, workers: int, cpu_count: int | None = None
+    ) -> None:
+        self.workers = max(1, workers)
+        cores = cpu_count or self.workers
+        threads = ctx.encode_threads or max(1, cores // self.workers)
+        self.ctx = replace(ctx, encode_threads=threads)
+
+    def run(
+        self,
+        job_id: str,
+        spec: JobSpec,
+        *,
+        on_event: EventSink | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Manifest:
+        """Run every stage; on any failure run the fail stage and re-raise."""
+        run = _Run(self, job_id, spec, on_event or (lambda _e: None), cancel or threading.Event())
+        try:
+            return run.execute()
+        except BaseException as exc:
+            error = exc.code if isinstance(exc, MprError) else type(exc).__name__
+            stages.fail(self.ctx, FailRequest(job_id=job_id, error=error, cause=str(exc)))
+            raise
+
+
+class _Run:
+    def __init__(
+        self,
+        pipeline: LocalPipeline,
+        job_id: str,
+        spec: JobSpec,
+        emit: EventSink,
+        cancel: threading.Event,
+    ) -> None:
+        self.ctx, self.workers = pipeline.ctx, pipeline.workers
+        self.job_id, self.spec, self.emit, self.cancel = job_id, spec, emit, cancel
+        self.timings: dict[str, float] = {}
+        self.done = 0
+        self.total = 0
+        self.lock = threading.Lock()
+
+    def execute(self) -> Manifest:
+        ctx, job = self.ctx, self.job_id
+        stages.submit(ctx, job, self.spec)
+        with self._stage("probe"):
+            probed = stages.probe(ctx, ProbeRequest(job_id=job, source=self.spec.source))
+        with self._stage("plan"):
+            planned = stages.plan(ctx, PlanRequest(**probed.model_dump()))
+        self.total = planned.task_count
+        with self._stage("encode"):
+            self._encode(stages.load_tasks(ctx, job))
+        with self._stage("stitch"):
+            self._parallel(
+                [
+                    partial(stages.stitch, ctx, StitchRequest(job_id=job, rendition=r))
+                    for r in planned.renditions
+                ]
+            )
+        with self._stage("package"):
+            stages.package(ctx, JobRef(job_id=job))
+        with self._stage("finalize"):
+            final = stages.finalize(ctx, JobRef(job_id=job), timings=self.timings)
+        manifest = Manifest.model_validate_json(ctx.outputs.get_bytes(final.manifest_key))
+        self.emit(PipelineEvent("done", self.done, self.total, dict(self.timings)))
+        return manifest
+
+    def _encode(self, tasks: list[ChunkTask]) -> None:
+        """Audio once, and every chunk x rendition, longest first for an even finish."""
+        ordered = sorted(
+            tasks, key=lambda t: t.chunk.frames * t.sized.width * t.sized.height, reverse=True
+        )
+        audio = EncodeAudioRequest(job_id=self.job_id, source=self.spec.source)
+        jobs: list[Callable[[], object]] = [partial(stages.encode_audio, self.ctx, audio)]
+        jobs += [partial(self._encode_one, t) for t in ordered]
+        self._parallel(jobs)
+
+    def _encode_one(self, task: ChunkTask) -> None:
+        stages.encode_chunk(self.ctx, task)
+        with self.lock:
+            self.done += 1
+            event = PipelineEvent("encode", self.done, self.total, dict(self.timings))
+        self.emit(event)
+
+    def _parallel(self, jobs: list[Callable[[], object]]) -> None:
+        """Run jobs on the pool; the first failure (or a cancel) stops what has not started."""
+        if not jobs:
+            return
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="mpr") as pool:
+            futures: list[Future[object]] = [pool.submit(self._guarded, job) for job in jobs]
+            finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            errors = [e for e in (f.exception() for f in finished) if e is not None]
+            if errors:
+                for future in futures:
+                    future.cancel()
+                raise errors[0]
+
+    def _guarded(self, job: Callable[[], object]) -> object:
+        self._check_cancel()
+        return job()
+
+    def _check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise JobCancelledError(f"job {self.job_id} was cancelled")
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        self._check_cancel()
+        self.emit(PipelineEvent(name, self.done, self.total, dict(self.timings)))
+        started = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - started, 3)

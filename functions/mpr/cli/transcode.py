@@ -1,0 +1,179 @@
+"""`mpr transcode`: run the whole pipeline on a local file with the local worker pool."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from mpr.adapters.local_orchestrator import LocalPipeline, PipelineEvent
+from mpr.adapters.local_storage import LocalStorage
+from mpr.cli import fail
+from mpr.core.errors import InvalidInputError, MprError
+from mpr.core.models import JobSpec, Manifest, Preset, Trim
+from mpr.core.presets import parse_preset, resolve_presets
+from mpr.media.tools import Tools
+from mpr.settings import Settings, get_settings
+from mpr.stages import StageContext
+
+WORK_DIR = ".mpr-work"
+
+
+@click.command("transcode")
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the outputs and manifest.json (created if missing).",
+)
+@click.option(
+    "--preset",
+    "presets",
+    multiple=True,
+    default=("mp4-720p",),
+    show_default=True,
+    help="Preset name; repeat for several (mp4-1080p, mp4-720p, hls-ladder, thumbnails).",
+)
+@click.option(
+    "--preset-file",
+    "preset_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="JSON file with a custom preset (or a list of them) usable by --preset.",
+)
+@click.option(
+    "--chunk-seconds",
+    type=click.FloatRange(1, 600),
+    default=None,
+    help="Target chunk length [default: MPR_CHUNK_SECONDS or 10].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Chunks encoded at once [default: number of cores].",
+)
+@click.option("--trim-start", type=float, default=None, help="Start of the range, seconds.")
+@click.option("--trim-end", type=float, default=None, help="End of the range, seconds.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def command(
+    source: Path,
+    out_dir: Path,
+    presets: tuple[str, ...],
+    preset_files: tuple[Path, ...],
+    chunk_seconds: float | None,
+    workers: int | None,
+    trim_start: float | None,
+    trim_end: float | None,
+    quiet: bool,
+) -> None:
+    """Transcode SOURCE into --out: chunks encoded in parallel, stitched, packaged, checked."""
+    settings = get_settings()
+    try:
+        spec = _job_spec(
+            source, presets, preset_files, chunk_seconds, workers, trim_start, trim_end, settings
+        )
+    except MprError as exc:
+        fail(str(exc), 2)
+    manifest = _run(source, out_dir, spec, settings, quiet)
+    out = out_dir.resolve()
+    click.echo(f"outputs: {out}")
+    for record in manifest.outputs:
+        if record.rendition is None or record.kind == "mp4":
+            click.echo(f"  {record.kind:<10} {out / record.path}")
+    click.echo(f"manifest: {out / 'manifest.json'}")
+
+
+def _job_spec(
+    source: Path,
+    presets: tuple[str, ...],
+    preset_files: tuple[Path, ...],
+    chunk_seconds: float | None,
+    workers: int | None,
+    trim_start: float | None,
+    trim_end: float | None,
+    settings: Settings,
+) -> JobSpec:
+    if not source.exists():
+        raise InvalidInputError(f"source '{source}' does not exist")
+    if not source.is_file():
+        raise InvalidInputError(f"source '{source}' is not a file")
+    if source.stat().st_size == 0:
+        raise InvalidInputError(f"source '{source}' is empty (0 bytes)")
+    custom = {p.name: p for f in preset_files for p in _read_presets(f)}
+    try:
+        trim = None
+        if trim_start is not None or trim_end is not None:
+            trim = Trim(start=trim_start or 0.0, end=trim_end)
+        chunk = chunk_seconds or settings.chunk_seconds
+        return JobSpec(
+            source=source.name,
+            presets=resolve_presets(presets, custom),
+            trim=trim,
+            chunk_seconds=chunk,
+            min_chunk_seconds=min(settings.min_chunk_seconds, chunk),
+            workers=workers or settings.workers,
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or exc.title.lower()
+        raise InvalidInputError(f"invalid {exc.title.lower()} {field}: {err['msg']}") from exc
+
+
+def _read_presets(path: Path) -> list[Preset]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"cannot read preset file '{path}': {exc}") from exc
+    return [parse_preset(item) for item in (data if isinstance(data, list) else [data])]
+
+
+def _run(source: Path, out_dir: Path, spec: JobSpec, settings: Settings, quiet: bool) -> Manifest:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = out_dir / WORK_DIR
+    ctx = StageContext(
+        inputs=LocalStorage(source.parent),
+        work=LocalStorage(work),
+        outputs=LocalStorage(out_dir),
+        tools=Tools.from_settings(settings),
+        limits=settings.limits,
+        output_prefix="",
+    )
+    pipeline = LocalPipeline(ctx, spec.workers, cpu_count=os.cpu_count())
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("chunks"),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
+            task = bar.add_task("probe", total=None)
+
+            def show(event: PipelineEvent) -> None:
+                bar.update(
+                    task,
+                    description=event.stage,
+                    completed=event.chunks_done,
+                    total=event.chunks_total or None,
+                )
+
+            return pipeline.run(uuid.uuid4().hex[:12], spec, on_event=show)
+    except InvalidInputError as exc:
+        fail(str(exc), 2)
+    except MprError as exc:
+        fail(str(exc), 1)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    raise AssertionError("unreachable")

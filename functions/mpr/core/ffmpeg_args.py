@@ -1,0 +1,288 @@
+"""ffmpeg command lines, built with ffmpeg-python. Pure: builds argument lists, runs nothing.
+
+Every command that reads user input restricts ffmpeg's protocols (see `input_options`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+import ffmpeg
+
+from mpr.core.models import Chunk, MediaInfo, SizedRendition, ThumbnailSpec
+
+LOCAL_PROTOCOLS = "file"
+REMOTE_PROTOCOLS = "http,https,tcp,tls,crypto"
+AUDIO_RATES = (32000, 44100, 48000)
+GLOBAL = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
+
+
+def input_options(source: str) -> dict[str, Any]:
+    """Options that keep ffmpeg from opening anything but the source itself.
+
+    A protocol whitelist (`file` for paths, HTTP(S) for presigned URLs) stops playlists and
+    concat lists inside user files from reaching other files or hosts.
+    """
+    remote = source.startswith(("http://", "https://"))
+    return {"protocol_whitelist": REMOTE_PROTOCOLS if remote else LOCAL_PROTOCOLS}
+
+
+def gop_frames(media: MediaInfo, gop_seconds: float) -> int:
+    """Fixed GOP length in frames (an IDR every `gop_seconds`)."""
+    return max(1, round(media.video.fps * gop_seconds))
+
+
+def track_timescale(media: MediaInfo) -> int:
+    """MP4 video timescale that represents every source timestamp exactly."""
+    denominator = Fraction(media.video.time_base).denominator
+    return denominator if 1 <= denominator <= 1_000_000 else 90000
+
+
+def video_filter(sized: SizedRendition) -> str:
+    """The scaling part of the video filter chain (rotation is applied by ffmpeg itself)."""
+    return f"scale={sized.width}:{sized.height}:flags=bicubic,setsar=1,format=yuv420p"
+
+
+def video_codec_options(sized: SizedRendition, gop: int) -> dict[str, Any]:
+    """H.264 options: capped CRF (chunk-independent rate control), fixed closed GOP, IDR at 0."""
+    r = sized.rendition
+    return {
+        "c:v": "libx264",
+        "preset": r.x264_preset,
+        "profile:v": r.profile,
+        "crf": r.crf,
+        "maxrate": f"{r.max_bitrate_kbps}k",
+        "bufsize": f"{r.buffer_kbps or 2 * r.max_bitrate_kbps}k",
+        "g": gop,
+        "keyint_min": gop,
+        "sc_threshold": 0,
+        "flags": "+cgop",
+        "forced-idr": 1,
+        "fps_mode": "passthrough",
+    }
+
+
+def encoder_args(sized: SizedRendition, gop: int, trim_filter: str | None = None) -> list[str]:
+    """Video filter and codec options as plain ffmpeg arguments.
+
+    `ffmpeg -i SOURCE <these> -c:a aac out.mp4` makes the single-pass equivalent of the
+    chunked encode (recorded in the manifest for reproduction and benchmarks).
+    """
+    chain = video_filter(sized) if trim_filter is None else f"{trim_filter},{video_filter(sized)}"
+    return ["-vf", chain, *_flatten(video_codec_options(sized, gop))]
+
+
+def trim_filter(start: float, end: float) -> str:
+    """Filter selecting frames with times in [start, end) and restarting the clock at 0."""
+    return f"trim=start={start:.6f}:end={end:.6f},setpts=PTS-STARTPTS"
+
+
+def chunk_encode(
+    source: str,
+    output: str,
+    chunk: Chunk,
+    sized: SizedRendition,
+    gop: int,
+    timescale: int,
+    ffmpeg_bin: str = "ffmpeg",
+    threads: int = 1,
+) -> list[str]:
+    """Encode one chunk: seek to the keyframe before it, keep exactly its frames.
+
+    The input seek is not accurate (it lands on the keyframe at or before `seek`), and the
+    trim filter then selects the chunk's frames by time, so open GOPs, B-frames and
+    mid-GOP trim points all give exactly `chunk.frames` frames with the first at time 0.
+    """
+    start = chunk.select_from - chunk.seek
+    end = chunk.select_to - chunk.seek
+    stream = ffmpeg.input(
+        source, ss=f"{chunk.seek:.6f}", noaccurate_seek=None, **input_options(source)
+    ).video
+    out = ffmpeg.output(
+        stream,
+        output,
+        vf=f"{trim_filter(start, end)},{video_filter(sized)}",
+        **video_codec_options(sized, gop),
+        **{"frames:v": chunk.frames, "threads": threads, "an": None, "sn": None, "dn": None},
+        video_track_timescale=timescale,
+        map_metadata=-1,
+    )
+    return _compile(out, ffmpeg_bin)
+
+
+def audio_encode(
+    source: str,
+    output: str,
+    start: float,
+    duration: float,
+    sample_rate: int,
+    channels: int,
+    bitrate_kbps: int,
+    ffmpeg_bin: str = "ffmpeg",
+) -> list[str]:
+    """Encode the first audio stream once for the whole selected range (AAC-LC)."""
+    rate = sample_rate if sample_rate in AUDIO_RATES else 48000
+    stream = ffmpeg.input(source, ss=f"{start:.6f}", t=f"{duration:.6f}", **input_options(source))[
+        "a:0"
+    ]
+    out = ffmpeg.output(
+        stream,
+        output,
+        **{"c:a": "aac", "b:a": f"{bitrate_kbps}k", "ar": rate, "ac": min(2, channels)},
+        vn=None,
+        sn=None,
+        dn=None,
+        map_metadata=-1,
+    )
+    return _compile(out, ffmpeg_bin)
+
+
+def concat_list(files: Sequence[str], durations: Sequence[float]) -> str:
+    """A concat demuxer script giving each chunk its exact planned duration."""
+    lines = ["ffconcat version 1.0"]
+    for name, duration in zip(files, durations, strict=True):
+        lines += [f"file '{name}'", f"duration {duration:.6f}"]
+    return "\n".join(lines) + "\n"
+
+
+def stitch(
+    concat_script: str, audio: str | None, output: str, ffmpeg_bin: str = "ffmpeg"
+) -> list[str]:
+    """Join chunk files (stream copy) and mux the audio, MP4 with faststart."""
+    video = ffmpeg.input(concat_script, f="concat", safe=1, protocol_whitelist="file").video
+    streams = [video]
+    if audio is not None:
+        streams.append(ffmpeg.input(audio, protocol_whitelist="file").audio)
+    out = ffmpeg.output(*streams, output, c="copy", movflags="+faststart", map_metadata=-1)
+    return _compile(out, ffmpeg_bin)
+
+
+def hls_package(
+    source: str,
+    playlist: str,
+    segment_pattern: str,
+    segment_seconds: float,
+    ffmpeg_bin: str = "ffmpeg",
+) -> list[str]:
+    """Segment one stitched rendition into fMP4 HLS (stream copy, cuts on its IDR frames)."""
+    out = ffmpeg.output(
+        ffmpeg.input(source, protocol_whitelist="file"),
+        playlist,
+        c="copy",
+        f="hls",
+        hls_time=f"{segment_seconds:g}",
+        hls_playlist_type="vod",
+        hls_segment_type="fmp4",
+        hls_flags="independent_segments",
+        hls_fmp4_init_filename="init.mp4",
+        hls_segment_filename=segment_pattern,
+        map_metadata=-1,
+    )
+    return _compile(out, ffmpeg_bin)
+
+
+def thumbnails(
+    source: str,
+    pattern: str,
+    spec: ThumbnailSpec,
+    start: float,
+    duration: float,
+    ffmpeg_bin: str = "ffmpeg",
+) -> list[str]:
+    """JPEG thumbnails every `spec.interval_seconds` of the selected range."""
+    stream = (
+        ffmpeg.input(source, ss=f"{start:.6f}", t=f"{duration:.6f}", **input_options(source))
+        .video.filter("fps", fps=f"1/{spec.interval_seconds:g}", round="down")
+        .filter("scale", spec.width, -2, flags="bicubic")
+    )
+    out = ffmpeg.output(stream, pattern, **{"q:v": 3}, start_number=0, map_metadata=-1)
+    return _compile(out, ffmpeg_bin)
+
+
+def sprite_sheets(
+    source: str,
+    pattern: str,
+    spec: ThumbnailSpec,
+    tile_height: int,
+    rows: int,
+    start: float,
+    duration: float,
+    ffmpeg_bin: str = "ffmpeg",
+) -> list[str]:
+    """Sprite sheets of small frames every `spec.sprite_interval_seconds`, `rows` rows each."""
+    stream = (
+        ffmpeg.input(source, ss=f"{start:.6f}", t=f"{duration:.6f}", **input_options(source))
+        .video.filter("fps", fps=f"1/{spec.sprite_interval_seconds:g}", round="down")
+        .filter("scale", spec.sprite_tile_width, tile_height, flags="bicubic")
+        .filter("tile", f"{spec.sprite_columns}x{rows}")
+    )
+    out = ffmpeg.output(stream, pattern, **{"q:v": 4}, start_number=0, map_metadata=-1)
+    return _compile(out, ffmpeg_bin)
+
+
+def psnr(
+    distorted: str,
+    reference: str,
+    sized: SizedRendition,
+    select_from: float,
+    select_to: float,
+    step: int,
+    ffmpeg_bin: str = "ffmpeg",
+) -> list[str]:
+    """Mean PSNR of every `step`-th frame of an output against the scaled source range.
+
+    Frames are paired by index (both streams renumbered), so variable frame rates pair
+    correctly. The result is on stderr as `PSNR ... average:<dB>`.
+    """
+    sample = f"not(mod(n,{step}))"
+    ref = ffmpeg.input(reference, **input_options(reference)).video
+    if select_from > 0:
+        ref = ref.filter("trim", start=f"{select_from:.6f}", end=f"{select_to:.6f}")
+    else:
+        ref = ref.filter("trim", end=f"{select_to:.6f}")
+    ref = (
+        ref.filter("setpts", "PTS-STARTPTS")
+        .filter("scale", sized.width, sized.height, flags="bicubic")
+        .filter("setsar", 1)
+        .filter("format", "yuv420p")
+        .filter("select", sample)
+        .filter("settb", "1")
+        .filter("setpts", "N")
+    )
+    dis = (
+        ffmpeg.input(distorted, protocol_whitelist="file")
+        .video.filter("format", "yuv420p")
+        .filter("select", sample)
+        .filter("settb", "1")
+        .filter("setpts", "N")
+    )
+    out = ffmpeg.filter([dis, ref], "psnr").output("-", f="null")
+    args: list[str] = out.compile(cmd=ffmpeg_bin)
+    return [args[0], "-hide_banner", "-nostdin", "-loglevel", "info", *args[1:]]
+
+
+def poster(
+    source: str, output: str, at_seconds: float, width: int, ffmpeg_bin: str = "ffmpeg"
+) -> list[str]:
+    """One JPEG frame at `at_seconds`, `width` pixels wide."""
+    stream = ffmpeg.input(source, ss=f"{at_seconds:.3f}", **input_options(source)).video.filter(
+        "scale", width, -2
+    )
+    out = ffmpeg.output(stream, output, vframes=1, **{"q:v": 3}, map_metadata=-1)
+    return _compile(out, ffmpeg_bin)
+
+
+def _flatten(options: Mapping[str, Any]) -> list[str]:
+    args: list[str] = []
+    for key, value in options.items():
+        args.append(f"-{key}")
+        if value is not None:
+            args.append(str(value))
+    return args
+
+
+def _compile(out: Any, ffmpeg_bin: str) -> list[str]:
+    args: list[str] = out.compile(cmd=ffmpeg_bin)
+    return [args[0], *GLOBAL, *args[1:]]

@@ -1,0 +1,47 @@
+"""Where each stage keeps its files: work keys (expire) and output keys (kept)."""
+
+from __future__ import annotations
+
+
+def work_prefix(job_id: str) -> str:
+    return f"work/{job_id}/"
+
+
+def spec(job_id: str) -> str:
+    return f"{work_prefix(job_id)}spec.json"
+
+
+def media(job_id: str) -> str:
+    return f"{work_prefix(job_id)}media.json"
+
+
+def frames(job_id: str) -> str:
+    return f"{work_prefix(job_id)}frames.json"
+
+
+def plan(job_id: str) -> str:
+    return f"{work_prefix(job_id)}plan.json"
+
+
+def tasks(job_id: str) -> str:
+    return f"{work_prefix(job_id)}tasks.json"
+
+
+def chunk(job_id: str, rendition: str, index: int) -> str:
+    return f"{work_prefix(job_id)}chunks/{rendition}/{index:05d}.mp4"
+
+
+def audio(job_id: str) -> str:
+    return f"{work_prefix(job_id)}audio.m4a"
+
+
+def stitched(job_id: str, rendition: str) -> str:
+    return f"{work_prefix(job_id)}stitched/{rendition}.mp4"
+
+
+def outputs(job_id: str) -> str:
+    return f"{work_prefix(job_id)}outputs.json"
+
+
+def manifest(output_prefix: str) -> str:
+    return f"{output_prefix}manifest.json"

@@ -1,0 +1,104 @@
+"""Quality control rules: what an output must measure against the source (pure)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from mpr.core.models import ChunkPlan, MediaInfo, QCCheck, QCResult
+
+DEFAULT_MIN_PSNR_DB = 30.0
+
+
+class Expectation(BaseModel):
+    """What every video output of a job must show."""
+
+    model_config = ConfigDict(frozen=True)
+
+    frames: int
+    duration: float
+    frame_duration: float
+    has_audio: bool
+    av_offset: float = 0.0
+    min_psnr_db: float = DEFAULT_MIN_PSNR_DB
+
+
+class Measurement(BaseModel):
+    """What probing an output found."""
+
+    model_config = ConfigDict(frozen=True)
+
+    frames: int
+    duration: float
+    has_audio: bool
+    video_start: float = 0.0
+    audio_start: float | None = None
+    psnr_db: float | None = None
+
+
+def expectation(
+    media: MediaInfo, plan: ChunkPlan, min_psnr_db: float = DEFAULT_MIN_PSNR_DB
+) -> Expectation:
+    """Outputs keep every selected frame, last as long, and keep A/V where the source had it.
+
+    Audio before the first selected frame is cut, so a source whose audio starts before its
+    video starts the output's audio with the video.
+    """
+    offset = 0.0
+    if media.audio is not None:
+        offset = max(0.0, media.audio.start_time - plan.start)
+    return Expectation(
+        frames=plan.total_frames,
+        duration=plan.duration,
+        frame_duration=plan.duration / plan.total_frames,
+        has_audio=media.audio is not None,
+        av_offset=offset,
+        min_psnr_db=min_psnr_db,
+    )
+
+
+def judge(expected: Expectation, measured: Measurement) -> QCResult:
+    """Compare a measured output with the expectation; every check is reported."""
+    tolerance = expected.frame_duration
+    checks = [
+        QCCheck(
+            name="frame_count",
+            passed=measured.frames == expected.frames,
+            expected=expected.frames,
+            actual=measured.frames,
+        ),
+        QCCheck(
+            name="duration",
+            passed=abs(measured.duration - expected.duration) <= tolerance + 1e-6,
+            expected=round(expected.duration, 6),
+            actual=round(measured.duration, 6),
+            detail=f"within one frame ({tolerance * 1000:.1f} ms)",
+        ),
+        QCCheck(
+            name="audio_present",
+            passed=measured.has_audio == expected.has_audio,
+            expected=str(expected.has_audio).lower(),
+            actual=str(measured.has_audio).lower(),
+        ),
+    ]
+    if expected.has_audio and measured.audio_start is not None:
+        offset = measured.audio_start - measured.video_start
+        checks.append(
+            QCCheck(
+                name="av_offset",
+                passed=abs(offset - expected.av_offset) < tolerance,
+                expected=round(expected.av_offset, 6),
+                actual=round(offset, 6),
+                detail="audio start minus video start, under one frame of the source's",
+            )
+        )
+    if measured.psnr_db is not None:
+        checks.append(
+            QCCheck(
+                name="psnr",
+                passed=measured.psnr_db >= expected.min_psnr_db,
+                expected=expected.min_psnr_db,
+                actual=round(measured.psnr_db, 3),
+                detail="mean PSNR (dB) on sampled frames against the scaled source",
+            )
+        )
+    return QCResult(passed=all(c.passed for c in checks), checks=checks)

@@ -1,0 +1,4 @@
+"""Running ffmpeg and ffprobe: probing, encoding, stitching, packaging, thumbnails and QC.
+
+Knows files and URLs, not S3 or DynamoDB.
+"""

@@ -1,0 +1,62 @@
+"""Probing a source: container and streams, and the time of every video frame."""
+
+from __future__ import annotations
+
+from mpr.core.errors import MediaProcessingError, UnsupportedMediaError
+from mpr.core.ffmpeg_args import input_options
+from mpr.core.models import FrameIndex, MediaInfo
+from mpr.core.probing import frame_index, parse_media
+from mpr.core.safety import FORMAT_WHITELIST, check_demuxer
+from mpr.media.tools import Tools
+
+
+def safe_input_args(source: str) -> list[str]:
+    """ffprobe/ffmpeg input options: protocol and demuxer allow-lists."""
+    protocols = input_options(source)["protocol_whitelist"]
+    return ["-protocol_whitelist", protocols, "-format_whitelist", FORMAT_WHITELIST]
+
+
+def probe(tools: Tools, source: str) -> tuple[MediaInfo, FrameIndex]:
+    """Probe a local path or presigned URL; UnsupportedMediaError if it is not usable media."""
+    guard = safe_input_args(source)
+    try:
+        info = tools.probe_json([*guard, "-show_format", "-show_streams", source], "ffprobe")
+        fmt = info.get("format") or {}
+        check_demuxer(str(fmt.get("format_name", "")))
+        if not any(s.get("codec_type") == "video" for s in info.get("streams") or []):
+            raise UnsupportedMediaError("source has no video stream")
+        packets = tools.probe_json(
+            [
+                *guard,
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "packet=pts_time,duration_time,flags",
+                source,
+            ],
+            "ffprobe frame index",
+        ).get("packets", [])
+    except MediaProcessingError as exc:
+        raise UnsupportedMediaError(f"source is not a readable media file ({exc})") from exc
+    index = frame_index(packets, float(fmt.get("start_time") or 0.0))
+    return parse_media(info, index), index
+
+
+def stream_facts(tools: Tools, path: str) -> dict[str, dict[str, object]]:
+    """Facts about an output file: per stream type, frame count, duration, start, codec."""
+    info = tools.probe_json(
+        [
+            "-protocol_whitelist",
+            "file",
+            "-count_packets",
+            "-show_entries",
+            "stream=codec_type,codec_name,profile,level,width,height,nb_read_packets,"
+            "duration,start_time,avg_frame_rate,bit_rate:format=duration,bit_rate",
+            path,
+        ],
+        "ffprobe output",
+    )
+    facts: dict[str, dict[str, object]] = {"format": dict(info.get("format") or {})}
+    for stream in info.get("streams") or []:
+        facts.setdefault(str(stream.get("codec_type")), dict(stream))
+    return facts

@@ -1,0 +1,61 @@
+"""Thumbnails, poster frames and scrubbing sprites (with their WebVTT)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mpr.core import ffmpeg_args
+from mpr.core.models import ThumbnailSpec
+from mpr.core.sprites import sprite_layout, sprite_vtt
+from mpr.media.tools import Tools
+
+SHEET_NAME = "sprite_{:03d}.jpg"
+
+
+def make_thumbnails(
+    tools: Tools, source: str, out_dir: Path, spec: ThumbnailSpec, start: float, duration: float
+) -> list[Path]:
+    """JPEGs every `spec.interval_seconds` of the range, named thumb_00000.jpg, ..."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    args = ffmpeg_args.thumbnails(
+        source, str(out_dir / "thumb_%05d.jpg"), spec, start, duration, ffmpeg_bin=tools.ffmpeg
+    )
+    tools.run(args, "making thumbnails")
+    return sorted(out_dir.glob("thumb_*.jpg"))
+
+
+def make_sprite(
+    tools: Tools,
+    source: str,
+    out_dir: Path,
+    spec: ThumbnailSpec,
+    duration: float,
+    *,
+    width: int,
+    height: int,
+    start: float = 0.0,
+) -> tuple[list[Path], Path]:
+    """Sprite sheets and `sprite.vtt` for a `width`x`height` picture; returns both."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    layout = sprite_layout(spec, duration, width, height)
+    args = ffmpeg_args.sprite_sheets(
+        source,
+        str(out_dir / "sprite_%03d.jpg"),
+        spec,
+        tile_height=layout.tile_height,
+        rows=layout.rows_per_sheet,
+        start=start,
+        duration=duration,
+        ffmpeg_bin=tools.ffmpeg,
+    )
+    tools.run(args, "making the sprite")
+    vtt = out_dir / "sprite.vtt"
+    vtt.write_text(sprite_vtt(layout, spec.sprite_interval_seconds, duration, SHEET_NAME))
+    return sorted(out_dir.glob("sprite_*.jpg")), vtt
+
+
+def make_poster(tools: Tools, source: str, out_path: Path, at_seconds: float, width: int) -> None:
+    """One JPEG frame at `at_seconds`, `width` pixels wide."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    args = ffmpeg_args.poster(source, str(out_path), at_seconds, width, ffmpeg_bin=tools.ffmpeg)
+    tools.run(args, "making the poster frame")

@@ -1,0 +1,511 @@
+"""One function per pipeline stage: payload in, payload out.
+
+The Lambda handlers and the local worker pool call these same functions with the same
+payloads; storage is reached only through the ports, media only through `mpr.media`.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, TypeAdapter
+
+from mpr.core import ffmpeg_args, hls, keys
+from mpr.core.errors import InvalidInputError, NotFoundError, QualityCheckError
+from mpr.core.models import (
+    ChunkPlan,
+    ChunkTask,
+    FrameIndex,
+    JobSpec,
+    Manifest,
+    MediaInfo,
+    OutputRecord,
+    Preset,
+    QCCheck,
+    QCResult,
+    SizedRendition,
+)
+from mpr.core.payloads import (
+    EncodeAudioRequest,
+    EncodeAudioResult,
+    EncodeChunkResult,
+    FailRequest,
+    FailResult,
+    FinalizeResult,
+    JobRef,
+    PackageResult,
+    PlanRequest,
+    PlanResult,
+    ProbeRequest,
+    ProbeResult,
+    StitchRequest,
+    StitchResult,
+)
+from mpr.core.planning import plan_chunks
+from mpr.core.presets import renditions_for
+from mpr.core.qc import Expectation, expectation, judge
+from mpr.core.safety import check_header
+from mpr.core.sprites import sprite_layout
+from mpr.core.validation import Limits, check_media, check_size, check_trim
+from mpr.media import encode as media_encode
+from mpr.media import hls as media_hls
+from mpr.media import probe as media_probe
+from mpr.media import qc as media_qc
+from mpr.media import stitch as media_stitch
+from mpr.media import thumbnails as media_thumbnails
+from mpr.media.tools import Tools
+from mpr.ports import Storage
+
+M = TypeVar("M", bound=BaseModel)
+TASKS = TypeAdapter(list[ChunkTask])
+OUTPUTS = TypeAdapter(list[OutputRecord])
+HEADER_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """The ports and tools every stage works with."""
+
+    inputs: Storage
+    work: Storage
+    outputs: Storage
+    tools: Tools
+    limits: Limits
+    output_prefix: str = "{job_id}/"
+    encode_threads: int = 0
+
+    def out_prefix(self, job_id: str) -> str:
+        return self.output_prefix.format(job_id=job_id)
+
+
+def submit(ctx: StageContext, job_id: str, spec: JobSpec) -> None:
+    """Store a job's spec in the work area, where every stage finds it."""
+    _save(ctx.work, keys.spec(job_id), spec)
+
+
+def probe(ctx: StageContext, req: ProbeRequest) -> ProbeResult:
+    """Check the source's size, header and streams against the limits; index its frames."""
+    try:
+        size = ctx.inputs.size(req.source)
+        check_size(size, ctx.limits)
+        check_header(ctx.inputs.head(req.source, HEADER_BYTES))
+    except NotFoundError as exc:
+        raise InvalidInputError(f"source '{req.source}' does not exist") from exc
+    media, index = media_probe.probe(ctx.tools, ctx.inputs.read_url(req.source))
+    check_media(media, ctx.limits)
+    check_trim(_load(ctx.work, keys.spec(req.job_id), JobSpec).trim, media)
+    _save(ctx.work, keys.media(req.job_id), media)
+    _save(ctx.work, keys.frames(req.job_id), index)
+    return ProbeResult(
+        job_id=req.job_id,
+        source=req.source,
+        media_key=keys.media(req.job_id),
+        frames_key=keys.frames(req.job_id),
+        has_audio=media.audio is not None,
+    )
+
+
+def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
+    """Cut the source into chunks and write the chunk x rendition task list."""
+    spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
+    media = _load(ctx.work, req.media_key, MediaInfo)
+    index = _load(ctx.work, req.frames_key, FrameIndex)
+    chunk_plan = plan_chunks(
+        index,
+        target_seconds=spec.chunk_seconds,
+        min_seconds=spec.min_chunk_seconds,
+        workers=spec.workers,
+        trim=spec.trim,
+    )
+    sized = job_renditions(spec, media)
+    gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)
+    timescale = ffmpeg_args.track_timescale(media)
+    tasks = [
+        ChunkTask(
+            job_id=req.job_id,
+            source=req.source,
+            chunk=chunk,
+            sized=s,
+            gop_frames=gop,
+            timescale=timescale,
+        )
+        for chunk in chunk_plan.chunks
+        for s in sized
+    ]
+    _save(ctx.work, keys.plan(req.job_id), chunk_plan)
+    ctx.work.put_bytes(keys.tasks(req.job_id), TASKS.dump_json(tasks), "application/json")
+    return PlanResult(
+        job_id=req.job_id,
+        source=req.source,
+        tasks_key=keys.tasks(req.job_id),
+        chunk_count=len(chunk_plan.chunks),
+        task_count=len(tasks),
+        renditions=[s.id for s in sized],
+        has_audio=media.audio is not None,
+    )
+
+
+def load_tasks(ctx: StageContext, job_id: str) -> list[ChunkTask]:
+    """The task list `plan` wrote (what the Distributed Map's ItemReader reads)."""
+    return TASKS.validate_json(ctx.work.get_bytes(keys.tasks(job_id)))
+
+
+def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
+    """Encode one chunk to one rendition; the chunk starts with an IDR frame."""
+    key = keys.chunk(task.job_id, task.sized.id, task.chunk.index)
+    with _scratch() as tmp:
+        out = tmp / "chunk.mp4"
+        media_encode.encode_chunk(
+            ctx.tools, ctx.inputs.read_url(task.source), task, out, ctx.encode_threads
+        )
+        ctx.work.put_file(key, out, "video/mp4")
+    return EncodeChunkResult(
+        job_id=task.job_id, rendition=task.sized.id, chunk=task.chunk.index, key=key
+    )
+
+
+def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResult:
+    """Encode the audio of the selected range once, or report that there is none."""
+    media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
+    if media.audio is None:
+        return EncodeAudioResult(job_id=req.job_id, key=None)
+    spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
+    chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
+    bitrate = max((r.audio_bitrate_kbps for p in spec.presets for r in p.renditions), default=128)
+    with _scratch() as tmp:
+        out = tmp / "audio.m4a"
+        media_encode.encode_audio(
+            ctx.tools,
+            ctx.inputs.read_url(req.source),
+            media.audio,
+            chunk_plan.start,
+            chunk_plan.duration,
+            bitrate,
+            out,
+        )
+        ctx.work.put_file(keys.audio(req.job_id), out, "audio/mp4")
+    return EncodeAudioResult(job_id=req.job_id, key=keys.audio(req.job_id))
+
+
+def stitch(ctx: StageContext, req: StitchRequest) -> StitchResult:
+    """Join one rendition's chunks with their planned durations and mux the audio."""
+    chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
+    key = keys.stitched(req.job_id, req.rendition)
+    with _scratch() as tmp:
+        files = []
+        for chunk in chunk_plan.chunks:
+            local = tmp / f"{chunk.index:05d}.mp4"
+            ctx.work.download(keys.chunk(req.job_id, req.rendition, chunk.index), local)
+            files.append(local)
+        audio = None
+        if ctx.work.exists(keys.audio(req.job_id)):
+            audio = tmp / "audio.m4a"
+            ctx.work.download(keys.audio(req.job_id), audio)
+        out = tmp / "stitched.mp4"
+        media_stitch.stitch(ctx.tools, files, [c.duration for c in chunk_plan.chunks], audio, out)
+        ctx.work.put_file(key, out, "video/mp4")
+    return StitchResult(job_id=req.job_id, rendition=req.rendition, key=key)
+
+
+def package(ctx: StageContext, req: JobRef) -> PackageResult:
+    """Make every output (MP4, HLS, thumbnails, sprite), check each against the source."""
+    spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
+    media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
+    chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
+    packager = _Packager(ctx, req.job_id, spec, media, chunk_plan)
+    with _scratch() as tmp:
+        records = [r for preset in spec.presets for r in packager.make(preset, tmp)]
+    ctx.work.put_bytes(keys.outputs(req.job_id), OUTPUTS.dump_json(records), "application/json")
+    return PackageResult(job_id=req.job_id, outputs_key=keys.outputs(req.job_id))
+
+
+def finalize(
+    ctx: StageContext, req: JobRef, timings: dict[str, float] | None = None
+) -> FinalizeResult:
+    """Fail on any failed QC check; otherwise write the manifest and drop the work files."""
+    records = OUTPUTS.validate_json(ctx.work.get_bytes(keys.outputs(req.job_id)))
+    failed = [
+        f"{r.path}: {c.name} expected {c.expected}, got {c.actual}"
+        for r in records
+        if r.qc is not None
+        for c in r.qc.checks
+        if not c.passed
+    ]
+    if failed:
+        raise QualityCheckError("quality control failed: " + "; ".join(failed))
+    spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
+    chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
+    manifest = Manifest(
+        job_id=req.job_id,
+        source=spec.source,
+        media=_load(ctx.work, keys.media(req.job_id), MediaInfo),
+        trim=spec.trim,
+        chunk_count=len(chunk_plan.chunks),
+        outputs=records,
+        timings=timings or {},
+    )
+    key = keys.manifest(ctx.out_prefix(req.job_id))
+    _save(ctx.outputs, key, manifest)
+    ctx.work.delete_prefix(keys.work_prefix(req.job_id))
+    return FinalizeResult(job_id=req.job_id, manifest_key=key, status="SUCCEEDED")
+
+
+def fail(ctx: StageContext, req: FailRequest) -> FailResult:
+    """Remove a failed job's work files (and its partial outputs when they have their own
+    prefix); report the reason in words."""
+    ctx.work.delete_prefix(keys.work_prefix(req.job_id))
+    prefix = ctx.out_prefix(req.job_id)
+    if prefix:
+        ctx.outputs.delete_prefix(prefix)
+    return FailResult(job_id=req.job_id, status="FAILED", error=failure_reason(req))
+
+
+def failure_reason(req: FailRequest) -> str:
+    """`Error: message`, taking the message out of a Lambda error cause when it is JSON."""
+    message = req.cause
+    try:
+        parsed = json.loads(req.cause)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        message = str(parsed["errorMessage"])
+    return f"{req.error}: {message}" if message else req.error
+
+
+def job_renditions(spec: JobSpec, media: MediaInfo) -> list[SizedRendition]:
+    """The distinct video encodes all presets of a job need (shared rungs encoded once)."""
+    found: dict[str, SizedRendition] = {}
+    for preset in spec.presets:
+        for sized in renditions_for(preset, media):
+            found.setdefault(sized.id, sized)
+    return list(found.values())
+
+
+class _Packager:
+    """Makes the outputs of each preset from the stitched renditions, with QC."""
+
+    def __init__(
+        self, ctx: StageContext, job_id: str, spec: JobSpec, media: MediaInfo, plan: ChunkPlan
+    ) -> None:
+        self.ctx, self.job_id, self.spec, self.media, self.plan = ctx, job_id, spec, media, plan
+        self.source = ctx.inputs.read_url(spec.source)
+        self.expect: Expectation = expectation(media, plan)
+        self.gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)
+        self.prefix = ctx.out_prefix(job_id)
+        self._stitched: dict[str, Path] = {}
+        self._psnr: dict[str, float] = {}
+
+    def make(self, preset: Preset, tmp: Path) -> list[OutputRecord]:
+        if preset.kind == "mp4":
+            return [self._mp4(preset, tmp)]
+        if preset.kind == "hls":
+            return self._hls(preset, tmp)
+        return self._thumbnails(preset, tmp)
+
+    def _mp4(self, preset: Preset, tmp: Path) -> OutputRecord:
+        sized = renditions_for(preset, self.media)[0]
+        local = self._stitched_file(sized, tmp)
+        path = f"{preset.name}.mp4"
+        qc = self._qc(str(local), sized, tmp)
+        self._upload(local, path, "video/mp4")
+        return self._video_record(preset, "mp4", path, sized, qc, [path])
+
+    def _hls(self, preset: Preset, tmp: Path) -> list[OutputRecord]:
+        records: list[OutputRecord] = []
+        variants: list[hls.Variant] = []
+        for sized in renditions_for(preset, self.media):
+            stitched = self._stitched_file(sized, tmp)
+            folder = tmp / "out" / preset.name / sized.rendition.name
+            playlist = media_hls.package_rendition(
+                self.ctx.tools, stitched, folder, preset.segment_seconds
+            )
+            uri = f"{sized.rendition.name}/index.m3u8"
+            variants.append(
+                media_hls.describe_variant(
+                    self.ctx.tools, playlist, stitched, uri, sized.width, sized.height
+                )
+            )
+            files = self._upload_folder(folder, f"{preset.name}/{sized.rendition.name}")
+            record = self._video_record(
+                preset,
+                "hls",
+                f"{preset.name}/{uri}",
+                sized,
+                self._qc(str(playlist), sized, tmp),
+                files,
+            )
+            records.append(record.model_copy(update={"bandwidth": variants[-1].bandwidth}))
+        master = f"{preset.name}/master.m3u8"
+        self.ctx.outputs.put_bytes(
+            self.prefix + master,
+            hls.master_playlist(variants).encode(),
+            "application/vnd.apple.mpegurl",
+        )
+        combined = QCResult(
+            passed=all(r.qc is not None and r.qc.passed for r in records),
+            checks=[
+                c.model_copy(update={"name": f"{r.rendition}.{c.name}"})
+                for r in records
+                if r.qc is not None
+                for c in r.qc.checks
+            ],
+        )
+        top = OutputRecord(
+            preset=preset.name,
+            kind="hls",
+            path=master,
+            duration=records[0].duration,
+            frames=records[0].frames,
+            files=[master, *(f for r in records for f in r.files)],
+            qc=combined,
+        )
+        return [top, *records]
+
+    def _thumbnails(self, preset: Preset, tmp: Path) -> list[OutputRecord]:
+        spec = preset.thumbnails
+        assert spec is not None  # guaranteed by Preset validation
+        folder = tmp / "out" / preset.name
+        video = self.media.video
+        thumbs = media_thumbnails.make_thumbnails(
+            self.ctx.tools,
+            self.source,
+            folder / "thumbs",
+            spec,
+            self.plan.start,
+            self.plan.duration,
+        )
+        sheets, vtt = media_thumbnails.make_sprite(
+            self.ctx.tools,
+            self.source,
+            folder / "sprite",
+            spec,
+            self.plan.duration,
+            width=video.display_width,
+            height=video.display_height,
+            start=self.plan.start,
+        )
+        layout = sprite_layout(spec, self.plan.duration, video.display_width, video.display_height)
+        expected_thumbs = _thumbnail_count(self.plan.duration, spec.interval_seconds)
+        thumb_files = self._upload_folder(folder / "thumbs", f"{preset.name}/thumbs")
+        sprite_files = self._upload_folder(folder / "sprite", f"{preset.name}/sprite")
+        return [
+            OutputRecord(
+                preset=preset.name,
+                kind="thumbnails",
+                path=thumb_files[0],
+                width=spec.width,
+                files=thumb_files,
+                qc=_count_check("thumbnail_count", expected_thumbs, len(thumbs)),
+            ),
+            OutputRecord(
+                preset=preset.name,
+                kind="sprite",
+                path=f"{preset.name}/sprite/{vtt.name}",
+                width=layout.tile_width,
+                height=layout.tile_height,
+                files=sprite_files,
+                qc=_count_check("sprite_sheets", layout.sheets, len(sheets)),
+            ),
+        ]
+
+    def _video_record(
+        self,
+        preset: Preset,
+        kind: str,
+        path: str,
+        sized: SizedRendition,
+        qc: QCResult,
+        files: list[str],
+    ) -> OutputRecord:
+        trim = None
+        if self.spec.trim is not None:
+            trim = ffmpeg_args.trim_filter(
+                self.plan.chunks[0].select_from, self.plan.chunks[-1].select_to
+            )
+        return OutputRecord.model_validate(
+            {
+                "preset": preset.name,
+                "kind": kind,
+                "path": path,
+                "rendition": sized.rendition.name,
+                "width": sized.width,
+                "height": sized.height,
+                "duration": _measured(qc, "duration"),
+                "frames": int(_measured(qc, "frame_count")),
+                "encoder_args": ffmpeg_args.encoder_args(sized, self.gop, trim),
+                "files": files,
+                "qc": qc,
+            }
+        )
+
+    def _qc(self, path: str, sized: SizedRendition, tmp: Path) -> QCResult:
+        measured = media_qc.measure(self.ctx.tools, path)
+        if sized.id not in self._psnr:
+            stitched = str(self._stitched_file(sized, tmp))
+            self._psnr[sized.id] = media_qc.psnr(
+                self.ctx.tools, stitched, self.source, sized, self.plan
+            )
+        return judge(self.expect, measured.model_copy(update={"psnr_db": self._psnr[sized.id]}))
+
+    def _stitched_file(self, sized: SizedRendition, tmp: Path) -> Path:
+        if sized.id not in self._stitched:
+            local = tmp / "stitched" / f"{sized.id}.mp4"
+            local.parent.mkdir(parents=True, exist_ok=True)
+            self.ctx.work.download(keys.stitched(self.job_id, sized.id), local)
+            self._stitched[sized.id] = local
+        return self._stitched[sized.id]
+
+    def _upload(self, local: Path, path: str, content_type: str | None = None) -> None:
+        self.ctx.outputs.put_file(self.prefix + path, local, content_type)
+
+    def _upload_folder(self, folder: Path, path: str) -> list[str]:
+        names = []
+        for file in sorted(folder.iterdir()):
+            rel = f"{path}/{file.name}"
+            self._upload(file, rel, _content_type(file.suffix))
+            names.append(rel)
+        return names
+
+
+def _thumbnail_count(duration: float, interval: float) -> int:
+    """Thumbnails at 0, interval, 2*interval, ... strictly inside the range."""
+    return int((duration - 1e-6) // interval) + 1
+
+
+def _count_check(name: str, expected: int, actual: int) -> QCResult:
+    check = QCCheck(name=name, passed=expected == actual, expected=expected, actual=actual)
+    return QCResult(passed=check.passed, checks=[check])
+
+
+def _measured(qc: QCResult, name: str) -> float:
+    return next(float(str(c.actual)) for c in qc.checks if c.name == name)
+
+
+def _content_type(suffix: str) -> str | None:
+    return {
+        ".m3u8": "application/vnd.apple.mpegurl",
+        ".m4s": "video/iso.segment",
+        ".mp4": "video/mp4",
+        ".jpg": "image/jpeg",
+        ".vtt": "text/vtt",
+    }.get(suffix)
+
+
+def _save(storage: Storage, key: str, model: BaseModel) -> None:
+    storage.put_bytes(key, model.model_dump_json().encode(), "application/json")
+
+
+def _load(storage: Storage, key: str, model: type[M]) -> M:
+    return model.model_validate_json(storage.get_bytes(key))
+
+
+@contextmanager
+def _scratch() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="mpr-") as tmp:
+        yield Path(tmp)
