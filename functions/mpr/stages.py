@@ -51,7 +51,7 @@ from mpr.core.planning import plan_chunks
 from mpr.core.presets import renditions_for
 from mpr.core.qc import Expectation, expectation, judge
 from mpr.core.safety import check_header
-from mpr.core.sprites import sprite_layout
+from mpr.core.sprites import frame_buckets, sprite_layout
 from mpr.core.validation import Limits, check_media, check_size, check_trim
 from mpr.media import encode as media_encode
 from mpr.media import hls as media_hls
@@ -372,26 +372,26 @@ class _Packager:
         assert spec is not None  # guaranteed by Preset validation
         folder = tmp / "out" / preset.name
         video = self.media.video
+        plan = self.plan
+        times = _load(self.ctx.work, keys.frames(self.job_id), FrameIndex).times
+        thumb_buckets = frame_buckets(times, plan.start, plan.end, spec.interval_seconds)
+        sprite_buckets = frame_buckets(times, plan.start, plan.end, spec.sprite_interval_seconds)
         thumbs = media_thumbnails.make_thumbnails(
-            self.ctx.tools,
-            self.source,
-            folder / "thumbs",
-            spec,
-            self.plan.start,
-            self.plan.duration,
+            self.ctx.tools, self.source, folder / "thumbs", spec, plan.start, plan.duration
         )
         sheets, vtt = media_thumbnails.make_sprite(
             self.ctx.tools,
             self.source,
             folder / "sprite",
             spec,
-            self.plan.duration,
+            plan.duration,
             width=video.display_width,
             height=video.display_height,
-            start=self.plan.start,
+            buckets=sprite_buckets,
+            start=plan.start,
         )
-        layout = sprite_layout(spec, self.plan.duration, video.display_width, video.display_height)
-        expected_thumbs = _thumbnail_count(self.plan.duration, spec.interval_seconds)
+        layout = sprite_layout(spec, len(sprite_buckets), video.display_width, video.display_height)
+        expected_thumbs = len(thumb_buckets)
         thumb_files = self._upload_folder(folder / "thumbs", f"{preset.name}/thumbs")
         sprite_files = self._upload_folder(folder / "sprite", f"{preset.name}/sprite")
         return [
@@ -471,11 +471,6 @@ class _Packager:
             self._upload(file, rel, _content_type(file.suffix))
             names.append(rel)
         return names
-
-
-def _thumbnail_count(duration: float, interval: float) -> int:
-    """Thumbnails at 0, interval, 2*interval, ... strictly inside the range."""
-    return int((duration - 1e-6) // interval) + 1
 
 
 def _count_check(name: str, expected: int, actual: int) -> QCResult:

@@ -11,6 +11,7 @@ from typing import Any
 
 import ffmpeg
 
+from mpr.core import sprites
 from mpr.core.models import Chunk, MediaInfo, SizedRendition, ThumbnailSpec
 
 LOCAL_PROTOCOLS = "file"
@@ -183,6 +184,15 @@ def hls_package(
     return _compile(out, ffmpeg_bin)
 
 
+def bucket_select(interval: float) -> str:
+    """`select` expression keeping the first frame of each `interval` (see frame_buckets)."""
+    early = sprites.BUCKET_EARLY
+    return (
+        f"isnan(prev_selected_t)+gte(floor((t+{early:g})/{interval:g}),"
+        f"floor((prev_selected_t+{early:g})/{interval:g})+1)"
+    )
+
+
 def thumbnails(
     source: str,
     pattern: str,
@@ -191,13 +201,16 @@ def thumbnails(
     duration: float,
     ffmpeg_bin: str = "ffmpeg",
 ) -> list[str]:
-    """JPEG thumbnails every `spec.interval_seconds` of the selected range."""
+    """A JPEG of the first frame in each `spec.interval_seconds` of the selected range."""
     stream = (
         ffmpeg.input(source, ss=f"{start:.6f}", t=f"{duration:.6f}", **input_options(source))
-        .video.filter("fps", fps=f"1/{spec.interval_seconds:g}", round="down")
-        .filter("scale", spec.width, -2, flags="bicubic")
+        .video.filter("select", bucket_select(spec.interval_seconds))
+        .filter("scale", spec.width, -2, flags="bicubic", out_range="full")
+        .filter("format", "yuvj420p")
     )
-    out = ffmpeg.output(stream, pattern, **{"q:v": 3}, start_number=0, map_metadata=-1)
+    out = ffmpeg.output(
+        stream, pattern, **{"q:v": 3}, fps_mode="passthrough", start_number=0, map_metadata=-1
+    )
     return _compile(out, ffmpeg_bin)
 
 
@@ -211,14 +224,17 @@ def sprite_sheets(
     duration: float,
     ffmpeg_bin: str = "ffmpeg",
 ) -> list[str]:
-    """Sprite sheets of small frames every `spec.sprite_interval_seconds`, `rows` rows each."""
+    """Sheets of `rows` rows of small frames, one per `spec.sprite_interval_seconds`."""
     stream = (
         ffmpeg.input(source, ss=f"{start:.6f}", t=f"{duration:.6f}", **input_options(source))
-        .video.filter("fps", fps=f"1/{spec.sprite_interval_seconds:g}", round="down")
-        .filter("scale", spec.sprite_tile_width, tile_height, flags="bicubic")
+        .video.filter("select", bucket_select(spec.sprite_interval_seconds))
+        .filter("scale", spec.sprite_tile_width, tile_height, flags="bicubic", out_range="full")
+        .filter("format", "yuvj420p")
         .filter("tile", f"{spec.sprite_columns}x{rows}")
     )
-    out = ffmpeg.output(stream, pattern, **{"q:v": 4}, start_number=0, map_metadata=-1)
+    out = ffmpeg.output(
+        stream, pattern, **{"q:v": 4}, fps_mode="passthrough", start_number=0, map_metadata=-1
+    )
     return _compile(out, ffmpeg_bin)
 
 

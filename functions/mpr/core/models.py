@@ -38,6 +38,7 @@ class VideoInfo(Model):
     frame_rate: str = Field(description="average frame rate as a ratio, e.g. 30000/1001")
     time_base: str = Field("1/90000", description="stream time base, e.g. 1/12800")
     variable_frame_rate: bool = False
+    max_frame_interval: float = Field(0.0, ge=0, description="longest gap between frames")
     frame_count: int = Field(ge=1)
     duration: float = Field(gt=0)
     start_time: float = 0.0

@@ -45,10 +45,7 @@ def plan_chunks(
             starts.append(k)
 
     bounds = [*starts, stop]
-    chunks = [
-        _chunk(i, a, b, index, keyframes)
-        for i, (a, b) in enumerate(pairwise(bounds))
-    ]
+    chunks = [_chunk(i, a, b, index, keyframes) for i, (a, b) in enumerate(pairwise(bounds))]
     return ChunkPlan(chunks=chunks, start=range_start, end=range_end, total_frames=stop - first)
 
 

@@ -102,6 +102,7 @@ def _video(stream: Json, index: FrameIndex) -> VideoInfo:
         frame_rate=f"{rate.numerator}/{rate.denominator}",
         time_base=str(stream.get("time_base") or "1/90000"),
         variable_frame_rate=variable,
+        max_frame_interval=max(gaps, default=span),
         frame_count=count,
         duration=span,
         start_time=index.times[0],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -22,9 +23,23 @@ class SpriteLayout(BaseModel):
     sheets: int
 
 
-def sprite_layout(spec: ThumbnailSpec, duration: float, width: int, height: int) -> SpriteLayout:
-    """How many tiles of what size, and how many sheets, for a range of `duration` seconds."""
-    tiles = max(1, math.ceil(duration / spec.sprite_interval_seconds - 1e-9))
+# Bucket boundaries move back by this much, so that a frame time computed as 0.9999999 by
+# ffmpeg and 1.0 here falls in the same bucket (frames are at least ~4 ms apart).
+BUCKET_EARLY = 0.001
+
+
+def frame_buckets(times: Sequence[float], start: float, end: float, interval: float) -> list[int]:
+    """Indices k of the intervals [k*interval, (k+1)*interval) that hold a frame of the range.
+
+    One picture is taken per bucket, at its first frame (see ffmpeg_args.bucket_select).
+    """
+    found = {math.floor((t - start + BUCKET_EARLY) / interval) for t in times if start <= t < end}
+    return sorted(found)
+
+
+def sprite_layout(spec: ThumbnailSpec, tiles: int, width: int, height: int) -> SpriteLayout:
+    """Tile size, columns and sheets for `tiles` pictures of a `width`x`height` source."""
+    tiles = max(1, tiles)
     tile_height = max(2, round(spec.sprite_tile_width * height / width / 2) * 2)
     columns = min(spec.sprite_columns, tiles)
     rows = min(MAX_ROWS_PER_SHEET, math.ceil(tiles / columns))
@@ -39,15 +54,23 @@ def sprite_layout(spec: ThumbnailSpec, duration: float, width: int, height: int)
     )
 
 
-def sprite_vtt(layout: SpriteLayout, interval: float, duration: float, sheet_name: str) -> str:
-    """WebVTT cues `start --> end` pointing at `sheet#xywh=x,y,w,h` for each tile.
+def sprite_vtt(
+    layout: SpriteLayout,
+    buckets: Sequence[int],
+    interval: float,
+    duration: float,
+    sheet_name: str,
+) -> str:
+    """WebVTT cues `start --> end` pointing at `sheet#xywh=x,y,w,h`, one per tile.
 
+    Tile i shows bucket `buckets[i]` and stands until the next tile's bucket begins.
     `sheet_name` is a format string with one integer field, e.g. `sprite_{:03d}.jpg`.
     """
     per_sheet = layout.columns * layout.rows_per_sheet
     lines = ["WEBVTT", ""]
-    for i in range(layout.tiles):
-        start, end = i * interval, min(duration, (i + 1) * interval)
+    for i, bucket in enumerate(buckets):
+        start = bucket * interval
+        end = buckets[i + 1] * interval if i + 1 < len(buckets) else duration
         sheet, pos = divmod(i, per_sheet)
         row, col = divmod(pos, layout.columns)
         x, y = col * layout.tile_width, row * layout.tile_height

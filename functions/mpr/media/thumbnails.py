@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from mpr.core import ffmpeg_args
@@ -33,11 +34,15 @@ def make_sprite(
     *,
     width: int,
     height: int,
+    buckets: Sequence[int],
     start: float = 0.0,
 ) -> tuple[list[Path], Path]:
-    """Sprite sheets and `sprite.vtt` for a `width`x`height` picture; returns both."""
+    """Sprite sheets and `sprite.vtt` for a `width`x`height` picture; returns both.
+
+    `buckets` are the sprite intervals that hold frames (core.sprites.frame_buckets).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    layout = sprite_layout(spec, duration, width, height)
+    layout = sprite_layout(spec, len(buckets), width, height)
     args = ffmpeg_args.sprite_sheets(
         source,
         str(out_dir / "sprite_%03d.jpg"),
@@ -50,7 +55,7 @@ def make_sprite(
     )
     tools.run(args, "making the sprite")
     vtt = out_dir / "sprite.vtt"
-    vtt.write_text(sprite_vtt(layout, spec.sprite_interval_seconds, duration, SHEET_NAME))
+    vtt.write_text(sprite_vtt(layout, buckets, spec.sprite_interval_seconds, duration, SHEET_NAME))
     return sorted(out_dir.glob("sprite_*.jpg")), vtt
 
 
