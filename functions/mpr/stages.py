@@ -134,6 +134,7 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
             sized=s,
             gop_frames=gop,
             timescale=timescale,
+            b_frames=not media.video.variable_frame_rate,
         )
         for chunk in chunk_plan.chunks
         for s in sized
@@ -438,7 +439,9 @@ class _Packager:
                 "height": sized.height,
                 "duration": _measured(qc, "duration"),
                 "frames": int(_measured(qc, "frame_count")),
-                "encoder_args": ffmpeg_args.encoder_args(sized, self.gop, trim),
+                "encoder_args": ffmpeg_args.encoder_args(
+                    sized, self.gop, trim, b_frames=not self.media.video.variable_frame_rate
+                ),
                 "files": files,
                 "qc": qc,
             }

@@ -46,10 +46,14 @@ def video_filter(sized: SizedRendition) -> str:
     return f"scale={sized.width}:{sized.height}:flags=bicubic,setsar=1,format=yuv420p"
 
 
-def video_codec_options(sized: SizedRendition, gop: int) -> dict[str, Any]:
-    """H.264 options: capped CRF (chunk-independent rate control), fixed closed GOP, IDR at 0."""
+def video_codec_options(sized: SizedRendition, gop: int, b_frames: bool = True) -> dict[str, Any]:
+    """H.264 options: capped CRF (chunk-independent rate control), fixed closed GOP, IDR at 0.
+
+    Without `b_frames` (variable frame rate sources) decode order equals presentation order,
+    so fMP4 segmenting never has to guess decode times between irregular frames.
+    """
     r = sized.rendition
-    return {
+    options: dict[str, Any] = {
         "c:v": "libx264",
         "preset": r.x264_preset,
         "profile:v": r.profile,
@@ -63,16 +67,21 @@ def video_codec_options(sized: SizedRendition, gop: int) -> dict[str, Any]:
         "forced-idr": 1,
         "fps_mode": "passthrough",
     }
+    if not b_frames:
+        options["bf"] = 0
+    return options
 
 
-def encoder_args(sized: SizedRendition, gop: int, trim_filter: str | None = None) -> list[str]:
+def encoder_args(
+    sized: SizedRendition, gop: int, trim_filter: str | None = None, b_frames: bool = True
+) -> list[str]:
     """Video filter and codec options as plain ffmpeg arguments.
 
     `ffmpeg -i SOURCE <these> -c:a aac out.mp4` makes the single-pass equivalent of the
     chunked encode (recorded in the manifest for reproduction and benchmarks).
     """
     chain = video_filter(sized) if trim_filter is None else f"{trim_filter},{video_filter(sized)}"
-    return ["-vf", chain, *_flatten(video_codec_options(sized, gop))]
+    return ["-vf", chain, *_flatten(video_codec_options(sized, gop, b_frames))]
 
 
 def trim_filter(start: float, end: float) -> str:
@@ -87,6 +96,7 @@ def chunk_encode(
     sized: SizedRendition,
     gop: int,
     timescale: int,
+    b_frames: bool = True,
     ffmpeg_bin: str = "ffmpeg",
     threads: int = 1,
 ) -> list[str]:
@@ -105,7 +115,7 @@ def chunk_encode(
         stream,
         output,
         vf=f"{trim_filter(start, end)},{video_filter(sized)}",
-        **video_codec_options(sized, gop),
+        **video_codec_options(sized, gop, b_frames),
         **{"frames:v": chunk.frames, "threads": threads, "an": None, "sn": None, "dn": None},
         video_track_timescale=timescale,
         map_metadata=-1,

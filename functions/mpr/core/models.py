@@ -226,6 +226,7 @@ class ChunkTask(Model):
     sized: SizedRendition
     gop_frames: int = Field(ge=1)
     timescale: int = Field(ge=1)
+    b_frames: bool = True
 
 
 class QCCheck(Model):

@@ -20,6 +20,7 @@ def encode_chunk(tools: Tools, source: str, task: ChunkTask, output: Path, threa
         task.sized,
         gop=task.gop_frames,
         timescale=task.timescale,
+        b_frames=task.b_frames,
         ffmpeg_bin=tools.ffmpeg,
         threads=threads,
     )

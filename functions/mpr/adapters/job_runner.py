@@ -1,0 +1,199 @@
+"""The embedded-mode launcher: runs queued jobs through the local pipeline in a bounded pool.
+
+The pipeline does the media work; the runner keeps the job store up to date from the
+pipeline's events, records the outcome, sends the webhook and deletes the work files. A job
+that fails never takes the runner down, and a cancelled job stops at the next chunk.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
+
+from mpr.core import keys
+from mpr.core.errors import JobStateError, MprError, NotFoundError
+from mpr.core.jobs import TERMINAL
+from mpr.core.models import JobRecord, JobSpec, JobStatus, Manifest
+from mpr.ports import JobStore, Notifier, Storage
+
+log = logging.getLogger(__name__)
+
+
+class PipelineEvent(Protocol):
+    @property
+    def stage(self) -> str: ...
+
+    @property
+    def chunks_done(self) -> int: ...
+
+    @property
+    def chunks_total(self) -> int: ...
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds spent in each finished stage."""
+
+
+class Pipeline(Protocol):
+    def run(
+        self,
+        job_id: str,
+        spec: JobSpec,
+        *,
+        on_event: Callable[[PipelineEvent], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Manifest: ...
+
+
+class _Progress:
+    """Turns pipeline events into job store writes (stage, chunk counts, stage timings)."""
+
+    def __init__(self, jobs: JobStore, job_id: str) -> None:
+        self._jobs = jobs
+        self._job_id = job_id
+        self._stage: str | None = None
+        self._total = 0
+        self._done = 0
+        self._timed: set[str] = set()
+
+    def __call__(self, event: PipelineEvent) -> None:
+        if event.chunks_total != self._total:
+            # a new total also restarts the store's count of finished chunks
+            self._jobs.set_stage(self._job_id, event.stage, chunks_total=event.chunks_total)
+            self._stage, self._total, self._done = event.stage, event.chunks_total, 0
+        elif event.stage != self._stage:
+            self._jobs.set_stage(self._job_id, event.stage)
+            self._stage = event.stage
+        if event.chunks_done > self._done:
+            self._jobs.add_progress(self._job_id, event.chunks_done - self._done)
+            self._done = event.chunks_done
+        for stage, seconds in event.timings.items():
+            if stage not in self._timed:
+                self._jobs.record_timing(self._job_id, stage, seconds)
+                self._timed.add(stage)
+
+
+class JobRunner:
+    """Runs at most `concurrency` jobs at a time; `start` queues, `cancel` stops (a launcher)."""
+
+    def __init__(
+        self,
+        jobs: JobStore,
+        pipeline: Callable[[], Pipeline],
+        notifier: Notifier,
+        work: Storage,
+        *,
+        output_prefix: str = "{job_id}/",
+        concurrency: int = 1,
+    ) -> None:
+        self._jobs = jobs
+        self._pipeline = pipeline
+        self._notifier = notifier
+        self._work = work
+        self._output_prefix = output_prefix
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mpr-job")
+        self._lock = threading.Lock()
+        self._cancels: dict[str, threading.Event] = {}
+        self._running: set[str] = set()
+
+    def start(self, job: JobRecord) -> Future[None]:
+        """Queue a QUEUED job; returns a future that resolves when it has ended."""
+        with self._lock:
+            self._cancels[job.job_id] = threading.Event()
+        return self._pool.submit(self._run_safely, job.job_id)
+
+    def cancel(self, job_id: str) -> None:
+        """Stop a job the store already marked CANCELLED; a waiting job ends here."""
+        with self._lock:
+            event = self._cancels.get(job_id)
+            if event is not None:
+                event.set()
+            running = job_id in self._running
+        if not running:
+            self._finish(job_id)
+
+    def recover(self) -> int:
+        """After a restart: queue QUEUED jobs again, fail those the restart interrupted."""
+        resumed = 0
+        for status in (JobStatus.RUNNING, JobStatus.QUEUED):
+            cursor: str | None = None
+            while True:
+                page, cursor = self._jobs.list(status=status, limit=100, cursor=cursor)
+                for job in page:
+                    if status is JobStatus.RUNNING:
+                        self._fail(job.job_id, "Interrupted", "the server stopped during the job")
+                    else:
+                        self.start(job)
+                        resumed += 1
+                if cursor is None:
+                    break
+        return resumed
+
+    def shutdown(self, wait: bool = True) -> None:
+        with self._lock:
+            for event in self._cancels.values():
+                event.set()
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+    def _run_safely(self, job_id: str) -> None:
+        try:
+            self._run(job_id)
+        except Exception:
+            log.exception("job %s: the runner failed outside the pipeline", job_id)
+            self._fail(job_id, "InternalError", "internal error; the server log has the details")
+
+    def _run(self, job_id: str) -> None:
+        with self._lock:
+            cancel = self._cancels.get(job_id)
+            if cancel is None or cancel.is_set():
+                self._cancels.pop(job_id, None)
+                return  # cancelled while waiting: `cancel` has finished it
+            self._running.add(job_id)
+        try:
+            try:
+                job = self._jobs.transition(job_id, JobStatus.RUNNING, stage="starting")
+            except (JobStateError, NotFoundError):
+                return  # cancelled or deleted while waiting
+            progress = _Progress(self._jobs, job_id)
+            try:
+                self._pipeline().run(job_id, job.spec, on_event=progress, cancel=cancel)
+            except MprError as exc:
+                if not cancel.is_set():
+                    self._fail(job_id, exc.code, str(exc))
+                return
+            except Exception as exc:
+                log.exception("job %s failed unexpectedly", job_id)
+                self._fail(job_id, "InternalError", f"internal error: {type(exc).__name__}")
+                return
+            if not cancel.is_set():
+                manifest_key = keys.manifest(self._output_prefix.format(job_id=job_id))
+                self._transition(
+                    job_id, JobStatus.SUCCEEDED, stage="done", manifest_key=manifest_key
+                )
+        finally:
+            with self._lock:
+                self._running.discard(job_id)
+                self._cancels.pop(job_id, None)
+            self._finish(job_id)
+
+    def _fail(self, job_id: str, code: str, message: str) -> None:
+        self._transition(job_id, JobStatus.FAILED, stage="failed", error=message, error_cause=code)
+
+    def _transition(self, job_id: str, target: JobStatus, **fields: str) -> None:
+        try:
+            self._jobs.transition(job_id, target, **fields)
+        except JobStateError:
+            log.info("job %s: not moved to %s (it changed meanwhile)", job_id, target.value)
+
+    def _finish(self, job_id: str) -> None:
+        """Clean up and notify once a job has ended (no webhook while it has not)."""
+        self._work.delete_prefix(keys.work_prefix(job_id))
+        job = self._jobs.get(job_id)
+        if job.status in TERMINAL:
+            try:
+                self._notifier.job_ended(job)
+            except Exception:
+                log.exception("job %s: webhook delivery failed", job_id)

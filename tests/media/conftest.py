@@ -1,0 +1,74 @@
+"""Synthetic clips made with lavfi by the pinned ffmpeg, one per hard case of the pipeline."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mpr.settings import get_settings
+
+VIDEO = "testsrc2=s={size}:r={rate}:d={seconds}"
+TONE = "sine=f=440:r={sample_rate}:d={seconds}"
+
+# name -> ffmpeg arguments after `-y`; each makes one source with a known difficulty.
+RECIPES: dict[str, list[str]] = {
+    # constant frame rate, regular 1 s GOPs, B-frames, AAC audio
+    "cfr": ["-f", "lavfi", "-i", VIDEO.format(size="640x360", rate=30, seconds=6),
+            "-f", "lavfi", "-i", TONE.format(sample_rate=48000, seconds=6),
+            "-c:v", "libx264", "-g", "30", "-bf", "3", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+    # variable frame rate: frames dropped irregularly, timestamps kept
+    "vfr": ["-f", "lavfi", "-i", VIDEO.format(size="640x360", rate=30, seconds=6),
+            "-vf", "select='not(mod(n\\,3))+not(mod(n\\,7))'", "-fps_mode", "vfr",
+            "-c:v", "libx264", "-g", "20", "-pix_fmt", "yuv420p"],
+    # B-frame pyramid with open GOPs (leading B-frames reference the previous GOP)
+    "open_gop": ["-f", "lavfi", "-i", VIDEO.format(size="640x360", rate=25, seconds=6),
+                 "-f", "lavfi", "-i", TONE.format(sample_rate=44100, seconds=6),
+                 "-c:v", "libx264", "-g", "25", "-bf", "3",
+                 "-x264-params", "open-gop=1:b-pyramid=normal", "-pix_fmt", "yuv420p",
+                 "-c:a", "aac"],
+    # the only keyframe is the first frame
+    "one_keyframe": ["-f", "lavfi", "-i", VIDEO.format(size="640x360", rate=25, seconds=6),
+                     "-f", "lavfi", "-i", TONE.format(sample_rate=44100, seconds=6),
+                     "-c:v", "libx264", "-g", "1000", "-keyint_min", "1000",
+                     "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+    # odd frame size (4:4:4 so that the source itself can be odd)
+    "odd_size": ["-f", "lavfi", "-i", VIDEO.format(size="321x241", rate=24, seconds=5),
+                 "-c:v", "libx264", "-g", "24", "-pix_fmt", "yuv444p"],
+    # no audio at all
+    "no_audio": ["-f", "lavfi", "-i", VIDEO.format(size="480x270", rate=30, seconds=5),
+                 "-c:v", "libx264", "-g", "30", "-pix_fmt", "yuv420p"],
+    # audio lasts 2 s longer than the video
+    "long_audio": ["-f", "lavfi", "-i", VIDEO.format(size="640x360", rate=30, seconds=4),
+                   "-f", "lavfi", "-i", TONE.format(sample_rate=48000, seconds=6),
+                   "-c:v", "libx264", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+}
+
+
+def _run(args: list[str]) -> None:
+    subprocess.run(
+        [get_settings().ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
+        check=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Make (once per session) the clip of a recipe name; `rotated` adds a 90 degree turn."""
+    folder = tmp_path_factory.mktemp("clips")
+    made: dict[str, Path] = {}
+
+    def make(name: str) -> Path:
+        if name not in made:
+            path = folder / f"{name}.mp4"
+            if name == "rotated":
+                plain = make("cfr")
+                _run(["-display_rotation", "90", "-i", str(plain), "-c", "copy", str(path)])
+            else:
+                _run([*RECIPES[name], str(path)])
+            made[name] = path
+        return made[name]
+
+    return make

@@ -1,0 +1,153 @@
+"""`mpr transcode` end to end on the hard cases: exact frames, durations, A/V offsets, PSNR.
+
+Every expectation here is measured from the source with ffprobe, independently of the
+pipeline's own QC, and every output of every job is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mpr.settings import get_settings
+from tests.support.media import Facts, facts, psnr
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class Case:
+    clip: str
+    trim: tuple[float, float] | None = None
+    chunk_seconds: float = 2.0
+
+
+CASES = {
+    "cfr": Case("cfr"),
+    "vfr": Case("vfr"),
+    "open_gop_b_frames": Case("open_gop"),
+    "one_keyframe": Case("one_keyframe"),
+    "odd_size": Case("odd_size"),
+    "rotated": Case("rotated"),
+    "no_audio": Case("no_audio"),
+    "long_audio": Case("long_audio"),
+    "trimmed": Case("cfr", trim=(1.3, 4.7), chunk_seconds=1.0),
+}
+
+
+def transcode(source: Path, out: Path, *args: str) -> dict[str, object]:
+    """Run the real CLI; return the manifest."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mpr", "transcode", str(source), "--out", str(out), "--quiet",
+         *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    manifest: dict[str, object] = json.loads((out / "manifest.json").read_text())
+    return manifest
+
+
+def selected(source: Facts, trim: tuple[float, float] | None) -> list[float]:
+    """Source frame times inside the trim range."""
+    if trim is None:
+        return source.frame_times
+    return [t for t in source.frame_times if trim[0] - 1e-6 <= t < trim[1] - 1e-6]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_output_keeps_frames_timing_and_sync(
+    name: str, clip: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # Given a source with one known difficulty
+    case = CASES[name]
+    source = clip(case.clip)
+    src = facts(source)
+    args = ["--preset", "mp4-720p", "--preset", "hls-ladder", "--workers", "2",
+            "--chunk-seconds", str(case.chunk_seconds)]
+    if case.trim:
+        args += ["--trim-start", str(case.trim[0]), "--trim-end", str(case.trim[1])]
+
+    # When it is transcoded in chunks
+    manifest = transcode(source, tmp_path, *args)
+
+    # Then every video output holds exactly the selected frames at the source's times
+    frames = selected(src, case.trim)
+    first = frames[0]
+    src_end = src.frame_times[src.frame_times.index(frames[-1]) + 1] if (
+        frames[-1] != src.frame_times[-1]) else src.frame_times[0] + src.video_duration
+    expected_duration = src_end - first
+    gaps = [b - a for a, b in zip(frames, frames[1:], strict=False)]
+    frame = max(gaps)
+    outputs = manifest["outputs"]
+    assert isinstance(outputs, list)
+    videos = [o for o in outputs if o["kind"] in ("mp4", "hls") and o["rendition"]]
+    assert videos, "no video outputs"
+    for output in videos:
+        out = facts(tmp_path / output["path"])
+        assert len(out.frame_times) == len(frames), output["path"]
+        assert output["frames"] == len(frames)
+        shifted = [t - out.frame_times[0] for t in out.frame_times]
+        assert max(abs(a - (b - first)) for a, b in zip(shifted, frames, strict=True)) < 1e-3
+        assert abs(out.video_duration - expected_duration) <= frame + 1e-6, output["path"]
+        # audio present iff the source has it, starting with the video (offset < 1 frame)
+        assert (out.audio_start is not None) == (src.audio_start is not None)
+        if out.audio_start is not None and src.audio_start is not None:
+            expected_offset = max(0.0, src.audio_start - first)
+            assert abs((out.audio_start - out.video_start) - expected_offset) < min(gaps)
+            assert out.audio_duration is not None
+            src_audio_end = src.audio_start + (src.audio_duration or 0)
+            assert out.audio_duration <= min(expected_duration, src_audio_end - first) + 0.05
+        # the picture keeps the display aspect, even dimensions
+        assert out.width % 2 == 0 and out.height % 2 == 0
+        assert output["qc"]["passed"] is True
+    # the HLS master names every variant with bandwidth, resolution and codecs
+    master = next(o for o in outputs if o["kind"] == "hls" and o["rendition"] is None)
+    text = (tmp_path / master["path"]).read_text()
+    variants = [o for o in videos if o["kind"] == "hls"]
+    assert text.count("#EXT-X-STREAM-INF:") == len(variants)
+    for v in variants:
+        assert f"RESOLUTION={v['width']}x{v['height']}" in text
+        assert f"BANDWIDTH={v['bandwidth']}," in text
+    assert 'CODECS="avc1.' in text
+    assert ("mp4a.40.2" in text) == (src.audio_start is not None)
+
+
+@pytest.mark.parametrize("name", ["cfr", "vfr", "trimmed", "rotated"])
+def test_chunked_mp4_matches_single_pass_quality(
+    name: str, clip: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # Given a chunked transcode and a plain single-pass ffmpeg with its encoder_args
+    case = CASES[name]
+    source = clip(case.clip)
+    args = ["--preset", "mp4-720p", "--workers", "2", "--chunk-seconds", "1"]
+    if case.trim:
+        args += ["--trim-start", str(case.trim[0]), "--trim-end", str(case.trim[1])]
+    manifest = transcode(source, tmp_path / "chunked", *args)
+    output = next(o for o in manifest["outputs"] if o["kind"] == "mp4")  # type: ignore[union-attr]
+    single = tmp_path / "single.mp4"
+    subprocess.run(
+        [get_settings().ffmpeg, "-v", "error", "-y", "-i", str(source),
+         *output["encoder_args"], "-an", str(single)],
+        check=True,
+    )
+    chunk_count = manifest["chunk_count"]
+    assert isinstance(chunk_count, int) and chunk_count >= 2
+
+    # When both are measured against the source over every frame
+    vf = output["encoder_args"][1].split(",scale=")[0] if case.trim else ""
+    chunked_db = psnr(tmp_path / "chunked" / output["path"], source, output["width"],
+                      output["height"], vf)
+    single_db = psnr(single, source, output["width"], output["height"], vf)
+
+    # Then chunking costs at most 0.2 dB
+    assert len(facts(single).frame_times) == output["frames"]
+    assert chunked_db > 30
+    assert abs(chunked_db - single_db) <= 0.2, (chunked_db, single_db)
