@@ -440,7 +440,11 @@ class _Packager:
                 "duration": _measured(qc, "duration"),
                 "frames": int(_measured(qc, "frame_count")),
                 "encoder_args": ffmpeg_args.encoder_args(
-                    sized, self.gop, trim, b_frames=not self.media.video.variable_frame_rate
+                    sized,
+                    self.gop,
+                    trim_filter=trim,
+                    b_frames=not self.media.video.variable_frame_rate,
+                    chunk_starts=[c.start - self.plan.start for c in self.plan.chunks],
                 ),
                 "files": files,
                 "qc": qc,

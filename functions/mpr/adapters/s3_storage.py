@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from boto3.exceptions import Boto3Error
@@ -23,6 +23,13 @@ from mpr.core.errors import MprError, NotFoundError
 from mpr.settings import Settings
 
 DELETE_BATCH = 1000  # the most keys one DeleteObjects call takes
+
+
+def addressing_style(settings: Settings) -> Literal["path", "virtual", "auto"]:
+    """Path style when forced; virtual hosts on AWS; botocore's choice for other endpoints."""
+    if settings.s3_force_path_style:
+        return "path"
+    return "virtual" if settings.s3_endpoint_url is None else "auto"
 
 
 class S3Storage:
@@ -54,10 +61,9 @@ class S3Storage:
         key_id, secret = settings.s3_access_key_id, settings.s3_secret_access_key
         explicit = bool(key_id and secret)
         endpoint = settings.s3_endpoint_url or f"https://s3.{settings.s3_region}.amazonaws.com"
-        style = "virtual" if settings.s3_endpoint_url is None else "auto"
         config = Config(
             signature_version="s3v4",
-            s3={"addressing_style": "path" if settings.s3_force_path_style else style},
+            s3={"addressing_style": addressing_style(settings)},
             retries={"mode": "standard"},
         )
         client = boto3.client(

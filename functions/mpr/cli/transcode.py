@@ -125,8 +125,9 @@ def _job_spec(
         )
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or exc.title.lower()
-        raise InvalidInputError(f"invalid {exc.title.lower()} {field}: {err['msg']}") from exc
+        where = " ".join([exc.title.lower(), *(str(p) for p in err["loc"])])
+        reason = str(err["msg"]).removeprefix("Value error, ")
+        raise InvalidInputError(f"invalid {where}: {reason}") from exc
 
 
 def _read_presets(path: Path) -> list[Preset]:

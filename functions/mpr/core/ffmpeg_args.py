@@ -73,15 +73,25 @@ def video_codec_options(sized: SizedRendition, gop: int, b_frames: bool = True) 
 
 
 def encoder_args(
-    sized: SizedRendition, gop: int, trim_filter: str | None = None, b_frames: bool = True
+    sized: SizedRendition,
+    gop: int,
+    *,
+    trim_filter: str | None = None,
+    b_frames: bool = True,
+    chunk_starts: Sequence[float] = (),
 ) -> list[str]:
     """Video filter and codec options as plain ffmpeg arguments.
 
     `ffmpeg -i SOURCE <these> -c:a aac out.mp4` makes the single-pass equivalent of the
-    chunked encode (recorded in the manifest for reproduction and benchmarks).
+    chunked encode, with IDR frames forced where chunks start (output times), so that both
+    have the same GOP structure (recorded in the manifest for reproduction and benchmarks).
     """
     chain = video_filter(sized) if trim_filter is None else f"{trim_filter},{video_filter(sized)}"
-    return ["-vf", chain, *_flatten(video_codec_options(sized, gop, b_frames))]
+    args = ["-vf", chain, *_flatten(video_codec_options(sized, gop, b_frames))]
+    later = [t for t in chunk_starts if t > 0]
+    if later:
+        args += ["-force_key_frames", ",".join(f"{t:.6f}" for t in later)]
+    return args
 
 
 def trim_filter(start: float, end: float) -> str:

@@ -1,0 +1,109 @@
+"""Bad input to `mpr transcode`: exit 2, one `error:` line, nothing written outside --out."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mpr", "transcode", *args, "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+PLAYLIST = b"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n"
+CONCAT = b"ffconcat version 1.0\nfile '/etc/passwd'\n"
+
+
+@pytest.mark.parametrize(
+    ("make_source", "extra", "message"),
+    [
+        (lambda d, c: d / "missing.mp4", [], "does not exist"),
+        (lambda d, c: write(d / "empty.mp4", b""), [], "empty (0 bytes)"),
+        (lambda d, c: write(d / "text.mp4", b"hello, not a video\n" * 50), [],
+         "not a readable media file"),
+        (lambda d, c: write(d / "cut.mp4", c.read_bytes()[:20000]), [],
+         "not a readable media file"),
+        (lambda d, c: write(d / "list.m3u8", PLAYLIST), [], "playlist or reference file"),
+        (lambda d, c: write(d / "hidden.mp4", PLAYLIST), [], "playlist or reference file"),
+        (lambda d, c: write(d / "concat.txt", CONCAT), [], "playlist or reference file"),
+        (lambda d, c: c, ["--preset", "mp4-4k"], "unknown preset 'mp4-4k'"),
+        (lambda d, c: c, ["--trim-start", "4", "--trim-end", "2"], "trim end must be after"),
+        (lambda d, c: c, ["--trim-start", "-1"], "trim start"),
+        (lambda d, c: c, ["--trim-start", "50"], "at or after the end of the video"),
+    ],
+    ids=["missing", "empty", "text", "truncated", "m3u8", "disguised-m3u8", "concat-list",
+         "unknown-preset", "trim-reversed", "trim-negative", "trim-past-end"],
+)
+def test_bad_input_exits_2_with_one_error_line(
+    make_source: Callable[[Path, Path], Path],
+    extra: list[str],
+    message: str,
+    tmp_path: Path,
+    bikes_clip: Path,
+) -> None:
+    # Given a bad source or option, and a work folder that must stay as it is
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    source = make_source(inputs, bikes_clip)
+    before = sorted(p.name for p in inputs.iterdir())
+    out = tmp_path / "out"
+
+    # When transcoding it
+    done = run(tmp_path, str(source), "--out", str(out), *extra)
+
+    # Then: exit 2, exactly one line on stderr starting with `error:` that says what is wrong
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: ")
+    assert message in lines[0]
+    # and nothing was written anywhere but --out (which holds no leftovers)
+    assert sorted(p.name for p in inputs.iterdir()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["in"], ["in", "out"])
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_frame_size_over_the_cap_is_rejected(tmp_path: Path, bikes_clip: Path) -> None:
+    # Given a cap on frame dimensions below the source's 640x272
+    env_run = subprocess.run(
+        [sys.executable, "-m", "mpr", "transcode", str(bikes_clip), "--out", str(tmp_path / "o"),
+         "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"MPR_MAX_WIDTH": "320", "PATH": "/usr/bin:/bin"},
+    )
+    # Then the job fails with the limit named
+    assert env_run.returncode == 2
+    assert env_run.stderr.startswith("error: frame size 640x272 exceeds the limit 320x")
+
+
+def test_audio_only_source_has_no_video_stream(tmp_path: Path, tools: object) -> None:
+    # Given an audio-only file
+    from mpr.settings import get_settings
+
+    audio = tmp_path / "tone.m4a"
+    subprocess.run(
+        [get_settings().ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=d=2", "-c:a", "aac",
+         str(audio)],
+        check=True,
+    )
+    # When transcoding it, Then it is refused for having no video
+    done = run(tmp_path, str(audio), "--out", str(tmp_path / "o"))
+    assert done.returncode == 2
+    assert "no video stream" in done.stderr
