@@ -1,0 +1,1 @@
+"""The MPR cloud deployment: one CDK stack composed of one construct per capability."""

@@ -1,0 +1,43 @@
+"""S3 `ObjectCreated` under the input prefix starts a transcode (idempotently)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.config import DeployConfig
+from infra.constructs.functions import HandlerImage, grant_data_access
+from infra.constructs.storage import Storage
+from infra.constructs.tables import JobTables
+
+TRIGGER_FUNCTION = "s3_trigger"
+
+
+class UploadTrigger(Construct):
+    """The trigger function, subscribed to uploads in the input bucket's input prefix."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeployConfig,
+        image: HandlerImage,
+        storage: Storage,
+        tables: JobTables,
+        state_machine: sfn.IStateMachine,
+        values: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = image.function(self, TRIGGER_FUNCTION, config=config, values=values)
+        grant_data_access(self.function, TRIGGER_FUNCTION, storage, tables)
+        state_machine.grant_start_execution(self.function)
+        storage.input.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.LambdaDestination(self.function),
+            s3.NotificationKeyFilter(prefix=config.input_prefix),
+        )

@@ -1,0 +1,44 @@
+"""Which `MPR_*` settings each deployed function needs; the single source for stack and tests.
+
+Every name is a field of `mpr.settings.Settings` (prefix `MPR_`, upper case). The stack sets
+exactly these on each function and derives the function's data access from them.
+"""
+
+from __future__ import annotations
+
+# Every container function writes its scratch files under /tmp, the only writable path.
+_BASE = frozenset({"MPR_S3_REGION", "MPR_DATA_DIR"})
+_STAGE = _BASE | {"MPR_WORK_BUCKET", "MPR_JOBS_TABLE"}
+
+ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
+    "probe": set(_STAGE | {"MPR_INPUT_BUCKET"}),
+    "plan": set(_STAGE),
+    "encode_chunk": set(_STAGE | {"MPR_INPUT_BUCKET"}),
+    "encode_audio": set(_STAGE | {"MPR_INPUT_BUCKET"}),
+    "stitch": set(_STAGE),
+    # the source is read again for thumbnails and the quality check
+    "package": set(_STAGE | {"MPR_INPUT_BUCKET", "MPR_OUTPUT_BUCKET"}),
+    "finalize": set(_STAGE | {"MPR_OUTPUT_BUCKET"}),
+    "fail": set(_STAGE | {"MPR_OUTPUT_BUCKET"}),
+    "s3_trigger": set(
+        _BASE
+        | {
+            "MPR_INPUT_BUCKET",
+            "MPR_INPUT_PREFIX",
+            "MPR_JOBS_TABLE",
+            "MPR_IDEMPOTENCY_TABLE",
+            "MPR_STATE_MACHINE_ARN",
+        }
+    ),
+    "api": set(
+        _BASE
+        | {
+            "MPR_INPUT_BUCKET",
+            "MPR_INPUT_PREFIX",
+            "MPR_OUTPUT_BUCKET",
+            "MPR_JOBS_TABLE",
+            "MPR_IDEMPOTENCY_TABLE",
+            "MPR_STATE_MACHINE_ARN",
+        }
+    ),
+}

@@ -1,0 +1,95 @@
+"""The MPR stack: storage, tables, stage functions, pipeline, trigger, monitoring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Aws, CfnOutput, Stack, Tags
+from constructs import Construct
+
+from infra.config import DeployConfig
+from infra.constructs.functions import HandlerImage, StageFunctions
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.pipeline import Pipeline
+from infra.constructs.storage import Storage
+from infra.constructs.tables import JobTables
+from infra.constructs.trigger import TRIGGER_FUNCTION, UploadTrigger
+
+# Functions keep scratch files here: /tmp is the only writable path in Lambda.
+LAMBDA_DATA_DIR = "/tmp/mpr"  # noqa: S108
+
+
+class MprStack(Stack):
+    """One stack of capability constructs."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: DeployConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        Tags.of(self).add("project", "mpr")
+        Tags.of(self).add("stage", config.stage)
+        self.storage = Storage(self, "Storage", config=config)
+        self.tables = JobTables(self, "Tables", config=config)
+        self.image = HandlerImage(self, "HandlerImage")
+        values = {
+            "MPR_S3_REGION": Aws.REGION,
+            "MPR_DATA_DIR": LAMBDA_DATA_DIR,
+            "MPR_INPUT_BUCKET": self.storage.input.bucket_name,
+            "MPR_INPUT_PREFIX": config.input_prefix,
+            "MPR_OUTPUT_BUCKET": self.storage.output.bucket_name,
+            "MPR_WORK_BUCKET": self.storage.work.bucket_name,
+            "MPR_JOBS_TABLE": self.tables.jobs.table_name,
+            "MPR_IDEMPOTENCY_TABLE": self.tables.idempotency.table_name,
+        }
+        self.stages = StageFunctions(
+            self,
+            "Stages",
+            config=config,
+            image=self.image,
+            storage=self.storage,
+            tables=self.tables,
+            values=values,
+        )
+        self.pipeline = Pipeline(
+            self,
+            "Pipeline",
+            config=config,
+            functions=self.stages.functions,
+            work_bucket=self.storage.work,
+        )
+        # Functions outside the state machine may know its ARN (no dependency cycle).
+        values["MPR_STATE_MACHINE_ARN"] = self.pipeline.state_machine.state_machine_arn
+        self.trigger = UploadTrigger(
+            self,
+            "Trigger",
+            config=config,
+            image=self.image,
+            storage=self.storage,
+            tables=self.tables,
+            state_machine=self.pipeline.state_machine,
+            values=values,
+        )
+        # The HTTP API construct goes here, built with `self.image.function(..., "api", ...)`
+        # from the same `values`, and joins the monitored functions below.
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            state_machine=self.pipeline.state_machine,
+            functions={**self.stages.functions, TRIGGER_FUNCTION: self.trigger.function},
+        )
+        self._outputs()
+
+    def _outputs(self) -> None:
+        outputs = {
+            "InputBucketName": self.storage.input.bucket_name,
+            "OutputBucketName": self.storage.output.bucket_name,
+            "WorkBucketName": self.storage.work.bucket_name,
+            "JobsTableName": self.tables.jobs.table_name,
+            "IdempotencyTableName": self.tables.idempotency.table_name,
+            "StateMachineArn": self.pipeline.state_machine.state_machine_arn,
+            "DashboardName": self.monitoring.dashboard.dashboard_name,
+            "AlarmTopicArn": self.monitoring.topic.topic_arn,
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)

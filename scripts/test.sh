@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Python deps, Node CLIs, Chromium, the web UI build)
+# and run lint, types, import contracts and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+export CDK_DISABLE_VERSION_CHECK=1
+
+scripts/bootstrap.sh dev
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+if [ ! -x /usr/bin/chromium ]; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+npm ci --prefix web --no-audit --no-fund --loglevel=error
+npm run build --prefix web --silent
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/lint-imports
+
+.venv/bin/pytest "$@"
