@@ -38,7 +38,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     workers: int = Field(default_factory=_default_workers, ge=1, le=256)
 
-    # planning defaults
+    # job defaults (uploads that name no presets; parallelism a plan spreads chunks over)
+    default_presets: list[str] = Field(
+        default_factory=lambda: ["mp4-720p", "hls-ladder", "thumbnails"], min_length=1
+    )
     chunk_seconds: float = Field(10.0, ge=1, le=600)
     min_chunk_seconds: float = Field(2.0, ge=0.5, le=600)
 

@@ -59,8 +59,8 @@ class LocalStorage:
         return self._existing(key).stat().st_size
 
     def list(self, prefix: str) -> Iterator[str]:
-        base = self.root / prefix.rstrip("/") if prefix else self.root
-        start = base if base.is_dir() else base.parent
+        base = self.root / prefix if prefix else self.root
+        start = base if prefix.endswith("/") and base.is_dir() else base.parent
         if not start.is_dir():
             return
         found = (p.relative_to(self.root).as_posix() for p in start.rglob("*") if p.is_file())

@@ -49,8 +49,9 @@ def video_filter(sized: SizedRendition) -> str:
 def video_codec_options(sized: SizedRendition, gop: int, b_frames: bool = True) -> dict[str, Any]:
     """H.264 options: capped CRF (chunk-independent rate control), fixed closed GOP, IDR at 0.
 
-    Without `b_frames` (variable frame rate sources) decode order equals presentation order,
-    so fMP4 segmenting never has to guess decode times between irregular frames.
+    `fps_mode vfr` keeps every frame's time and drops only frames that repeat a timestamp,
+    as the frame index does. Without `b_frames` (variable frame rate sources) decode order
+    equals presentation order, so fMP4 segmenting never guesses decode times.
     """
     r = sized.rendition
     options: dict[str, Any] = {
@@ -65,7 +66,7 @@ def video_codec_options(sized: SizedRendition, gop: int, b_frames: bool = True) 
         "sc_threshold": 0,
         "flags": "+cgop",
         "forced-idr": 1,
-        "fps_mode": "passthrough",
+        "fps_mode": "vfr",
     }
     if not b_frames:
         options["bf"] = 0
@@ -239,6 +240,7 @@ def sprite_sheets(
     pattern: str,
     spec: ThumbnailSpec,
     tile_height: int,
+    columns: int,
     rows: int,
     start: float,
     duration: float,
@@ -250,7 +252,7 @@ def sprite_sheets(
         .video.filter("select", bucket_select(spec.sprite_interval_seconds))
         .filter("scale", spec.sprite_tile_width, tile_height, flags="bicubic", out_range="full")
         .filter("format", "yuvj420p")
-        .filter("tile", f"{spec.sprite_columns}x{rows}")
+        .filter("tile", f"{columns}x{rows}")
     )
     out = ffmpeg.output(
         stream, pattern, **{"q:v": 4}, fps_mode="passthrough", start_number=0, map_metadata=-1

@@ -36,12 +36,12 @@ def plan_chunks(
     keyframes = sorted(set(index.keyframes))
     cuts = [k for k in keyframes if first < k < stop]
     starts = [first]
-    for k in cuts:
+    for pos, k in enumerate(cuts):
         last = times[starts[-1]]
         t = times[k]
         if t - last < min_seconds - _EPSILON or range_end - t < min_seconds - _EPSILON:
             continue
-        if t - last >= target - _EPSILON or _closer_than_next(k, cuts, times, last + target):
+        if t - last >= target - _EPSILON or _closer_than_next(pos, cuts, times, last + target):
             starts.append(k)
 
     bounds = [*starts, stop]
@@ -62,13 +62,12 @@ def _selected_range(index: FrameIndex, trim: Trim | None) -> tuple[int, int]:
     return first, stop
 
 
-def _closer_than_next(k: int, cuts: list[int], times: list[float], goal: float) -> bool:
-    """True if keyframe `k` is nearer the goal time than the keyframe after it."""
-    pos = cuts.index(k)
+def _closer_than_next(pos: int, cuts: list[int], times: list[float], goal: float) -> bool:
+    """True if the cut candidate at `pos` is nearer the goal time than the one after it."""
     if pos + 1 >= len(cuts):
         return False
     after = times[cuts[pos + 1]]
-    return after > goal and abs(times[k] - goal) < abs(after - goal)
+    return after > goal and abs(times[cuts[pos]] - goal) < abs(after - goal)
 
 
 def _chunk(i: int, a: int, b: int, index: FrameIndex, keyframes: list[int]) -> Chunk:

@@ -86,16 +86,23 @@ def resolve_presets(
     return chosen
 
 
-def _even(value: float) -> int:
-    return max(2, round(value / 2) * 2)
+def _even(value: float, limit: int | None = None) -> int:
+    """Nearest even number, or the even number below `limit` where rounding would pass it."""
+    even = max(2, round(value / 2) * 2)
+    if limit is not None and even > limit:
+        even = max(2, limit // 2 * 2)
+    return even
 
 
 def size_rendition(rendition: VideoRendition, media: MediaInfo, cap: bool = True) -> SizedRendition:
     """Output size keeping the display aspect ratio, even dimensions, never upscaled if `cap`."""
     src_w, src_h = media.video.display_width, media.video.display_height
-    height = min(rendition.height, src_h) if cap else rendition.height
-    height = _even(height)
-    width = _even(src_w * height / src_h)
+    if cap:
+        height = _even(min(rendition.height, src_h), src_h)
+        width = _even(src_w * height / src_h, src_w)
+    else:
+        height = _even(rendition.height)
+        width = _even(src_w * height / src_h)
     return SizedRendition(rendition=rendition, width=width, height=height)
 
 

@@ -40,10 +40,12 @@ def frame_index(packets: list[Json], format_start: float) -> FrameIndex:
     Packets flagged `D` (outside an edit list) are dropped; `K` marks keyframes.
     """
     rows: list[tuple[float, float, bool]] = []
+    hidden_keyframe = False
     for packet in packets:
         flags = str(packet.get("flags", ""))
         pts = packet.get("pts_time")
         if "D" in flags or pts in (None, "N/A"):
+            hidden_keyframe = hidden_keyframe or "K" in flags
             continue
         rows.append(
             (float(pts) - format_start, _float(packet.get("duration_time"), 0.0), "K" in flags)
@@ -56,13 +58,15 @@ def frame_index(packets: list[Json], format_start: float) -> FrameIndex:
     durations: list[float] = []
     for t, duration, key in rows:
         if times and t <= times[-1]:
-            continue  # duplicate timestamp: the decoder outputs one frame
+            continue  # duplicate timestamp: encoders keep one (fps_mode vfr)
         if key:
             keyframes.append(len(times))
         times.append(t)
         durations.append(duration)
     if not keyframes:
-        raise UnsupportedMediaError("source has no keyframe to start decoding from")
+        if not hidden_keyframe:
+            raise UnsupportedMediaError("source has no keyframe to start decoding from")
+        keyframes = [0]  # the keyframe lies before the edit list's start; decoding begins there
     gaps = [b - a for a, b in pairwise(times)]
     last = durations[-1] or (sorted(gaps)[len(gaps) // 2] if gaps else 1 / 25)
     return FrameIndex(times=times, keyframes=keyframes, end=times[-1] + last)
@@ -88,7 +92,8 @@ def _video(stream: Json, index: FrameIndex) -> VideoInfo:
         shown_w, shown_h = shown_h, shown_w
     count = len(index.times)
     span = index.end - index.times[0]
-    rate = _ratio(stream.get("avg_frame_rate")) or Fraction(count) / Fraction(span)
+    measured = (Fraction(count) / Fraction(str(span))).limit_denominator(1001000)
+    rate = _ratio(stream.get("avg_frame_rate")) or measured
     gaps = [b - a for a, b in pairwise(index.times)]
     variable = bool(gaps) and (max(gaps) - min(gaps)) > 0.01 * (sum(gaps) / len(gaps)) + 1e-4
     return VideoInfo(

@@ -48,6 +48,7 @@ def make_sprite(
         str(out_dir / "sprite_%03d.jpg"),
         spec,
         tile_height=layout.tile_height,
+        columns=layout.columns,
         rows=layout.rows_per_sheet,
         start=start,
         duration=duration,

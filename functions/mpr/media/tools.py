@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,12 @@ class Tools:
         return done
 
 
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+_PATH = re.compile(r"(?<![\w.])/(?:[^\s/:'\"]+/)+([^\s/:'\"]+)")
+
+
 def _tail(stderr: str, lines: int = 3) -> str:
+    """The last lines of ffmpeg's stderr, with URLs (presigned: secrets) and folders removed."""
     text = " | ".join(line.strip() for line in stderr.strip().splitlines()[-lines:])
+    text = _PATH.sub(r"\1", _URL.sub("<url>", text))
     return text or "no error output"

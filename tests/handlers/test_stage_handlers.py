@@ -1,0 +1,171 @@
+"""Each stage handler on moto's S3 and DynamoDB with real ffmpeg on a real clip, called with
+the sample events and then with the payloads the previous stage returned."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mpr.adapters.dynamo_jobs import DynamoJobStore
+from mpr.core import keys
+from mpr.core.errors import JobStateError, UnsafeInputError
+from mpr.core.models import JobRecord, JobSpec, JobStatus, Manifest, Preset, VideoRendition
+from mpr.handlers import (
+    encode_audio,
+    encode_chunk,
+    fail,
+    finalize,
+    package,
+    plan,
+    probe,
+    stitch,
+)
+
+from tests.handlers.conftest import BUCKETS, LambdaContext, keys_under, sample_event
+
+JOB = "sample-job"  # the job of the sample events
+SPEC = JobSpec(
+    source="input/bigbuckbunny.mp4",
+    presets=[
+        Preset(
+            name="small",
+            kind="mp4",
+            renditions=[VideoRendition(name="360p", height=360, max_bitrate_kbps=800, crf=28)],
+        )
+    ],
+)
+
+
+@pytest.fixture
+def queued(jobs: DynamoJobStore, s3: Any, clips: Path) -> JobRecord:
+    """The sample job, queued, its source uploaded."""
+    s3.upload_file(str(clips / "bigbuckbunny.mp4"), BUCKETS["MPR_INPUT_BUCKET"], SPEC.source)
+    return jobs.create(JobRecord(job_id=JOB, spec=SPEC))
+
+
+@pytest.mark.slow
+def test_the_stages_run_in_order_and_the_job_succeeds(
+    queued: JobRecord, jobs: DynamoJobStore, s3: Any, context: LambdaContext
+) -> None:
+    # Given a queued job on a clip with audio
+    # When probe runs on the sample event
+    probed = probe.handler(sample_event("probe"), context)
+
+    # Then the job is RUNNING and the probe result points at the work files
+    assert probed == {
+        "job_id": JOB,
+        "source": SPEC.source,
+        "media_key": keys.media(JOB),
+        "frames_key": keys.frames(JOB),
+        "has_audio": True,
+    }
+    assert probed == sample_event("plan")
+    assert jobs.get(JOB).status is JobStatus.RUNNING
+
+    # When plan runs, then the job counts the chunk encodes it waits for
+    planned = plan.handler(probed, context)
+    assert planned["task_count"] == 1  # the clip has one keyframe: one chunk, one rendition
+    job = jobs.get(JOB)
+    assert (job.stage, job.chunks_total, job.chunks_done) == ("encode", 1, 0)
+    tasks = json.loads(
+        s3.get_object(Bucket=BUCKETS["MPR_WORK_BUCKET"], Key=planned["tasks_key"])["Body"].read()
+    )
+    assert tasks == [sample_event("encode_chunk")]
+
+    # When the chunk and the audio are encoded, then progress counts the chunk
+    encoded = encode_chunk.handler(tasks[0], context)
+    assert encoded["key"] == keys.chunk(JOB, planned["renditions"][0], 0)
+    assert jobs.get(JOB).chunks_done == 1
+    audio = encode_audio.handler(sample_event("encode_audio"), context)
+    assert audio == {"job_id": JOB, "key": keys.audio(JOB)}
+
+    # When stitch, package and finalize run
+    assert sample_event("stitch") == {"job_id": JOB, "rendition": planned["renditions"][0]}
+    stitch.handler(sample_event("stitch"), context)
+    package.handler(sample_event("package"), context)
+    final = finalize.handler(sample_event("finalize"), context)
+
+    # Then the job SUCCEEDED with its manifest, its timings in the manifest, no work file left
+    assert final == {"job_id": JOB, "manifest_key": f"{JOB}/manifest.json", "status": "SUCCEEDED"}
+    job = jobs.get(JOB)
+    assert (job.status, job.stage, job.manifest_key) == (
+        JobStatus.SUCCEEDED,
+        "done",
+        final["manifest_key"],
+    )
+    assert job.progress == 100.0
+    stitch_timing = f"stitch/{planned['renditions'][0]}"
+    stages = {"probe", "plan", "encode_audio", stitch_timing, "package", "finalize"}
+    assert set(job.timings) == stages
+    manifest = Manifest.model_validate_json(
+        s3.get_object(Bucket=BUCKETS["MPR_OUTPUT_BUCKET"], Key=final["manifest_key"])["Body"].read()
+    )
+    assert set(manifest.timings) == set(job.timings) - {"finalize"}
+    (mp4,) = manifest.outputs
+    assert (mp4.path, mp4.frames, mp4.width, mp4.height) == ("small.mp4", 132, 640, 360)
+    assert keys_under(s3, BUCKETS["MPR_WORK_BUCKET"]) == []
+
+
+def test_probe_of_a_retried_invocation_keeps_the_job_running(
+    queued: JobRecord, jobs: DynamoJobStore, context: LambdaContext
+) -> None:
+    jobs.transition(JOB, JobStatus.RUNNING, stage="probe")
+    probe.handler(sample_event("probe"), context)
+    assert jobs.get(JOB).status is JobStatus.RUNNING
+
+
+def test_probe_refuses_a_cancelled_job(
+    queued: JobRecord, jobs: DynamoJobStore, context: LambdaContext
+) -> None:
+    jobs.transition(JOB, JobStatus.CANCELLED, stage="cancelled")
+    with pytest.raises(JobStateError):
+        probe.handler(sample_event("probe"), context)
+    assert jobs.get(JOB).status is JobStatus.CANCELLED
+
+
+def test_probe_raises_the_typed_error_the_state_machine_catches(
+    jobs: DynamoJobStore, s3: Any, context: LambdaContext
+) -> None:
+    # Given a source that is a playlist, not media
+    s3.put_object(Bucket=BUCKETS["MPR_INPUT_BUCKET"], Key=SPEC.source, Body=b"#EXTM3U\nx.ts\n")
+    jobs.create(JobRecord(job_id=JOB, spec=SPEC))
+
+    # When probe runs, then the error keeps its class (the ASL matches its name)
+    with pytest.raises(UnsafeInputError):
+        probe.handler(sample_event("probe"), context)
+
+
+def test_fail_marks_the_job_failed_and_removes_its_files(
+    queued: JobRecord, jobs: DynamoJobStore, s3: Any, context: LambdaContext
+) -> None:
+    # Given a running job with work files and partial outputs
+    jobs.transition(JOB, JobStatus.RUNNING, stage="encode")
+    s3.put_object(Bucket=BUCKETS["MPR_WORK_BUCKET"], Key=keys.spec(JOB), Body=b"{}")
+    s3.put_object(Bucket=BUCKETS["MPR_WORK_BUCKET"], Key="work/other-job/spec.json", Body=b"{}")
+    s3.put_object(Bucket=BUCKETS["MPR_OUTPUT_BUCKET"], Key=f"{JOB}/small.mp4", Body=b"x")
+
+    # When the state machine records the failure
+    result = fail.handler(sample_event("fail"), context)
+
+    # Then the job is FAILED with the reason in words, and only its files are gone
+    reason = "MediaProcessingError: encode chunk 0 failed: moov atom not found"
+    assert result == {"job_id": JOB, "status": "FAILED", "error": reason}
+    job = jobs.get(JOB)
+    assert (job.status, job.stage, job.error, job.error_cause) == (
+        JobStatus.FAILED,
+        "failed",
+        reason,
+        "MediaProcessingError",
+    )
+    assert keys_under(s3, BUCKETS["MPR_WORK_BUCKET"]) == ["work/other-job/spec.json"]
+    assert keys_under(s3, BUCKETS["MPR_OUTPUT_BUCKET"]) == []
+
+
+def test_fail_keeps_the_status_of_a_job_that_already_ended(
+    queued: JobRecord, jobs: DynamoJobStore, context: LambdaContext
+) -> None:
+    jobs.transition(JOB, JobStatus.CANCELLED, stage="cancelled")
+    fail.handler(sample_event("fail"), context)
+    assert jobs.get(JOB).status is JobStatus.CANCELLED

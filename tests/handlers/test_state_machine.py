@@ -1,0 +1,260 @@
+"""The real state machine (statemachines/transcode.asl.json) run by moto's Step Functions
+interpreter, its Lambda tasks answered in-process by the real handlers, against moto's S3 and
+DynamoDB and real ffmpeg on a real clip."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from mpr.adapters.dynamo_jobs import DynamoJobStore
+from mpr.adapters.local_orchestrator import LocalPipeline
+from mpr.adapters.local_storage import LocalStorage
+from mpr.adapters.sfn_orchestrator import SfnOrchestrator
+from mpr.core.errors import MediaProcessingError
+from mpr.core.models import JobRecord, JobSpec, JobStatus, Manifest, Preset, VideoRendition
+from mpr.media import qc
+from mpr.media.tools import Tools
+from mpr.settings import get_settings
+from mpr.stages import StageContext
+
+from infra.constructs.functions import STAGE_FUNCTIONS, pascal_case
+from infra.constructs.pipeline import ASL_PATH
+from tests.handlers.conftest import BUCKETS, REGION, LambdaContext, keys_under
+
+pytestmark = pytest.mark.slow
+
+ACCOUNT = "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/mpr-test"
+SOURCE = "input/bikes.mp4"  # 250 frames, keyframes at 0, 1.2, 3.04, 5.48, 7.48, 9.68 s
+R240 = VideoRendition(name="240p", height=240, max_bitrate_kbps=600, crf=28)
+R160 = VideoRendition(name="160p", height=160, max_bitrate_kbps=300, crf=30)
+SPEC = JobSpec(
+    source=SOURCE,
+    presets=[
+        Preset(name="small", kind="mp4", renditions=[R240]),
+        Preset(name="ladder", kind="hls", renditions=[R240, R160]),
+    ],
+    chunk_seconds=2.0,
+    min_chunk_seconds=1.0,
+    workers=4,
+)
+Fault = Callable[[dict[str, Any]], None]
+
+
+@pytest.fixture
+def moto_config() -> dict[str, Any]:
+    """Step Functions runs the ASL; Lambda (no Docker) runs no code, see `routed_lambda`."""
+    return {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+def function_name(stage: str) -> str:
+    return f"mpr-{stage.replace('_', '-')}"
+
+
+@pytest.fixture
+def faults() -> dict[str, Fault]:
+    """Faults injected before a handler runs, by stage name."""
+    return {}
+
+
+@pytest.fixture
+def routed_lambda(monkeypatch: pytest.MonkeyPatch, faults: dict[str, Fault]) -> None:
+    """moto's Lambda (use_docker False) runs no code: answer its invoke with the real handler,
+    the way the Lambda runtime does: the handler's return value as JSON, or an unhandled error
+    whose errorType is the exception's class name (what the ASL's Retry/Catch match)."""
+    handlers = {
+        function_name(stage): importlib.import_module(f"mpr.handlers.{stage}").handler
+        for stage in STAGE_FUNCTIONS
+    }
+    stages = {function_name(stage): stage for stage in STAGE_FUNCTIONS}
+
+    def invoke(
+        self: LambdaSimpleBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> bytes:
+        name = function_name.split(":function:")[-1].split(":")[0]
+        event = json.loads(body)
+        try:
+            if stages[name] in faults:
+                faults[stages[name]](event)
+            result = handlers[name](event, LambdaContext(function_name=name))
+        except Exception as exc:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+            return json.dumps(error).encode()
+        return json.dumps(result).encode()
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
+
+
+def load_definition(arns: dict[str, str]) -> str:
+    """The ASL with its `${Placeholders}` substituted as the CDK stack does, and the two valid
+    fields that moto's interpreter rejects rewritten: a Distributed Map's
+    `ProcessorConfig.ExecutionType` EXPRESS becomes STANDARD, and the integer
+    `ToleratedFailurePercentage` becomes a float."""
+    text = ASL_PATH.read_text()
+    values = {
+        **{f"{pascal_case(stage)}FunctionArn": arn for stage, arn in arns.items()},
+        "WorkBucketName": BUCKETS["MPR_WORK_BUCKET"],
+        "MaxConcurrency": "4",
+    }
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    assert "${" not in text, "a placeholder of the ASL has no value"
+    asl = json.loads(text)
+    encode_map = asl["States"]["Encode"]["Branches"][0]["States"]["EncodeChunks"]
+    assert encode_map["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "EXPRESS"
+    encode_map["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = "STANDARD"
+    encode_map["ToleratedFailurePercentage"] = float(encode_map["ToleratedFailurePercentage"])
+    return json.dumps(asl)
+
+
+@pytest.fixture
+def state_machine(aws: str, routed_lambda: None, clips: Path) -> str:
+    """The functions and the state machine, deployed to moto; the clip uploaded."""
+    iam = boto3.client("iam", region_name=REGION)
+    iam.create_role(RoleName="mpr-test", AssumeRolePolicyDocument="{}")
+    lambda_ = boto3.client("lambda", region_name=REGION)
+    arns = {}
+    for stage in STAGE_FUNCTIONS:
+        created = lambda_.create_function(
+            FunctionName=function_name(stage),
+            Runtime="python3.11",
+            Role=ROLE,
+            Handler=f"mpr.handlers.{stage}.handler",
+            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},  # an empty zip: moto runs no code
+        )
+        arns[stage] = created["FunctionArn"]
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machine = sfn.create_state_machine(
+        name="mpr-transcode", definition=load_definition(arns), roleArn=ROLE
+    )
+    boto3.client("s3", region_name=REGION).upload_file(
+        str(clips / "bikes.mp4"), BUCKETS["MPR_INPUT_BUCKET"], SOURCE
+    )
+    arn: str = machine["stateMachineArn"]
+    return arn
+
+
+def run_job(arn: str, jobs: DynamoJobStore, job_id: str) -> dict[str, Any]:
+    """Create the job, start it as the API does, and wait until its execution ends."""
+    job = jobs.create(JobRecord(job_id=job_id, spec=SPEC))
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    SfnOrchestrator(sfn, arn).start(job)
+    (execution,) = sfn.list_executions(stateMachineArn=arn)["executions"]
+    deadline = time.monotonic() + 500
+    while time.monotonic() < deadline:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution["executionArn"])
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.5)
+    raise AssertionError(f"execution {execution['executionArn']} did not end")
+
+
+def measured(tools: Tools, files: dict[str, Path]) -> dict[str, tuple[int, float]]:
+    """(frames, duration) of each video output, by ffprobe."""
+    result = {}
+    for path, local in files.items():
+        m = qc.measure(tools, str(local))
+        result[path] = (m.frames, round(m.duration, 3))
+    return result
+
+
+def local_reference(clips: Path, tmp: Path) -> tuple[Manifest, Path]:
+    """The same job run by the local pipeline on directory storage."""
+    inputs = LocalStorage(tmp / "in")
+    inputs.put_file(SOURCE, clips / "bikes.mp4")
+    outputs = tmp / "out"
+    ctx = StageContext(
+        inputs=inputs,
+        work=LocalStorage(tmp / "work"),
+        outputs=LocalStorage(outputs),
+        tools=Tools.from_settings(get_settings()),
+        limits=get_settings().limits,
+    )
+    return LocalPipeline(ctx, workers=2).run("reference", SPEC), outputs / "reference"
+
+
+def test_execution_succeeds_and_matches_the_local_pipeline(
+    state_machine: str, jobs: DynamoJobStore, s3: Any, clips: Path, tmp_path: Path
+) -> None:
+    # Given the deployed state machine and a queued job on a real clip
+    # When the job runs through the real ASL
+    described = run_job(state_machine, jobs, "sfn-ok")
+
+    # Then the execution succeeded and the job record says so, every chunk counted
+    assert described["status"] == "SUCCEEDED", described
+    job = jobs.get("sfn-ok")
+    assert job.status is JobStatus.SUCCEEDED
+    assert job.progress == 100.0
+    assert job.chunks_total > 2  # several chunks x 2 renditions: the map really fanned out
+    assert job.chunks_done == job.chunks_total
+    assert job.manifest_key == "sfn-ok/manifest.json"
+    assert {"probe", "plan", "encode_audio", "package", "finalize"} <= set(job.timings)
+    assert keys_under(s3, BUCKETS["MPR_WORK_BUCKET"]) == []
+
+    # And its video outputs have the frames and duration of the local pipeline's
+    output = BUCKETS["MPR_OUTPUT_BUCKET"]
+    manifest = Manifest.model_validate_json(
+        s3.get_object(Bucket=output, Key=job.manifest_key)["Body"].read()
+    )
+    reference, reference_dir = local_reference(clips, tmp_path / "local")
+    videos = sorted(r.path for r in manifest.outputs if r.kind in ("mp4", "hls") and r.rendition)
+    assert videos == sorted(
+        r.path for r in reference.outputs if r.kind in ("mp4", "hls") and r.rendition
+    )
+    assert len(videos) == 3
+    for key in keys_under(s3, output, "sfn-ok/"):
+        target = tmp_path / "cloud" / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(output, key, str(target))
+    tools = Tools.from_settings(get_settings())
+    expected = measured(tools, {p: reference_dir / p for p in videos})
+    assert measured(tools, {p: tmp_path / "cloud" / "sfn-ok" / p for p in videos}) == expected
+    assert all(frames == 250 for frames, _ in expected.values())
+    assert manifest.chunk_count == reference.chunk_count
+
+
+def test_a_chunk_failing_fails_the_job_and_removes_its_work_files(
+    state_machine: str, jobs: DynamoJobStore, s3: Any, faults: dict[str, Fault]
+) -> None:
+    # Given chunk 2 of every rendition fails for good (not a RetryableError)
+    def broken_chunk(event: dict[str, Any]) -> None:
+        if event["chunk"]["index"] == 2:
+            raise MediaProcessingError("encode chunk 2 failed: injected fault")
+
+    faults["encode_chunk"] = broken_chunk
+
+    # When the job runs
+    described = run_job(state_machine, jobs, "sfn-broken")
+
+    # Then the execution failed, the job is FAILED with the reason, and no work file is left.
+    # moto's Distributed Map never fails on failed items (it only counts them:
+    # moto/stepfunctions/parser/asl/component/state/exec/state_map/iteration/itemprocessor/
+    # distributed_item_processor_worker.py, `_eval_job`; its ToleratedFailure* fields "have no
+    # effect", asl/parse/preprocessor.py), so here the missing chunk stops the Stitch state;
+    # AWS stops at the Encode state with States.ExceedToleratedFailureThreshold. Either way
+    # the Catch leads to RecordFailure.
+    assert described["status"] == "FAILED", described
+    assert described["error"] == "NotFoundError"
+    job = jobs.get("sfn-broken")
+    assert job.status is JobStatus.FAILED
+    assert job.stage == "failed"
+    assert job.error_cause == "NotFoundError"
+    assert job.error is not None
+    assert job.error.startswith("NotFoundError: download s3://mpr-work/work/sfn-broken/chunks/")
+    assert job.error.endswith("/00002.mp4: 404: Not Found")
+    assert keys_under(s3, BUCKETS["MPR_WORK_BUCKET"]) == []
+    assert keys_under(s3, BUCKETS["MPR_OUTPUT_BUCKET"]) == []

@@ -1,0 +1,266 @@
+"""ffmpeg command lines: safe inputs, exact chunk selection, fixed GOPs (nothing is run)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from mpr.core import ffmpeg_args
+from mpr.core.models import Chunk, SizedRendition, ThumbnailSpec
+from mpr.core.presets import builtin_presets, renditions_for
+
+from tests.unit.factories import make_media
+
+LOCAL_SOURCE = "/data/in/holiday.mp4"
+REMOTE_SOURCE = "https://in-bucket.s3.amazonaws.com/holiday.mp4?X-Amz-Signature=abc"
+
+CHUNK = Chunk(
+    index=3,
+    first_frame=150,
+    frames=50,
+    start=6.0,
+    end=8.0,
+    seek=6.02,
+    select_from=5.98,
+    select_to=7.98,
+)
+
+
+def sized_720p() -> SizedRendition:
+    return renditions_for(builtin_presets()["mp4-720p"], make_media(1920, 1080))[0]
+
+
+def option(args: list[str], name: str) -> str:
+    """The value following option `name` (which must occur once)."""
+    assert args.count(name) == 1, f"{name} occurs {args.count(name)} times in {args}"
+    return args[args.index(name) + 1]
+
+
+def input_options(args: list[str]) -> dict[str, list[str]]:
+    """Each input (the value after `-i`) with the arguments that precede it."""
+    found: dict[str, list[str]] = {}
+    begin = 1
+    for i, arg in enumerate(args):
+        if arg == "-i":
+            found[args[i + 1]] = args[begin:i]
+            begin = i + 2
+    return found
+
+
+UserCommand = Callable[[str], list[str]]
+
+USER_SOURCE_COMMANDS: dict[str, UserCommand] = {
+    "chunk_encode": lambda src: ffmpeg_args.chunk_encode(
+        src, "chunk.mp4", CHUNK, sized_720p(), 50, 12800
+    ),
+    "audio_encode": lambda src: ffmpeg_args.audio_encode(src, "a.m4a", 0.0, 5.0, 48000, 2, 128),
+    "thumbnails": lambda src: ffmpeg_args.thumbnails(src, "t_%05d.jpg", ThumbnailSpec(), 0, 5),
+    "sprite_sheets": lambda src: ffmpeg_args.sprite_sheets(
+        src, "s_%03d.jpg", ThumbnailSpec(), 90, 10, 2, 0.0, 5.0
+    ),
+    "poster": lambda src: ffmpeg_args.poster(src, "poster.jpg", 1.0, 640),
+    "psnr": lambda src: ffmpeg_args.psnr("out.mp4", src, sized_720p(), 0.0, 5.0, 5),
+}
+
+
+@pytest.mark.parametrize("build", USER_SOURCE_COMMANDS.values(), ids=USER_SOURCE_COMMANDS.keys())
+def test_local_user_source_is_read_with_the_file_protocol_only(build: UserCommand) -> None:
+    # When a command reads a user file given as a path
+    inputs = input_options(build(LOCAL_SOURCE))
+    # Then ffmpeg may only open local files for it
+    assert option(inputs[LOCAL_SOURCE], "-protocol_whitelist") == "file"
+
+
+@pytest.mark.parametrize("build", USER_SOURCE_COMMANDS.values(), ids=USER_SOURCE_COMMANDS.keys())
+def test_remote_user_source_is_read_over_https_only(build: UserCommand) -> None:
+    # When a command reads a user file given as a presigned URL
+    inputs = input_options(build(REMOTE_SOURCE))
+    # Then ffmpeg may use HTTP(S) and its transports, but no local files or other protocols
+    allowed = set(option(inputs[REMOTE_SOURCE], "-protocol_whitelist").split(","))
+    assert {"http", "https"} <= allowed
+    assert allowed <= {"http", "https", "tcp", "tls", "crypto"}
+
+
+WORK_FILE_COMMANDS: dict[str, list[str]] = {
+    "stitch": ffmpeg_args.stitch("list.ffconcat", "audio.m4a", "out.mp4"),
+    "stitch-video-only": ffmpeg_args.stitch("list.ffconcat", None, "out.mp4"),
+    "hls_package": ffmpeg_args.hls_package("out.mp4", "index.m3u8", "seg_%05d.m4s", 4.0),
+    "psnr": ffmpeg_args.psnr("out.mp4", LOCAL_SOURCE, sized_720p(), 1.0, 5.0, 5),
+}
+
+
+@pytest.mark.parametrize("args", WORK_FILE_COMMANDS.values(), ids=WORK_FILE_COMMANDS.keys())
+def test_every_input_has_a_protocol_whitelist(args: list[str]) -> None:
+    # Given a command over work files, Then each input is restricted to local files
+    inputs = input_options(args)
+    assert inputs
+    for name, options in inputs.items():
+        assert option(options, "-protocol_whitelist") == "file", name
+
+
+def test_stitch_reads_the_concat_list_in_safe_mode() -> None:
+    args = WORK_FILE_COMMANDS["stitch"]
+    concat = input_options(args)["list.ffconcat"]
+    assert option(concat, "-f") == "concat"
+    assert option(concat, "-safe") == "1"
+    assert option(args, "-c") == "copy"
+    assert option(args, "-movflags") == "+faststart"
+    assert len(input_options(WORK_FILE_COMMANDS["stitch-video-only"])) == 1
+
+
+def test_chunk_encode_seeks_before_the_chunk_and_keeps_exactly_its_frames() -> None:
+    # When chunk 3 (frames 150-199, 6.0 s to 8.0 s) is encoded
+    args = ffmpeg_args.chunk_encode(LOCAL_SOURCE, "chunk.mp4", CHUNK, sized_720p(), 50, 12800)
+    source_options = input_options(args)[LOCAL_SOURCE]
+    # Then the input is seeked (fast, keyframe-aligned) to the chunk's seek point
+    assert option(source_options, "-ss") == "6.020000"
+    assert "-noaccurate_seek" in source_options
+    # And the trim window is the chunk's select bounds relative to the seek point
+    chain = option(args, "-vf")
+    assert chain.startswith("trim=start=-0.040000:end=1.960000,setpts=PTS-STARTPTS,")
+    assert "scale=1280:720" in chain
+    # And exactly the chunk's frame count is written
+    assert option(args, "-frames:v") == "50"
+    # And each chunk opens a fixed, closed GOP (no scene-cut keyframes)
+    assert option(args, "-g") == "50"
+    assert option(args, "-keyint_min") == "50"
+    assert option(args, "-sc_threshold") == "0"
+    assert option(args, "-flags") == "+cgop"
+    # And the MP4 time scale represents the source timestamps exactly
+    assert option(args, "-video_track_timescale") == "12800"
+    # And only video is written
+    assert "-an" in args
+    assert args[-1] == "chunk.mp4"
+
+
+def test_chunk_encode_runs_the_given_binary_quietly_with_the_given_threads() -> None:
+    args = ffmpeg_args.chunk_encode(
+        LOCAL_SOURCE, "c.mp4", CHUNK, sized_720p(), 50, 12800, ffmpeg_bin="/opt/ffmpeg", threads=2
+    )
+    assert args[0] == "/opt/ffmpeg"
+    assert option(args, "-threads") == "2"
+    assert "-nostdin" in args
+    assert option(args, "-loglevel") == "error"
+
+
+def test_encoder_args_are_a_flat_list_of_strings_starting_with_the_filter() -> None:
+    # When the single-pass equivalent of a chunked encode is recorded
+    args = ffmpeg_args.encoder_args(sized_720p(), 50)
+    # Then it is plain ffmpeg arguments: -vf first, then the codec options
+    assert all(isinstance(a, str) for a in args)
+    assert args[:2] == ["-vf", "scale=1280:720:flags=bicubic,setsar=1,format=yuv420p"]
+    assert option(args, "-c:v") == "libx264"
+    assert option(args, "-g") == "50"
+    assert option(args, "-crf") == "21"
+    assert option(args, "-maxrate") == "3500k"
+    assert option(args, "-bufsize") == "7000k"
+
+
+def test_encoder_args_put_a_trim_first_in_the_filter_chain() -> None:
+    trim = ffmpeg_args.trim_filter(1.5, 4.25)
+    args = ffmpeg_args.encoder_args(sized_720p(), 50, trim_filter=trim)
+    assert trim == "trim=start=1.500000:end=4.250000,setpts=PTS-STARTPTS"
+    assert args[1].startswith(trim + ",scale=1280:720")
+
+
+def test_concat_list_gives_each_file_its_duration() -> None:
+    # When three chunk files are listed with their planned durations
+    script = ffmpeg_args.concat_list(["c0.mp4", "c1.mp4", "c2.mp4"], [10.0, 10.0, 3.52])
+    # Then each file line is followed by its duration line
+    assert script.splitlines() == [
+        "ffconcat version 1.0",
+        "file 'c0.mp4'",
+        "duration 10.000000",
+        "file 'c1.mp4'",
+        "duration 10.000000",
+        "file 'c2.mp4'",
+        "duration 3.520000",
+    ]
+    assert script.endswith("\n")
+
+
+def test_concat_list_needs_a_duration_per_file() -> None:
+    with pytest.raises(ValueError, match="shorter"):
+        ffmpeg_args.concat_list(["c0.mp4", "c1.mp4"], [10.0])
+
+
+@pytest.mark.parametrize(
+    ("fps", "gop_seconds", "frames"),
+    [
+        (25.0, 2.0, 50),
+        (30000 / 1001, 2.0, 60),
+        (24000 / 1001, 2.0, 48),
+        (60.0, 0.5, 30),
+        (1.0, 0.5, 1),
+    ],
+)
+def test_gop_frames(fps: float, gop_seconds: float, frames: int) -> None:
+    assert ffmpeg_args.gop_frames(make_media(fps=fps), gop_seconds) == frames
+
+
+@pytest.mark.parametrize(
+    ("time_base", "timescale"),
+    [("1/12800", 12800), ("1/90000", 90000), ("1001/30000", 30000), ("1/1000000000", 90000)],
+)
+def test_track_timescale_follows_the_source_time_base(time_base: str, timescale: int) -> None:
+    assert ffmpeg_args.track_timescale(make_media(time_base=time_base)) == timescale
+
+
+@pytest.mark.parametrize(
+    ("rate", "channels", "out_rate", "out_channels"),
+    [(44100, 2, "44100", "2"), (22050, 1, "48000", "1"), (48000, 6, "48000", "2")],
+)
+def test_audio_is_encoded_once_as_aac(
+    rate: int, channels: int, out_rate: str, out_channels: str
+) -> None:
+    # When the audio of the selected range 2.5 s + 10 s is encoded
+    args = ffmpeg_args.audio_encode(LOCAL_SOURCE, "a.m4a", 2.5, 10.0, rate, channels, 96)
+    source_options = input_options(args)[LOCAL_SOURCE]
+    # Then it covers the range, resampled to an AAC rate, at most stereo, without video
+    assert option(source_options, "-ss") == "2.500000"
+    assert option(source_options, "-t") == "10.000000"
+    assert option(args, "-c:a") == "aac"
+    assert option(args, "-b:a") == "96k"
+    assert option(args, "-ar") == out_rate
+    assert option(args, "-ac") == out_channels
+    assert "-vn" in args
+
+
+def test_hls_package_writes_fmp4_vod_segments() -> None:
+    args = WORK_FILE_COMMANDS["hls_package"]
+    assert option(args, "-f") == "hls"
+    assert option(args, "-c") == "copy"
+    assert option(args, "-hls_time") == "4"
+    assert option(args, "-hls_segment_type") == "fmp4"
+    assert option(args, "-hls_playlist_type") == "vod"
+    assert option(args, "-hls_segment_filename") == "seg_%05d.m4s"
+    assert args[-1] == "index.m3u8"
+
+
+def test_variable_rate_sources_are_encoded_without_b_frames() -> None:
+    # When a chunk of a VFR source is encoded, Then B-frames are off; otherwise x264 decides
+    without = ffmpeg_args.chunk_encode(
+        LOCAL_SOURCE, "c.mp4", CHUNK, sized_720p(), 50, 12800, b_frames=False
+    )
+    default = ffmpeg_args.chunk_encode(LOCAL_SOURCE, "c.mp4", CHUNK, sized_720p(), 50, 12800)
+    assert option(without, "-bf") == "0"
+    assert "-bf" not in default
+
+
+def test_encoder_args_force_idr_frames_where_later_chunks_start() -> None:
+    # Given chunks starting at 0 s, 10 s and 20.04 s of the output
+    args = ffmpeg_args.encoder_args(sized_720p(), 50, chunk_starts=[0.0, 10.0, 20.04])
+    # Then the single-pass equivalent forces a keyframe at each later start
+    assert option(args, "-force_key_frames") == "10.000000,20.040000"
+    assert "-force_key_frames" not in ffmpeg_args.encoder_args(sized_720p(), 50, chunk_starts=[0.0])
+
+
+def test_thumbnails_take_one_frame_per_interval_bucket() -> None:
+    args = ffmpeg_args.thumbnails(LOCAL_SOURCE, "t_%05d.jpg", ThumbnailSpec(), 2.0, 30.0)
+    graph = option(args, "-filter_complex")
+    assert "select=" in graph
+    assert "/10)" in graph  # the default 10 s interval
+    assert "scale=640:-2" in graph
+    assert option(args, "-fps_mode") == "passthrough"
+    assert option(input_options(args)[LOCAL_SOURCE], "-ss") == "2.000000"
+    assert option(input_options(args)[LOCAL_SOURCE], "-t") == "30.000000"

@@ -1,0 +1,173 @@
+/** Shapes of the MPR HTTP API (see functions/mpr/api). */
+
+export interface VideoInfo {
+  codec: string;
+  width: number;
+  height: number;
+  display_width: number;
+  display_height: number;
+  rotation: number;
+  fps: number;
+  frame_rate: string;
+  variable_frame_rate: boolean;
+  frame_count: number;
+  duration: number;
+  pix_fmt?: string | null;
+  has_b_frames?: boolean;
+  keyframe_count?: number;
+}
+
+export interface AudioInfo {
+  codec: string;
+  sample_rate: number;
+  channels: number;
+  duration: number;
+}
+
+export interface MediaInfo {
+  format_name: string;
+  size_bytes: number;
+  duration: number;
+  start_time: number;
+  bit_rate: number | null;
+  video: VideoInfo;
+  audio: AudioInfo | null;
+}
+
+export interface MultipartTicket {
+  part_size: number;
+  parts: { part_number: number; url: string }[];
+  complete_url: string;
+}
+
+export interface UploadTicket {
+  upload_id: string;
+  url: string;
+  method: "PUT";
+  headers: Record<string, string>;
+  expires_at: string;
+  multipart: MultipartTicket | null;
+}
+
+export type UploadStatus = "PENDING" | "UPLOADED" | "READY" | "INVALID";
+
+export interface Upload {
+  upload_id: string;
+  filename: string;
+  size: number;
+  status: UploadStatus;
+  parts_received: number[];
+  media: MediaInfo | null;
+  error: string | null;
+  poster_url: string | null;
+  sprite_url: string | null;
+  sprite_vtt_url: string | null;
+  source_url?: string | null;
+}
+
+export interface Rendition {
+  name: string;
+  height: number;
+  crf?: number;
+  max_bitrate_kbps: number;
+  buffer_kbps?: number | null;
+  profile?: "baseline" | "main" | "high";
+  x264_preset?: string;
+  audio_bitrate_kbps?: number;
+}
+
+export interface ThumbnailSpec {
+  interval_seconds: number;
+  width: number;
+  sprite_interval_seconds: number;
+  sprite_tile_width: number;
+  sprite_columns: number;
+}
+
+export type PresetKind = "mp4" | "hls" | "thumbnails";
+
+export interface Preset {
+  name: string;
+  kind: PresetKind;
+  description: string;
+  renditions: Rendition[];
+  cap_to_source?: boolean;
+  segment_seconds?: number;
+  thumbnails?: ThumbnailSpec | null;
+  builtin?: boolean;
+}
+
+export interface Trim {
+  start: number;
+  end: number | null;
+}
+
+export type JobStatus = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+
+export interface QCCheck {
+  name: string;
+  passed: boolean;
+  expected?: number | string | null;
+  actual?: number | string | null;
+  detail?: string;
+}
+
+export interface QCResult {
+  passed: boolean;
+  checks?: QCCheck[];
+}
+
+export type OutputKind = "mp4" | "hls" | "thumbnails" | "sprite";
+
+export interface Output {
+  preset: string;
+  kind: OutputKind;
+  rendition: string | null;
+  path: string;
+  url: string | null;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  frames: number | null;
+  qc: QCResult | null;
+  files?: string[];
+}
+
+export interface Job {
+  id: string;
+  status: JobStatus;
+  stage: string;
+  progress: number;
+  chunks_total: number;
+  chunks_done: number;
+  error: string | null;
+  created_at: string;
+  presets: string[];
+  trim: Trim | null;
+  media: MediaInfo | null;
+  outputs: Output[];
+  qc: QCResult | null;
+  timings: Record<string, number>;
+  events_url?: string | null;
+}
+
+export interface JobPage {
+  items: Job[];
+  next_cursor: string | null;
+}
+
+export interface JobRequest {
+  source: { upload_id: string };
+  presets: string[];
+  renditions?: Rendition[];
+  trim?: Trim;
+}
+
+export interface Problem {
+  type?: string;
+  title: string;
+  status: number;
+  detail: string;
+}
+
+export const ACTIVE_STATUSES: readonly JobStatus[] = ["QUEUED", "RUNNING"];
