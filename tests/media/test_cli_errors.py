@@ -34,10 +34,16 @@ CONCAT = b"ffconcat version 1.0\nfile '/etc/passwd'\n"
     [
         (lambda d, c: d / "missing.mp4", [], "does not exist"),
         (lambda d, c: write(d / "empty.mp4", b""), [], "empty (0 bytes)"),
-        (lambda d, c: write(d / "text.mp4", b"hello, not a video\n" * 50), [],
-         "not a readable media file"),
-        (lambda d, c: write(d / "cut.mp4", c.read_bytes()[:20000]), [],
-         "not a readable media file"),
+        (
+            lambda d, c: write(d / "text.mp4", b"hello, not a video\n" * 50),
+            [],
+            "not a readable media file",
+        ),
+        (
+            lambda d, c: write(d / "cut.mp4", c.read_bytes()[:20000]),
+            [],
+            "not a readable media file",
+        ),
         (lambda d, c: write(d / "list.m3u8", PLAYLIST), [], "playlist or reference file"),
         (lambda d, c: write(d / "hidden.mp4", PLAYLIST), [], "playlist or reference file"),
         (lambda d, c: write(d / "concat.txt", CONCAT), [], "playlist or reference file"),
@@ -46,8 +52,19 @@ CONCAT = b"ffconcat version 1.0\nfile '/etc/passwd'\n"
         (lambda d, c: c, ["--trim-start", "-1"], "trim start"),
         (lambda d, c: c, ["--trim-start", "50"], "at or after the end of the video"),
     ],
-    ids=["missing", "empty", "text", "truncated", "m3u8", "disguised-m3u8", "concat-list",
-         "unknown-preset", "trim-reversed", "trim-negative", "trim-past-end"],
+    ids=[
+        "missing",
+        "empty",
+        "text",
+        "truncated",
+        "m3u8",
+        "disguised-m3u8",
+        "concat-list",
+        "unknown-preset",
+        "trim-reversed",
+        "trim-negative",
+        "trim-past-end",
+    ],
 )
 def test_bad_input_exits_2_with_one_error_line(
     make_source: Callable[[Path, Path], Path],
@@ -81,8 +98,16 @@ def test_bad_input_exits_2_with_one_error_line(
 def test_frame_size_over_the_cap_is_rejected(tmp_path: Path, bikes_clip: Path) -> None:
     # Given a cap on frame dimensions below the source's 640x272
     env_run = subprocess.run(
-        [sys.executable, "-m", "mpr", "transcode", str(bikes_clip), "--out", str(tmp_path / "o"),
-         "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "mpr",
+            "transcode",
+            str(bikes_clip),
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -99,8 +124,18 @@ def test_audio_only_source_has_no_video_stream(tmp_path: Path, tools: object) ->
 
     audio = tmp_path / "tone.m4a"
     subprocess.run(
-        [get_settings().ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=d=2", "-c:a", "aac",
-         str(audio)],
+        [
+            get_settings().ffmpeg,
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=2",
+            "-c:a",
+            "aac",
+            str(audio),
+        ],
         check=True,
     )
     # When transcoding it, Then it is refused for having no video

@@ -17,26 +17,40 @@ pytestmark = pytest.mark.slow
 def test_big_buck_bunny_full_package(bunny_clip: Path, tmp_path: Path) -> None:
     # Given a real 720p25 clip with 5.1 AAC audio whose only keyframe is the first frame
     src = facts(bunny_clip)
-    assert len(src.frame_times) == 132 and len(src.keyframe_times) == 1
+    assert len(src.frame_times) == 132
+    assert len(src.keyframe_times) == 1
 
     # When transcoding it to every built-in preset
     manifest = transcode(
-        bunny_clip, tmp_path, "--preset", "mp4-1080p", "--preset", "mp4-720p",
-        "--preset", "hls-ladder", "--preset", "thumbnails", "--workers", "2",
+        bunny_clip,
+        tmp_path,
+        "--preset",
+        "mp4-1080p",
+        "--preset",
+        "mp4-720p",
+        "--preset",
+        "hls-ladder",
+        "--preset",
+        "thumbnails",
+        "--workers",
+        "2",
     )
 
     # Then one chunk (no keyframe to cut at), and every video output has all 132 frames,
     # lasts 5.28 s, and carries stereo AAC starting with the video
     assert manifest["chunk_count"] == 1
     media = manifest["media"]
-    assert media["video"]["frame_count"] == 132 and media["audio"]["channels"] == 6
+    assert media["video"]["frame_count"] == 132
+    assert media["audio"]["channels"] == 6
     outputs = manifest["outputs"]
     kinds = sorted({o["kind"] for o in outputs})
     assert kinds == ["hls", "mp4", "sprite", "thumbnails"]
     mp4s = [o for o in outputs if o["kind"] == "mp4"]
     # 1080p is capped at the 720p source: never upscaled
     assert {(o["preset"], o["width"], o["height"]) for o in mp4s} == {
-        ("mp4-1080p", 1280, 720), ("mp4-720p", 1280, 720)}
+        ("mp4-1080p", 1280, 720),
+        ("mp4-720p", 1280, 720),
+    }
     rungs = sorted(o["height"] for o in outputs if o["kind"] == "hls" and o["rendition"])
     assert rungs == [360, 480, 720]
     for o in outputs:
@@ -48,9 +62,21 @@ def test_big_buck_bunny_full_package(bunny_clip: Path, tmp_path: Path) -> None:
             assert abs(out.audio_start - out.video_start) < 0.04
         assert o["qc"]["passed"], o["qc"]
     info = subprocess.run(
-        [get_settings().ffprobe, "-v", "error", "-select_streams", "a:0", "-show_entries",
-         "stream=channels,codec_name", "-of", "csv=p=0", str(tmp_path / "mp4-720p.mp4")],
-        capture_output=True, text=True, check=True,
+        [
+            get_settings().ffprobe,
+            "-v",
+            "error",
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            "stream=channels,codec_name",
+            "-of",
+            "csv=p=0",
+            str(tmp_path / "mp4-720p.mp4"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert info == "aac,2"
     # the MP4 is faststart: moov before mdat
@@ -61,13 +87,21 @@ def test_big_buck_bunny_full_package(bunny_clip: Path, tmp_path: Path) -> None:
 
 def test_bikes_in_chunks_matches_single_pass(bikes_clip: Path, tmp_path: Path) -> None:
     # Given real camera footage with six keyframes and no audio
-    manifest = transcode(bikes_clip, tmp_path / "c", "--preset", "mp4-720p", "--workers", "2",
-                         "--chunk-seconds", "2")
+    manifest = transcode(
+        bikes_clip, tmp_path / "c", "--preset", "mp4-720p", "--workers", "2", "--chunk-seconds", "2"
+    )
     out = next(o for o in manifest["outputs"] if o["kind"] == "mp4")
     single = tmp_path / "single.mp4"
     subprocess.run(
-        [get_settings().ffmpeg, "-v", "error", "-i", str(bikes_clip), *out["encoder_args"],
-         str(single)],
+        [
+            get_settings().ffmpeg,
+            "-v",
+            "error",
+            "-i",
+            str(bikes_clip),
+            *out["encoder_args"],
+            str(single),
+        ],
         check=True,
     )
     # Then it was cut at keyframes into several chunks, keeps all 250 frames and 10 s,
@@ -79,7 +113,8 @@ def test_bikes_in_chunks_matches_single_pass(bikes_clip: Path, tmp_path: Path) -
     assert chunked.audio_start is None
     a = psnr(tmp_path / "c" / out["path"], bikes_clip, out["width"], out["height"])
     b = psnr(single, bikes_clip, out["width"], out["height"])
-    assert a > 35 and abs(a - b) <= 0.2, (a, b)
+    assert a > 35
+    assert abs(a - b) <= 0.2, (a, b)
 
 
 def test_thumbnails_and_sprite_cover_the_range(bikes_clip: Path, tmp_path: Path) -> None:
@@ -90,8 +125,9 @@ def test_thumbnails_and_sprite_cover_the_range(bikes_clip: Path, tmp_path: Path)
         ' "width": 320, "sprite_interval_seconds": 1, "sprite_tile_width": 128,'
         ' "sprite_columns": 4}}'
     )
-    manifest = transcode(bikes_clip, tmp_path / "o", "--preset-file", str(preset),
-                         "--preset", "thumbs-3s")
+    manifest = transcode(
+        bikes_clip, tmp_path / "o", "--preset-file", str(preset), "--preset", "thumbs-3s"
+    )
     root = tmp_path / "o"
     thumbs = next(o for o in manifest["outputs"] if o["kind"] == "thumbnails")
     sprite = next(o for o in manifest["outputs"] if o["kind"] == "sprite")

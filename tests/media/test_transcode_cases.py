@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,17 @@ CASES = {
 def transcode(source: Path, out: Path, *args: str) -> dict[str, object]:
     """Run the real CLI; return the manifest."""
     done = subprocess.run(
-        [sys.executable, "-m", "mpr", "transcode", str(source), "--out", str(out), "--quiet",
-         *args],
+        [
+            sys.executable,
+            "-m",
+            "mpr",
+            "transcode",
+            str(source),
+            "--out",
+            str(out),
+            "--quiet",
+            *args,
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -70,8 +80,16 @@ def test_every_output_keeps_frames_timing_and_sync(
     case = CASES[name]
     source = clip(case.clip)
     src = facts(source)
-    args = ["--preset", "mp4-720p", "--preset", "hls-ladder", "--workers", "2",
-            "--chunk-seconds", str(case.chunk_seconds)]
+    args = [
+        "--preset",
+        "mp4-720p",
+        "--preset",
+        "hls-ladder",
+        "--workers",
+        "2",
+        "--chunk-seconds",
+        str(case.chunk_seconds),
+    ]
     if case.trim:
         args += ["--trim-start", str(case.trim[0]), "--trim-end", str(case.trim[1])]
 
@@ -81,10 +99,13 @@ def test_every_output_keeps_frames_timing_and_sync(
     # Then every video output holds exactly the selected frames at the source's times
     frames = selected(src, case.trim)
     first = frames[0]
-    src_end = src.frame_times[src.frame_times.index(frames[-1]) + 1] if (
-        frames[-1] != src.frame_times[-1]) else src.frame_times[0] + src.video_duration
+    src_end = (
+        src.frame_times[src.frame_times.index(frames[-1]) + 1]
+        if (frames[-1] != src.frame_times[-1])
+        else src.frame_times[0] + src.video_duration
+    )
     expected_duration = src_end - first
-    gaps = [b - a for a, b in zip(frames, frames[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(frames)]
     frame = max(gaps)
     outputs = manifest["outputs"]
     assert isinstance(outputs, list)
@@ -106,7 +127,8 @@ def test_every_output_keeps_frames_timing_and_sync(
             src_audio_end = src.audio_start + (src.audio_duration or 0)
             assert out.audio_duration <= min(expected_duration, src_audio_end - first) + 0.05
         # the picture keeps the display aspect, even dimensions
-        assert out.width % 2 == 0 and out.height % 2 == 0
+        assert out.width % 2 == 0
+        assert out.height % 2 == 0
         assert output["qc"]["passed"] is True
     # the HLS master names every variant with bandwidth, resolution and codecs
     master = next(o for o in outputs if o["kind"] == "hls" and o["rendition"] is None)
@@ -135,17 +157,28 @@ def test_chunked_mp4_matches_single_pass_quality(
     output = next(o for o in manifest["outputs"] if o["kind"] == "mp4")  # type: ignore[union-attr]
     single = tmp_path / "single.mp4"
     subprocess.run(
-        [get_settings().ffmpeg, "-v", "error", "-y", "-i", str(source),
-         *output["encoder_args"], "-an", str(single)],
+        [
+            get_settings().ffmpeg,
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(source),
+            *output["encoder_args"],
+            "-an",
+            str(single),
+        ],
         check=True,
     )
     chunk_count = manifest["chunk_count"]
-    assert isinstance(chunk_count, int) and chunk_count >= 2
+    assert isinstance(chunk_count, int)
+    assert chunk_count >= 2
 
     # When both are measured against the source over every frame
     vf = output["encoder_args"][1].split(",scale=")[0] if case.trim else ""
-    chunked_db = psnr(tmp_path / "chunked" / output["path"], source, output["width"],
-                      output["height"], vf)
+    chunked_db = psnr(
+        tmp_path / "chunked" / output["path"], source, output["width"], output["height"], vf
+    )
     single_db = psnr(single, source, output["width"], output["height"], vf)
 
     # Then chunking costs at most 0.2 dB

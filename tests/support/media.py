@@ -72,8 +72,20 @@ def psnr(distorted: Path, reference: Path, width: int, height: int, vf: str = ""
         "[dis][ref]psnr"
     )
     done = subprocess.run(
-        [get_settings().ffmpeg, "-hide_banner", "-nostdin", "-i", str(distorted), "-i",
-         str(reference), "-filter_complex", graph, "-f", "null", "-"],
+        [
+            get_settings().ffmpeg,
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(distorted),
+            "-i",
+            str(reference),
+            "-filter_complex",
+            graph,
+            "-f",
+            "null",
+            "-",
+        ],
         capture_output=True,
         text=True,
         check=True,

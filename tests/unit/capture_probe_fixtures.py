@@ -16,7 +16,6 @@ from pathlib import Path
 
 from mpr.media.probe import safe_input_args
 from mpr.settings import get_settings
-
 from tests.unit.probe_fixtures import PROBE_FIXTURES as FIXTURES
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from mpr.core import ffmpeg_args
 from mpr.core.models import Chunk, SizedRendition, ThumbnailSpec
 from mpr.core.presets import builtin_presets, renditions_for
-
 from tests.unit.factories import make_media
 
 LOCAL_SOURCE = "/data/in/holiday.mp4"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mpr.core.hls import Variant, avc1_codec, bandwidths, master_playlist, segments
 
 # Written by ffmpeg 8.1 (`-f hls -hls_segment_type fmp4`) for the bikes sample clip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from mpr.core.errors import JobStateError
 from mpr.core.jobs import ALLOWED, TERMINAL, check_transition, sources_for
 from mpr.core.models import JobRecord, JobSpec, JobStatus

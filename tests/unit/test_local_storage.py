@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from mpr.adapters.local_storage import LocalStorage
 from mpr.core.errors import InvalidInputError, NotFoundError
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from mpr.core.models import FrameIndex, JobRecord, SizedRendition, Trim, VideoRendition
 from pydantic import ValidationError
+
+from mpr.core.models import FrameIndex, JobRecord, SizedRendition, Trim, VideoRendition
 
 
 @pytest.mark.parametrize(

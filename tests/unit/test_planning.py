@@ -11,11 +11,11 @@ from itertools import accumulate, pairwise
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from mpr.core.errors import InvalidInputError
 from mpr.core.models import ChunkPlan, FrameIndex, Trim
 from mpr.core.planning import plan_chunks
 from mpr.core.probing import frame_index
-
 from tests.unit.factories import cfr_index
 from tests.unit.probe_fixtures import load_probe
 

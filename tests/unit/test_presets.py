@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from mpr.core.errors import InvalidInputError, UnknownPresetError
 from mpr.core.models import VideoRendition
 from mpr.core.presets import (
@@ -17,7 +18,6 @@ from mpr.core.presets import (
     resolve_presets,
     size_rendition,
 )
-
 from tests.unit.factories import make_media
 
 

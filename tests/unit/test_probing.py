@@ -10,10 +10,10 @@ import copy
 from typing import Any
 
 import pytest
+
 from mpr.core.errors import UnsupportedMediaError
 from mpr.core.models import FrameIndex, MediaInfo
 from mpr.core.probing import frame_index, parse_media, rotation
-
 from tests.unit.probe_fixtures import load_probe
 
 

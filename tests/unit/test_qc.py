@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from mpr.core.models import AudioInfo, ChunkPlan, QCResult, Trim
 from mpr.core.planning import plan_chunks
 from mpr.core.qc import DEFAULT_MIN_PSNR_DB, Expectation, Measurement, expectation, judge
-
 from tests.unit.factories import cfr_index, make_media
 
 FRAME = 0.04  # one frame at 25 fps

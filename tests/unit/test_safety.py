@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from mpr.core.errors import UnsafeInputError, UnsupportedMediaError
 from mpr.core.safety import ALLOWED_DEMUXERS, FORMAT_WHITELIST, check_demuxer, check_header
 

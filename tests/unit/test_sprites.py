@@ -8,6 +8,7 @@ from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from mpr.core.models import ThumbnailSpec
 from mpr.core.sprites import MAX_ROWS_PER_SHEET, frame_buckets, sprite_layout, sprite_vtt
 

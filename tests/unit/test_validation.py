@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from mpr.core.errors import LimitExceededError, UnsupportedMediaError
 from mpr.core.models import MediaInfo, Trim
 from mpr.core.validation import Limits, check_media, check_size, check_trim
-
 from tests.unit.factories import make_media
 
 LIMITS = Limits(

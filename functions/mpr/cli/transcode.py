@@ -155,7 +155,7 @@ def _run(source: Path, out_dir: Path, spec: JobSpec, settings: Settings, quiet: 
         TextColumn("{task.description:<9}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("chunks"),
+        TextColumn("chunk encodes"),
         TimeElapsedColumn(),
     )
     try:
