@@ -80,6 +80,14 @@ class JobStore(Protocol):
     def record_timing(self, job_id: str, stage: str, seconds: float) -> None: ...
 
 
+class Orchestrator(Protocol):
+    """Starts and stops the pipeline for a job (the local runner or Step Functions)."""
+
+    def start(self, job: JobRecord) -> object: ...
+
+    def cancel(self, job_id: str) -> None: ...
+
+
 class Notifier(Protocol):
     """Tells the outside world that a job ended (signed webhook)."""
 

@@ -75,6 +75,16 @@ class Settings(BaseSettings):
 
     # API and webhooks
     api_base_url: str = "http://127.0.0.1:8080"
+    api_keys_table: str | None = Field(None, description="DynamoDB table of API keys (cloud)")
+    concurrent_jobs: int = Field(2, ge=1, le=64, description="jobs the local runner runs at once")
+    url_signing_secret: SecretStr | None = Field(
+        None, description="signs file URL tokens; default: derived from the callback secret"
+    )
+    s3_public_endpoint_url: str | None = Field(
+        None,
+        description="S3 endpoint as clients reach it, for presigned URLs, when it differs from "
+        "the one the server uses (e.g. a MinIO container's published port)",
+    )
     callback_secret: SecretStr | None = None
     webhook_secret: SecretStr | None = None
     allow_private_webhooks: bool = False

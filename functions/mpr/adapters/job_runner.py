@@ -76,6 +76,13 @@ class _Progress:
                 self._timed.add(stage)
 
 
+Outcome = tuple[JobStatus, dict[str, str]]
+
+
+def _failed(code: str, message: str) -> Outcome:
+    return JobStatus.FAILED, {"stage": "failed", "error": message, "error_cause": code}
+
+
 class JobRunner:
     """Runs at most `concurrency` jobs at a time; `start` queues, `cancel` stops (a launcher)."""
 
@@ -152,45 +159,56 @@ class JobRunner:
                 self._cancels.pop(job_id, None)
                 return  # cancelled while waiting: `cancel` has finished it
             self._running.add(job_id)
+        outcome: Outcome | None = None
         try:
-            try:
-                job = self._jobs.transition(job_id, JobStatus.RUNNING, stage="starting")
-            except (JobStateError, NotFoundError):
-                return  # cancelled or deleted while waiting
-            progress = _Progress(self._jobs, job_id)
-            try:
-                self._pipeline().run(job_id, job.spec, on_event=progress, cancel=cancel)
-            except MprError as exc:
-                if not cancel.is_set():
-                    self._fail(job_id, exc.code, str(exc))
-                return
-            except Exception as exc:
-                log.exception("job %s failed unexpectedly", job_id)
-                self._fail(job_id, "InternalError", f"internal error: {type(exc).__name__}")
-                return
-            if not cancel.is_set():
-                manifest_key = keys.manifest(self._output_prefix.format(job_id=job_id))
-                self._transition(
-                    job_id, JobStatus.SUCCEEDED, stage="done", manifest_key=manifest_key
-                )
+            outcome = self._execute(job_id, cancel)
         finally:
             with self._lock:
                 self._running.discard(job_id)
-                self._cancels.pop(job_id, None)
-            self._finish(job_id)
+                if self._cancels.get(job_id) is cancel:
+                    del self._cancels[job_id]
+            # the outcome is recorded after the clean-up, so a retry never races it
+            self._work.delete_prefix(keys.work_prefix(job_id))
+        if outcome is not None:
+            self._transition(job_id, *outcome)
+        self._notify(job_id)
+
+    def _execute(self, job_id: str, cancel: threading.Event) -> Outcome | None:
+        """Run the pipeline; what to record, or None if the job was cancelled."""
+        try:
+            job = self._jobs.transition(job_id, JobStatus.RUNNING, stage="starting")
+        except (JobStateError, NotFoundError):
+            return None  # cancelled or deleted while waiting
+        try:
+            self._pipeline().run(
+                job_id, job.spec, on_event=_Progress(self._jobs, job_id), cancel=cancel
+            )
+        except MprError as exc:
+            return None if cancel.is_set() else _failed(exc.code, str(exc))
+        except Exception as exc:
+            log.exception("job %s failed unexpectedly", job_id)
+            return _failed("InternalError", f"internal error: {type(exc).__name__}")
+        if cancel.is_set():
+            return None
+        manifest_key = keys.manifest(self._output_prefix.format(job_id=job_id))
+        return JobStatus.SUCCEEDED, {"stage": "done", "manifest_key": manifest_key}
 
     def _fail(self, job_id: str, code: str, message: str) -> None:
-        self._transition(job_id, JobStatus.FAILED, stage="failed", error=message, error_cause=code)
+        self._transition(job_id, *_failed(code, message))
 
-    def _transition(self, job_id: str, target: JobStatus, **fields: str) -> None:
+    def _transition(self, job_id: str, target: JobStatus, fields: dict[str, str]) -> None:
         try:
             self._jobs.transition(job_id, target, **fields)
         except JobStateError:
             log.info("job %s: not moved to %s (it changed meanwhile)", job_id, target.value)
 
     def _finish(self, job_id: str) -> None:
-        """Clean up and notify once a job has ended (no webhook while it has not)."""
+        """Clean up and notify for a job that ended without running."""
         self._work.delete_prefix(keys.work_prefix(job_id))
+        self._notify(job_id)
+
+    def _notify(self, job_id: str) -> None:
+        """Send the webhook if the job has ended."""
         job = self._jobs.get(job_id)
         if job.status in TERMINAL:
             try:

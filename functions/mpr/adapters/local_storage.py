@@ -61,7 +61,7 @@ class LocalStorage:
     def list(self, prefix: str) -> Iterator[str]:
         base = self.root / prefix if prefix else self.root
         start = base if prefix.endswith("/") and base.is_dir() else base.parent
-        if not start.is_dir():
+        if not start.is_dir() or not start.is_relative_to(self.root):
             return
         found = (p.relative_to(self.root).as_posix() for p in start.rglob("*") if p.is_file())
         yield from sorted(k for k in found if k.startswith(prefix))

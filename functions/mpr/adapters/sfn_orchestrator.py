@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from mpr.core.errors import RetryableError
@@ -13,9 +14,15 @@ from mpr.core.payloads import ProbeRequest
 class SfnOrchestrator:
     """One execution per job attempt, named after the job so a start is idempotent."""
 
-    def __init__(self, client: Any, state_machine_arn: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        state_machine_arn: str,
+        on_cancelled: Callable[[str], None] | None = None,
+    ) -> None:
         self._client = client
         self._arn = state_machine_arn
+        self._on_cancelled = on_cancelled
 
     @staticmethod
     def _name(job: JobRecord) -> str:
@@ -36,7 +43,7 @@ class SfnOrchestrator:
             raise RetryableError(f"could not start the pipeline: {exc}") from exc
 
     def cancel(self, job_id: str) -> None:
-        """Stop every running execution of the job."""
+        """Stop every running execution of the job, then call `on_cancelled` (the webhook)."""
         paginator = self._client.get_paginator("list_executions")
         for page in paginator.paginate(stateMachineArn=self._arn, statusFilter="RUNNING"):
             for execution in page["executions"]:
@@ -46,3 +53,5 @@ class SfnOrchestrator:
                         error="Cancelled",
                         cause=f"job {job_id} cancelled through the API",
                     )
+        if self._on_cancelled is not None:
+            self._on_cancelled(job_id)

@@ -32,7 +32,8 @@ def command(
 
     from mpr.adapters.api_keys import create_key
     from mpr.api import create_app
-    from mpr.services import build_local
+    from mpr.core.errors import MprError
+    from mpr.services import build_local, webhook_secret_file
 
     overrides: dict[str, Any] = {"data_dir": data_dir, "workers": workers}
     if s3_endpoint:
@@ -40,7 +41,10 @@ def command(
     base = Settings(**{k: v for k, v in overrides.items() if v is not None})
     if "api_base_url" not in base.model_fields_set:
         base = base.model_copy(update={"api_base_url": f"http://{host}:{port}"})
-    services = build_local(base, storage_url=storage)
+    try:
+        services = build_local(base, storage_url=storage)
+    except MprError as exc:
+        raise click.ClickException(str(exc)) from exc
     try:
         if not services.keys.list():
             _, secret = create_key(services.keys, "default")
@@ -48,6 +52,10 @@ def command(
                 f"created the first API key (shown once; `mpr keys create` makes more):\n{secret}"
             )
         where = storage or str(base.data_dir)
+        signing = (
+            "MPR_WEBHOOK_SECRET" if base.webhook_secret else f"the file {webhook_secret_file(base)}"
+        )
+        click.echo(f"webhooks are signed with the secret in {signing}")
         click.echo(f"MPR API on http://{host}:{port} (files: {where}, workers: {base.workers})")
         uvicorn.run(create_app(services), host=host, port=port, log_level="info")
     finally:

@@ -1,0 +1,216 @@
+"""Uploads: tickets, bytes (whole or in parts), status, and the preview files."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, HTTPException, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from mpr.api import files, jobs_service, uploads_service
+from mpr.api.deps import ApiKeyDep, ServicesDep, SignerDep, api_url
+from mpr.api.errors import CONFLICT_RESPONSE, PROBLEM_RESPONSES
+from mpr.api.routers.jobs import INVALID_TOKEN
+from mpr.api.schemas import (
+    MultipartTicket,
+    PartUrl,
+    UploadComplete,
+    UploadCreate,
+    UploadStatus,
+    UploadTicket,
+    UploadView,
+)
+from mpr.api.tokens import UrlSigner
+from mpr.api.uploads_service import FIRST_SHEET, PREVIEW_NAME, UploadRecord
+from mpr.core.errors import NotFoundError
+from mpr.services import Services
+
+router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=PROBLEM_RESPONSES)
+UploadId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def _view(
+    request: Request, services: Services, signer: UrlSigner, record: UploadRecord
+) -> UploadView:
+    base = api_url(request, f"v1/uploads/{record.upload_id}/signed/")
+    token = signer.token(f"upload:{record.upload_id}")
+    ready = record.status is UploadStatus.READY
+    has_source = record.status is not UploadStatus.PENDING
+    return UploadView(
+        upload_id=record.upload_id,
+        filename=record.filename,
+        size=record.size,
+        status=record.status,
+        parts_received=uploads_service.parts_received(services, record),
+        media=record.media,
+        error=record.error,
+        job_id=record.job_id,
+        source_url=f"{base}{token}/source" if has_source else None,
+        poster_url=f"{base}{token}/poster.jpg" if ready else None,
+        sprite_url=f"{base}{token}/{FIRST_SHEET}" if ready else None,
+        sprite_vtt_url=f"{base}{token}/sprite.vtt" if ready else None,
+    )
+
+
+def _after_upload(services: Services, record: UploadRecord) -> None:
+    services.background(lambda: jobs_service.start_job_from_upload(services, record.upload_id))
+
+
+@router.post("", status_code=201, summary="Start an upload: where and how to send the file")
+def create_upload(
+    body: UploadCreate, request: Request, key: ApiKeyDep, services: ServicesDep
+) -> UploadTicket:
+    record = uploads_service.create(services, body, key.key_id)
+    base = api_url(request, f"v1/uploads/{record.upload_id}")
+    presigner = services.presigner
+    headers: dict[str, str] = {}
+    multipart = None
+    if presigner is None:
+        url = f"{base}/content"
+        if record.part_size is not None:
+            multipart = MultipartTicket(
+                part_size=record.part_size,
+                parts=[
+                    PartUrl(part_number=n, url=f"{base}/parts/{n}")
+                    for n in range(1, record.part_count + 1)
+                ],
+                complete_url=f"{base}/complete",
+            )
+    elif record.s3_upload_id is None:
+        url = presigner.presigned_put(record.key, record.content_type)
+        headers = {"Content-Type": record.content_type}
+    else:
+        assert record.part_size is not None
+        url = f"{base}/complete"
+        multipart = MultipartTicket(
+            part_size=record.part_size,
+            parts=[
+                PartUrl(
+                    part_number=n,
+                    url=presigner.presigned_part(record.key, record.s3_upload_id, n),
+                )
+                for n in range(1, record.part_count + 1)
+            ],
+            complete_url=f"{base}/complete",
+        )
+    return UploadTicket(
+        upload_id=record.upload_id,
+        url=url,
+        headers=headers,
+        expires_at=record.expires_at,
+        multipart=multipart,
+    )
+
+
+@router.get("/{upload_id}", summary="An upload's state: parts received, probe results, previews")
+def get_upload(
+    upload_id: UploadId, request: Request, _: ApiKeyDep, services: ServicesDep, signer: SignerDep
+) -> UploadView:
+    record = uploads_service.load(services, upload_id)
+    refreshed = uploads_service.refresh(services, record)
+    if refreshed is not record:
+        _after_upload(services, refreshed)
+    return _view(request, services, signer, refreshed)
+
+
+@router.put(
+    "/{upload_id}/content",
+    summary="Send the whole file (embedded mode)",
+    responses=CONFLICT_RESPONSE,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def put_content(
+    upload_id: UploadId, request: Request, _: ApiKeyDep, services: ServicesDep, signer: SignerDep
+) -> UploadView:
+    record = await run_in_threadpool(uploads_service.load, services, upload_id)
+    record = await uploads_service.receive_content(services, record, request.stream())
+    _after_upload(services, record)
+    return _view(request, services, signer, record)
+
+
+@router.put(
+    "/{upload_id}/parts/{part_number}",
+    summary="Send one part of a multipart upload (embedded mode)",
+    responses=CONFLICT_RESPONSE,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def put_part(
+    upload_id: UploadId,
+    part_number: Annotated[int, Path(ge=1, le=10_000)],
+    request: Request,
+    _: ApiKeyDep,
+    services: ServicesDep,
+    signer: SignerDep,
+) -> UploadView:
+    record = await run_in_threadpool(uploads_service.load, services, upload_id)
+    await uploads_service.receive_part(services, record, part_number, request.stream())
+    return _view(request, services, signer, record)
+
+
+@router.post(
+    "/{upload_id}/complete",
+    summary="Finish an upload once every part is sent",
+    responses=CONFLICT_RESPONSE,
+)
+def complete_upload(
+    upload_id: UploadId,
+    request: Request,
+    _: ApiKeyDep,
+    services: ServicesDep,
+    signer: SignerDep,
+    body: Annotated[UploadComplete | None, Body()] = None,
+) -> UploadView:
+    record = uploads_service.load(services, upload_id)
+    record = uploads_service.complete(services, record, body or UploadComplete())
+    _after_upload(services, record)
+    return _view(request, services, signer, record)
+
+
+@router.get("/{upload_id}/source", summary="The uploaded file (Range requests supported)")
+def get_source(upload_id: UploadId, _: ApiKeyDep, services: ServicesDep) -> Response:
+    return _serve(services, upload_id, "source")
+
+
+@router.get("/{upload_id}/preview/{name}", summary="poster.jpg, sprite.vtt or sprite_NNN.jpg")
+def get_preview(upload_id: UploadId, name: str, _: ApiKeyDep, services: ServicesDep) -> Response:
+    return _serve(services, upload_id, name)
+
+
+@router.get(
+    "/{upload_id}/signed/{token}/{name}",
+    summary="The source or a preview file by signed URL (as returned for an upload)",
+)
+def get_signed(
+    upload_id: UploadId, token: str, name: str, services: ServicesDep, signer: SignerDep
+) -> Response:
+    if not signer.valid(f"upload:{upload_id}", token):
+        raise HTTPException(401, INVALID_TOKEN)
+    return _serve(services, upload_id, name)
+
+
+def _serve(services: Services, upload_id: str, name: str) -> Response:
+    record = uploads_service.load(services, upload_id)
+    if name == "source":
+        if record.status is UploadStatus.PENDING:
+            raise NotFoundError(f"upload {upload_id} has not been received yet")
+        return files.serve(
+            services.inputs, record.key, record.content_type, services.links.get("input")
+        )
+    if not PREVIEW_NAME.match(name):
+        raise NotFoundError(f"no preview file '{name}'")
+    key = uploads_service.preview_key(upload_id, name)
+    return files.serve(services.state, key, link=services.links.get("state"))

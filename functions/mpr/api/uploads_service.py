@@ -1,0 +1,286 @@
+"""Uploads: a ticket to send a source, resumable parts, then probing and preview images.
+
+An upload's state lives as JSON in the API's state storage; its bytes go to the input
+storage under `uploads/{id}/source`. Through the API (embedded mode) parts are stored in
+the state storage until `complete` joins them; with S3 the client PUTs to presigned URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import secrets
+import tempfile
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mpr.api.schemas import JobOptions, UploadComplete, UploadCreate, UploadStatus
+from mpr.core.errors import InvalidInputError, JobStateError, LimitExceededError, NotFoundError
+from mpr.core.models import MediaInfo, ThumbnailSpec
+from mpr.core.sprites import frame_buckets
+from mpr.core.validation import check_media, check_size
+from mpr.services import Services
+
+log = logging.getLogger(__name__)
+MAX_PARTS = 10_000
+PREVIEW_NAME = re.compile(r"^(poster\.jpg|sprite\.vtt|sprite_\d{3}\.jpg)$")
+FIRST_SHEET = "sprite_000.jpg"
+_PART = re.compile(r"parts/(\d{5})$")
+
+
+class UploadRecord(BaseModel):
+    """What the API keeps about an upload."""
+
+    model_config = ConfigDict(frozen=True)
+
+    upload_id: str
+    owner: str
+    filename: str
+    size: int
+    content_type: str
+    status: UploadStatus = UploadStatus.PENDING
+    part_size: int | None = Field(None, description="set for multipart uploads")
+    s3_upload_id: str | None = None
+    media: MediaInfo | None = None
+    error: str | None = None
+    start_job: JobOptions | None = None
+    job_id: str | None = None
+    created_at: datetime
+    expires_at: datetime
+
+    @property
+    def key(self) -> str:
+        """Where the source lies in the input storage."""
+        return source_key(self.upload_id)
+
+    @property
+    def part_count(self) -> int:
+        return math.ceil(self.size / self.part_size) if self.part_size else 1
+
+
+def source_key(upload_id: str) -> str:
+    return f"uploads/{upload_id}/source"
+
+
+def _record_key(upload_id: str) -> str:
+    return f"uploads/{upload_id}/upload.json"
+
+
+def _part_key(upload_id: str, number: int) -> str:
+    return f"uploads/{upload_id}/parts/{number:05d}"
+
+
+def preview_key(upload_id: str, name: str) -> str:
+    return f"uploads/{upload_id}/preview/{name}"
+
+
+def save(services: Services, record: UploadRecord) -> UploadRecord:
+    services.state.put_bytes(
+        _record_key(record.upload_id), record.model_dump_json().encode(), "application/json"
+    )
+    return record
+
+
+def load(services: Services, upload_id: str) -> UploadRecord:
+    key = _record_key(upload_id)
+    if not re.fullmatch(r"[a-f0-9]{32}", upload_id) or not services.state.exists(key):
+        raise NotFoundError(f"no upload {upload_id}")
+    return UploadRecord.model_validate_json(services.state.get_bytes(key))
+
+
+def part_size_for(size: int, threshold: int) -> int | None:
+    """None for a single PUT; else a part size that keeps within S3's 10,000 parts."""
+    if size <= threshold:
+        return None
+    return max(threshold, math.ceil(size / MAX_PARTS))
+
+
+def create(services: Services, body: UploadCreate, owner: str) -> UploadRecord:
+    """Register an upload (nothing is stored yet but its record)."""
+    check_size(body.size, services.settings.limits)
+    now = datetime.now(UTC)
+    record = UploadRecord(
+        upload_id=secrets.token_hex(16),
+        owner=owner,
+        filename=body.filename,
+        size=body.size,
+        content_type=body.content_type,
+        part_size=part_size_for(body.size, services.settings.s3_multipart_threshold_bytes),
+        start_job=body.start_job,
+        created_at=now,
+        expires_at=now + timedelta(seconds=services.settings.s3_presign_seconds),
+    )
+    if services.presigner is not None and record.part_size is not None:
+        record = record.model_copy(
+            update={"s3_upload_id": services.presigner.create_multipart(record.key)}
+        )
+    return save(services, record)
+
+
+def parts_received(services: Services, record: UploadRecord) -> list[int]:
+    """Part numbers stored so far (embedded multipart), or [1] once a single PUT arrived."""
+    if record.status is not UploadStatus.PENDING:
+        return list(range(1, record.part_count + 1))
+    if record.part_size is None or services.presigner is not None:
+        return []
+    prefix = f"uploads/{record.upload_id}/parts/"
+    found = (_PART.search(k) for k in services.state.list(prefix))
+    return sorted(int(m.group(1)) for m in found if m)
+
+
+def _expect_pending(record: UploadRecord) -> None:
+    if record.status is not UploadStatus.PENDING:
+        raise JobStateError(f"upload {record.upload_id} is already {record.status.value}")
+
+
+async def _spool(stream: AsyncIterator[bytes], limit: int, into: Path) -> int:
+    """Write a request body to a file; LimitExceededError past `limit` bytes."""
+    written = 0
+    with into.open("wb") as f:
+        async for chunk in stream:
+            written += len(chunk)
+            if written > limit:
+                raise LimitExceededError(f"more than the declared {limit} bytes were sent")
+            f.write(chunk)
+    return written
+
+
+async def receive_content(
+    services: Services, record: UploadRecord, stream: AsyncIterator[bytes]
+) -> UploadRecord:
+    """Store the whole source from one PUT."""
+    _expect_pending(record)
+    if record.part_size is not None:
+        raise InvalidInputError(
+            f"upload {record.upload_id} is multipart: PUT its parts, then POST complete"
+        )
+    with tempfile.TemporaryDirectory(prefix="mpr-upload-") as tmp:
+        path = Path(tmp) / "source"
+        received = await _spool(stream, record.size, path)
+        if received != record.size:
+            raise InvalidInputError(
+                f"received {received} bytes; the upload declared {record.size} bytes"
+            )
+        services.inputs.put_file(record.key, path, record.content_type)
+    return _uploaded(services, record)
+
+
+async def receive_part(
+    services: Services, record: UploadRecord, number: int, stream: AsyncIterator[bytes]
+) -> int:
+    """Store one part of a multipart upload; returns its size."""
+    _expect_pending(record)
+    if record.part_size is None:
+        raise InvalidInputError(f"upload {record.upload_id} is a single PUT, not multipart")
+    if not 1 <= number <= record.part_count:
+        raise InvalidInputError(f"part number must be 1 to {record.part_count}, not {number}")
+    expected = min(record.part_size, record.size - (number - 1) * record.part_size)
+    with tempfile.TemporaryDirectory(prefix="mpr-part-") as tmp:
+        path = Path(tmp) / "part"
+        received = await _spool(stream, expected, path)
+        if received != expected:
+            raise InvalidInputError(f"part {number} has {received} bytes; expected {expected}")
+        services.state.put_file(_part_key(record.upload_id, number), path)
+    return received
+
+
+def complete(services: Services, record: UploadRecord, body: UploadComplete) -> UploadRecord:
+    """Join the parts (or finish the S3 multipart upload) and mark the upload UPLOADED."""
+    _expect_pending(record)
+    if services.presigner is not None:
+        if record.s3_upload_id is not None:
+            if len(body.parts) != record.part_count:
+                raise InvalidInputError(
+                    f"complete needs the ETag of all {record.part_count} parts, "
+                    f"got {len(body.parts)}"
+                )
+            services.presigner.complete_multipart(
+                record.key, record.s3_upload_id, [(p.part_number, p.etag) for p in body.parts]
+            )
+        if not services.inputs.exists(record.key):
+            raise InvalidInputError(f"upload {record.upload_id} has not been sent yet")
+        return _uploaded(services, record)
+    if record.part_size is None:
+        raise InvalidInputError(f"upload {record.upload_id} is a single PUT: nothing to complete")
+    missing = sorted(set(range(1, record.part_count + 1)) - set(parts_received(services, record)))
+    if missing:
+        raise InvalidInputError(f"parts not received yet: {', '.join(map(str, missing[:20]))}")
+    with tempfile.TemporaryDirectory(prefix="mpr-join-") as tmp:
+        path = Path(tmp) / "source"
+        with path.open("wb") as out:
+            for number in range(1, record.part_count + 1):
+                with services.state.local_path(_part_key(record.upload_id, number)) as part:
+                    out.write(part.read_bytes())
+        services.inputs.put_file(record.key, path, record.content_type)
+    services.state.delete_prefix(f"uploads/{record.upload_id}/parts/")
+    return _uploaded(services, record)
+
+
+def _uploaded(services: Services, record: UploadRecord) -> UploadRecord:
+    size = services.inputs.size(record.key)
+    if size != record.size:
+        raise InvalidInputError(f"the stored source has {size} bytes; expected {record.size}")
+    return save(services, record.model_copy(update={"status": UploadStatus.UPLOADED}))
+
+
+def refresh(services: Services, record: UploadRecord) -> UploadRecord:
+    """With presigned single PUTs, notice that the object arrived without a `complete` call."""
+    if (
+        record.status is UploadStatus.PENDING
+        and services.presigner is not None
+        and record.s3_upload_id is None
+        and services.inputs.exists(record.key)
+    ):
+        return _uploaded(services, record)
+    return record
+
+
+def process(services: Services, upload_id: str) -> UploadRecord:
+    """Probe an UPLOADED source and make its poster and sprite: READY, or INVALID and why."""
+    from mpr.media.probe import probe
+    from mpr.media.thumbnails import make_poster, make_sprite
+
+    record = load(services, upload_id)
+    if record.status is not UploadStatus.UPLOADED:
+        return record
+    tools = services.tools
+    try:
+        with (
+            services.inputs.local_path(record.key) as source,
+            tempfile.TemporaryDirectory(prefix="mpr-preview-") as tmp,
+        ):
+            media, index = probe(tools, str(source))
+            check_media(media, services.settings.limits)
+            out = Path(tmp)
+            poster = out / "poster.jpg"
+            make_poster(tools, str(source), poster, min(1.0, media.duration / 2), 640)
+            spec = ThumbnailSpec()
+            sheets, vtt = make_sprite(
+                tools,
+                str(source),
+                out / "sprite",
+                spec,
+                index.end,
+                width=media.video.display_width,
+                height=media.video.display_height,
+                buckets=frame_buckets(index.times, 0.0, index.end, spec.sprite_interval_seconds),
+            )
+            services.state.put_file(preview_key(upload_id, "poster.jpg"), poster, "image/jpeg")
+            for sheet in sheets:
+                services.state.put_file(preview_key(upload_id, sheet.name), sheet, "image/jpeg")
+            services.state.put_file(preview_key(upload_id, "sprite.vtt"), vtt, "text/vtt")
+    except InvalidInputError as exc:
+        return save(
+            services, record.model_copy(update={"status": UploadStatus.INVALID, "error": str(exc)})
+        )
+    except Exception as exc:
+        log.exception("upload %s: processing failed", upload_id)
+        error = f"the source could not be processed: {exc}"
+        return save(
+            services, record.model_copy(update={"status": UploadStatus.INVALID, "error": error})
+        )
+    return save(services, record.model_copy(update={"status": UploadStatus.READY, "media": media}))

@@ -1,0 +1,313 @@
+"""Wiring: the adapters one API process uses, built from Settings.
+
+Three shapes: embedded (a directory and SQLite under `data_dir`, jobs run by a local worker
+pool), S3 storage with the local runner (`mpr serve --storage s3://BUCKET`), and the cloud
+(S3 buckets, DynamoDB, Step Functions; built for the API Lambda).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from mpr.adapters.api_keys import ApiKeyStore, SqliteApiKeyStore
+from mpr.adapters.webhook_notifier import DeliveryLog, StorageDeliveryLog, WebhookNotifier
+from mpr.core import keys
+from mpr.core.errors import InvalidInputError
+from mpr.media.tools import Tools
+from mpr.ports import JobStore, Notifier, Orchestrator, Storage
+from mpr.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Presigner(Protocol):
+    """Presigned browser uploads straight to object storage (S3Storage)."""
+
+    def presigned_put(self, key: str, content_type: str, expires: int | None = None) -> str: ...
+
+    def create_multipart(self, key: str, content_type: str | None = None) -> str: ...
+
+    def presigned_part(
+        self, key: str, upload_id: str, part_number: int, expires: int | None = None
+    ) -> str: ...
+
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: list[tuple[int, str]]
+    ) -> None: ...
+
+
+Background = Callable[[Callable[[], None]], None]
+
+
+@dataclass
+class Services:
+    """Everything the API needs; routes reach it through `mpr.api.deps`."""
+
+    settings: Settings
+    inputs: Storage
+    outputs: Storage
+    state: Storage  # the API's own records: uploads, custom presets, webhook deliveries
+    jobs: JobStore
+    launcher: Orchestrator
+    notifier: Notifier
+    deliveries: DeliveryLog
+    keys: ApiKeyStore
+    tools: Tools
+    url_secret: bytes
+    callback_secret: bytes
+    background: Background
+    presigner: Presigner | None = None
+    links: dict[str, Storage] = field(
+        default_factory=dict,
+        metadata={"doc": "storage by area (input/output/state) that presigns client URLs"},
+    )
+    output_prefix: str = "{job_id}/"
+    public_base_url: str | None = None  # URLs the API returns start here; None: the request's
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            close()
+        self.closers.clear()
+
+
+def _secret_file(path: Path) -> bytes:
+    """A random secret kept in a file readable by its owner only (made on first use)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def _derive(secret: bytes, purpose: str) -> bytes:
+    return hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
+
+
+def webhook_secret_file(settings: Settings) -> Path:
+    """Where the embedded mode keeps its webhook secret when MPR_WEBHOOK_SECRET is unset."""
+    return settings.data_dir / "webhook-secret"
+
+
+def embedded_secrets(settings: Settings) -> tuple[bytes, bytes]:
+    """(webhook secret, callback secret): from settings, else random ones kept under data_dir
+    (the webhook secret as text in `webhook-secret`, for receivers to copy)."""
+    webhook = settings.webhook_secret
+    callback = settings.callback_secret
+    return (
+        webhook.get_secret_value().encode()
+        if webhook
+        else _secret_file(webhook_secret_file(settings)),
+        callback.get_secret_value().encode()
+        if callback
+        else _derive(_secret_file(settings.data_dir / "secret.key"), "callback"),
+    )
+
+
+def parse_storage_url(url: str) -> tuple[str, str]:
+    """`s3://BUCKET[/PREFIX]` -> (bucket, prefix ending in `/` or empty)."""
+    if not url.startswith("s3://") or len(url) <= 5:
+        raise InvalidInputError(f"storage must look like s3://BUCKET[/PREFIX], not {url!r}")
+    bucket, _, prefix = url[5:].partition("/")
+    return bucket, (prefix.strip("/") + "/") if prefix.strip("/") else ""
+
+
+def build_local(
+    settings: Settings,
+    *,
+    storage_url: str | None = None,
+) -> Services:
+    """Embedded mode (directory storage), or S3 storage with the local runner and SQLite."""
+    from mpr.adapters.job_runner import JobRunner
+    from mpr.adapters.local_orchestrator import LocalPipeline
+    from mpr.adapters.local_storage import LocalStorage
+    from mpr.adapters.sqlite_jobs import SqliteJobStore
+    from mpr.stages import StageContext
+
+    data = settings.data_dir
+    inputs: Storage
+    outputs: Storage
+    work: Storage
+    state: Storage
+    presigner: Presigner | None = None
+    links: dict[str, Storage] = {}
+    if storage_url is None:
+        inputs, outputs, work, state = (
+            LocalStorage(data / name) for name in ("input", "output", "work", "state")
+        )
+    else:
+        from mpr.adapters.s3_storage import S3Storage
+
+        bucket, prefix = parse_storage_url(storage_url)
+        s3 = [
+            S3Storage.from_settings(settings, bucket, f"{prefix}{name}/")
+            for name in ("input", "output", "work", "state")
+        ]
+        inputs, outputs, work, state = s3
+        public = settings
+        if settings.s3_public_endpoint_url:
+            public = settings.model_copy(
+                update={"s3_endpoint_url": settings.s3_public_endpoint_url}
+            )
+        s3_links = {
+            name: S3Storage.from_settings(public, bucket, f"{prefix}{name}/")
+            for name in ("input", "output", "state")
+        }
+        presigner = s3_links["input"]
+        links = dict(s3_links)
+    webhook_secret, callback_secret = embedded_secrets(settings)
+    deliveries = StorageDeliveryLog(state)
+    notifier = WebhookNotifier(
+        webhook_secret,
+        deliveries,
+        api_base_url=settings.api_base_url,
+        max_attempts=settings.webhook_max_attempts,
+        allow_private=settings.allow_private_webhooks,
+    )
+    tools = Tools.from_settings(settings)
+    jobs = SqliteJobStore(data / "jobs.db")
+    ctx = StageContext(
+        inputs=inputs, work=work, outputs=outputs, tools=tools, limits=settings.limits
+    )
+    runner = JobRunner(
+        jobs,
+        lambda: LocalPipeline(ctx, workers=settings.workers),
+        notifier,
+        work,
+        concurrency=settings.concurrent_jobs,
+    )
+    runner.recover()
+    background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mpr-api")
+    url_secret = (
+        settings.url_signing_secret.get_secret_value().encode()
+        if settings.url_signing_secret
+        else _derive(callback_secret, "url-tokens")
+    )
+    return Services(
+        settings=settings,
+        inputs=inputs,
+        outputs=outputs,
+        state=state,
+        jobs=jobs,
+        launcher=runner,
+        notifier=notifier,
+        deliveries=deliveries,
+        keys=key_store(settings),
+        tools=tools,
+        url_secret=url_secret,
+        callback_secret=callback_secret,
+        background=lambda task: _submit(background, task),
+        presigner=presigner,
+        links=links,
+        closers=[lambda: background.shutdown(wait=True), runner.shutdown],
+    )
+
+
+def _submit(pool: ThreadPoolExecutor, task: Callable[[], None]) -> None:
+    pool.submit(task).add_done_callback(_log_failure)
+
+
+def _log_failure(future: Future[None]) -> None:
+    error = None if future.cancelled() else future.exception()
+    if error is not None:
+        log.error("background task failed", exc_info=error)
+
+
+def _run_now(task: Callable[[], None]) -> None:
+    task()
+
+
+def build_cloud(settings: Settings) -> Services:
+    """The API Lambda's wiring: S3 buckets, DynamoDB jobs and keys, Step Functions."""
+    import boto3
+
+    from mpr.adapters.dynamo_jobs import DynamoJobStore
+    from mpr.adapters.s3_storage import S3Storage
+    from mpr.adapters.sfn_orchestrator import SfnOrchestrator
+
+    missing = [
+        name
+        for name, value in (
+            ("MPR_INPUT_BUCKET", settings.input_bucket),
+            ("MPR_OUTPUT_BUCKET", settings.output_bucket),
+            ("MPR_JOBS_TABLE", settings.jobs_table),
+            ("MPR_STATE_MACHINE_ARN", settings.state_machine_arn),
+            ("MPR_API_KEYS_TABLE", settings.api_keys_table),
+            ("MPR_CALLBACK_SECRET", settings.callback_secret),
+            ("MPR_WEBHOOK_SECRET", settings.webhook_secret),
+        )
+        if not value
+    ]
+    if missing:
+        raise InvalidInputError(f"the API needs these settings: {', '.join(missing)}")
+    assert settings.input_bucket
+    assert settings.output_bucket
+    assert settings.state_machine_arn
+    assert settings.callback_secret
+    assert settings.webhook_secret
+    inputs = S3Storage.from_settings(settings, settings.input_bucket)
+    outputs = S3Storage.from_settings(settings, settings.output_bucket)
+    state = S3Storage.from_settings(settings, settings.output_bucket, "_mpr/")
+    deliveries = StorageDeliveryLog(state)
+    notifier = WebhookNotifier(
+        settings.webhook_secret.get_secret_value().encode(),
+        deliveries,
+        api_base_url=settings.api_base_url,
+        max_attempts=settings.webhook_max_attempts,
+        allow_private=settings.allow_private_webhooks,
+    )
+    callback_secret = settings.callback_secret.get_secret_value().encode()
+    jobs = DynamoJobStore.from_settings(settings)
+    work = S3Storage.from_settings(settings, settings.work_bucket) if settings.work_bucket else None
+
+    def cancelled(job_id: str) -> None:
+        # without MPR_WORK_BUCKET the work bucket's lifecycle rule removes the files
+        if work is not None:
+            work.delete_prefix(keys.work_prefix(job_id))
+        notifier.job_ended(jobs.get(job_id))
+
+    return Services(
+        settings=settings,
+        inputs=inputs,
+        outputs=outputs,
+        state=state,
+        jobs=jobs,
+        launcher=SfnOrchestrator(
+            boto3.client("stepfunctions", region_name=settings.s3_region),
+            settings.state_machine_arn,
+            on_cancelled=cancelled,
+        ),
+        notifier=notifier,
+        deliveries=deliveries,
+        keys=key_store(settings),
+        tools=Tools.from_settings(settings),
+        url_secret=(
+            settings.url_signing_secret.get_secret_value().encode()
+            if settings.url_signing_secret
+            else _derive(callback_secret, "url-tokens")
+        ),
+        callback_secret=callback_secret,
+        background=_run_now,
+        presigner=inputs,
+        public_base_url=settings.api_base_url,
+    )
+
+
+def key_store(settings: Settings) -> ApiKeyStore:
+    """The API key store: DynamoDB when a keys table is set, else SQLite under data_dir."""
+    if settings.api_keys_table:
+        import boto3
+
+        from mpr.adapters.api_keys import DynamoApiKeyStore
+
+        dynamo: Any = boto3.resource("dynamodb", region_name=settings.s3_region)
+        return DynamoApiKeyStore(dynamo.Table(settings.api_keys_table))
+    return SqliteApiKeyStore(settings.data_dir / "keys.db")

@@ -1,0 +1,192 @@
+"""Signed webhooks to a real HTTP receiver on loopback, retries, and signed callbacks."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mpr.adapters.webhook_notifier import sign, signed_headers, verify
+from mpr.services import Services
+
+from .api_helpers import FAST_RENDITION, wait_job
+
+WEBHOOK_SECRET = "whsec-test-0123456789"
+CALLBACK_SECRET = "callback-test-0123456789"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {
+        "allow_private_webhooks": True,
+        "webhook_secret": WEBHOOK_SECRET,
+        "callback_secret": CALLBACK_SECRET,
+        "webhook_max_attempts": 4,
+    }
+
+
+class Receiver:
+    """A webhook endpoint that checks signatures and fails its first `failures` requests."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.requests: list[tuple[int, dict[str, Any], bool]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                problem = verify(
+                    WEBHOOK_SECRET.encode(),
+                    self.headers["X-MPR-Timestamp"],
+                    self.headers["X-MPR-Signature"],
+                    body,
+                    None,
+                )
+                status = (
+                    401 if problem else 500 if len(receiver.requests) < receiver.failures else 204
+                )
+                receiver.requests.append((status, json.loads(body), problem is None))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/mpr"
+
+    def __enter__(self) -> Receiver:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_deliveries(client: TestClient, job_id: str, count: int, timeout: float = 60) -> list[Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        deliveries = client.get(f"/v1/jobs/{job_id}").json()["webhook_deliveries"]
+        if len(deliveries) >= count:
+            return list(deliveries)
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id}: fewer than {count} webhook deliveries")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver(failures=0) as r:
+        yield r
+
+
+@pytest.fixture
+def flaky_receiver() -> Iterator[Receiver]:
+    with Receiver(failures=2) as r:
+        yield r
+
+
+def run_job(client: TestClient, services: Services, bunny_clip: Path, callback_url: str) -> str:
+    services.inputs.put_file("clips/bunny.mp4", bunny_clip)
+    created = client.post(
+        "/v1/jobs",
+        json={
+            "source": {"key": "clips/bunny.mp4"},
+            "renditions": [FAST_RENDITION],
+            "callback_url": callback_url,
+            "metadata": {"order": "42"},
+        },
+    )
+    assert created.status_code == 202, created.text
+    job_id: str = created.json()["id"]
+    assert wait_job(client, job_id)["status"] == "SUCCEEDED"
+    return job_id
+
+
+@pytest.mark.slow
+def test_signed_webhook_is_delivered(
+    client: TestClient, services: Services, bunny_clip: Path, receiver: Receiver
+) -> None:
+    job_id = run_job(client, services, bunny_clip, receiver.url)
+
+    deliveries = wait_deliveries(client, job_id, 1)
+
+    assert [(d["attempt"], d["status_code"], d["ok"]) for d in deliveries] == [(1, 204, True)]
+    [(status, event, signed)] = receiver.requests
+    assert status == 204
+    assert signed
+    assert event["type"] == "job.ended"
+    assert event["job_id"] == job_id
+    assert event["status"] == "SUCCEEDED"
+    assert event["metadata"] == {"order": "42"}
+
+
+@pytest.mark.slow
+def test_failing_receiver_gets_exactly_one_successful_delivery(
+    client: TestClient, services: Services, bunny_clip: Path, flaky_receiver: Receiver
+) -> None:
+    job_id = run_job(client, services, bunny_clip, flaky_receiver.url)
+
+    deliveries = wait_deliveries(client, job_id, 3)
+    time.sleep(1.5)  # a fourth attempt would come 4 s after the third; none may come
+
+    assert [(d["attempt"], d["status_code"], d["ok"]) for d in deliveries] == [
+        (1, 500, False),
+        (2, 500, False),
+        (3, 204, True),
+    ]
+    assert [status for status, _, _ in flaky_receiver.requests] == [500, 500, 204]
+    assert all(signed for _, _, signed in flaky_receiver.requests)
+    assert len(client.get(f"/v1/jobs/{job_id}").json()["webhook_deliveries"]) == 3
+
+
+def test_signature_scheme() -> None:
+    body = b'{"type":"job.ended"}'
+    headers = signed_headers(b"k", body, now=1_700_000_000)
+    assert headers["X-MPR-Timestamp"] == "1700000000"
+    assert headers["X-MPR-Signature"] == sign(b"k", 1_700_000_000, body)
+    assert headers["X-MPR-Signature"].startswith("v1=")
+    ts, sig = headers["X-MPR-Timestamp"], headers["X-MPR-Signature"]
+    assert verify(b"k", ts, sig, body, now=1_700_000_100) is None
+    assert "more than 300 s" in (verify(b"k", ts, sig, body, now=1_700_000_301) or "")
+    assert verify(b"other", ts, sig, body, now=1_700_000_000) == "signature does not match"
+    assert verify(b"k", ts, sig, body + b" ", now=1_700_000_000) == "signature does not match"
+
+
+def test_callback_must_be_signed_and_fresh(
+    client: TestClient, services: Services, receiver: Receiver
+) -> None:
+    body = b'{"type":"job.ended"}'
+    path = "/v1/jobs/nope/callback"
+    stale = signed_headers(CALLBACK_SECRET.encode(), body, now=time.time() - 301)
+    wrong = signed_headers(b"not the secret", body)
+    for headers in ({}, stale, wrong):
+        response = client.post(path, content=body, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+    fresh = signed_headers(CALLBACK_SECRET.encode(), body)
+    assert client.post(path, content=body, headers=fresh).status_code == 404
+
+
+@pytest.mark.slow
+def test_callback_sends_the_webhook_of_an_ended_job(
+    client: TestClient, services: Services, bunny_clip: Path, receiver: Receiver
+) -> None:
+    job_id = run_job(client, services, bunny_clip, receiver.url)
+    wait_deliveries(client, job_id, 1)
+    body = b'{"type":"job.ended"}'
+    headers = signed_headers(CALLBACK_SECRET.encode(), body)
+
+    response = client.post(f"/v1/jobs/{job_id}/callback", content=body, headers=headers)
+
+    assert response.status_code == 202
+    assert len(wait_deliveries(client, job_id, 2)) == 2
+    assert len(receiver.requests) == 2
