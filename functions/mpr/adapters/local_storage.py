@@ -59,9 +59,9 @@ class LocalStorage:
         return self._existing(key).stat().st_size
 
     def list(self, prefix: str) -> Iterator[str]:
-        base = self.root / prefix if prefix else self.root
-        start = base if prefix.endswith("/") and base.is_dir() else base.parent
-        if not start.is_dir() or not start.is_relative_to(self.root):
+        folder = self.root / prefix
+        start = folder if not prefix or prefix.endswith("/") else folder.parent
+        if not start.is_dir():
             return
         found = (p.relative_to(self.root).as_posix() for p in start.rglob("*") if p.is_file())
         yield from sorted(k for k in found if k.startswith(prefix))

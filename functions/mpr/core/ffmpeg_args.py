@@ -214,6 +214,30 @@ def bucket_select(interval: float) -> str:
     )
 
 
+def _bucket_pictures(
+    source: str, start: float, duration: float, interval: float, width: int, height: int
+) -> Any:
+    """Full-range JPEG-ready frames: the first of each `interval` of the range, scaled."""
+    return (
+        ffmpeg.input(source, ss=f"{start:.6f}", t=f"{duration:.6f}", **input_options(source))
+        .video.filter("select", bucket_select(interval))
+        .filter("scale", width, height, flags="bicubic", out_range="full")
+        .filter("format", "yuvj420p")
+    )
+
+
+def _jpegs(stream: Any, pattern: str, quality: int, ffmpeg_bin: str) -> list[str]:
+    out = ffmpeg.output(
+        stream,
+        pattern,
+        **{"q:v": quality},
+        fps_mode="passthrough",
+        start_number=0,
+        map_metadata=-1,
+    )
+    return _compile(out, ffmpeg_bin)
+
+
 def thumbnails(
     source: str,
     pattern: str,
@@ -223,16 +247,8 @@ def thumbnails(
     ffmpeg_bin: str = "ffmpeg",
 ) -> list[str]:
     """A JPEG of the first frame in each `spec.interval_seconds` of the selected range."""
-    stream = (
-        ffmpeg.input(source, ss=f"{start:.6f}", t=f"{duration:.6f}", **input_options(source))
-        .video.filter("select", bucket_select(spec.interval_seconds))
-        .filter("scale", spec.width, -2, flags="bicubic", out_range="full")
-        .filter("format", "yuvj420p")
-    )
-    out = ffmpeg.output(
-        stream, pattern, **{"q:v": 3}, fps_mode="passthrough", start_number=0, map_metadata=-1
-    )
-    return _compile(out, ffmpeg_bin)
+    stream = _bucket_pictures(source, start, duration, spec.interval_seconds, spec.width, -2)
+    return _jpegs(stream, pattern, 3, ffmpeg_bin)
 
 
 def sprite_sheets(
@@ -247,17 +263,10 @@ def sprite_sheets(
     ffmpeg_bin: str = "ffmpeg",
 ) -> list[str]:
     """Sheets of `rows` rows of small frames, one per `spec.sprite_interval_seconds`."""
-    stream = (
-        ffmpeg.input(source, ss=f"{start:.6f}", t=f"{duration:.6f}", **input_options(source))
-        .video.filter("select", bucket_select(spec.sprite_interval_seconds))
-        .filter("scale", spec.sprite_tile_width, tile_height, flags="bicubic", out_range="full")
-        .filter("format", "yuvj420p")
-        .filter("tile", f"{columns}x{rows}")
-    )
-    out = ffmpeg.output(
-        stream, pattern, **{"q:v": 4}, fps_mode="passthrough", start_number=0, map_metadata=-1
-    )
-    return _compile(out, ffmpeg_bin)
+    stream = _bucket_pictures(
+        source, start, duration, spec.sprite_interval_seconds, spec.sprite_tile_width, tile_height
+    ).filter("tile", f"{columns}x{rows}")
+    return _jpegs(stream, pattern, 4, ffmpeg_bin)
 
 
 def psnr(
