@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_cdk.aws_logs import RetentionDays
 from constructs import Node
+
 from mpr.core.errors import InvalidInputError
 
 
@@ -45,6 +46,36 @@ DEFAULT_SIZES: Mapping[str, FunctionSize] = {
 
 EXPRESS_LIMIT_SECONDS = 300
 
+
+@dataclass(frozen=True)
+class Throttle:
+    """An API Gateway token bucket: steady requests per second and burst size."""
+
+    rate_limit: float
+    burst_limit: int
+
+    def __post_init__(self) -> None:
+        if not self.rate_limit > 0:
+            raise InvalidInputError(f"rate_limit {self.rate_limit} must be above 0")
+        if self.burst_limit < 1:
+            raise InvalidInputError(f"burst_limit {self.burst_limit} must be at least 1")
+
+    @classmethod
+    def from_context(cls, node: Node, key: str, default: Throttle) -> Throttle:
+        """`{"rateLimit": 50, "burstLimit": 100}` under `key`; absent fields keep `default`."""
+        value = _context_object(node, key)
+        unknown = set(value) - {"rateLimit", "burstLimit"}
+        if unknown:
+            raise InvalidInputError(f"{key} has unknown keys {sorted(unknown)}")
+        try:
+            return cls(
+                rate_limit=float(value.get("rateLimit", default.rate_limit)),
+                burst_limit=int(value.get("burstLimit", default.burst_limit)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"{key} needs numbers") from exc
+
+
 _SIZE_KEYS = {
     "memoryMb": "memory_mb",
     "timeoutSeconds": "timeout_seconds",
@@ -63,6 +94,9 @@ class DeployConfig:
     log_retention: str = "ONE_MONTH"
     alarm_email: str | None = None
     upload_origins: tuple[str, ...] = ()
+    # the whole API (stage), and each API key (usage plan)
+    api_throttle: Throttle = Throttle(rate_limit=50, burst_limit=100)
+    api_key_throttle: Throttle = Throttle(rate_limit=10, burst_limit=20)
     sizes: Mapping[str, FunctionSize] = field(default_factory=lambda: dict(DEFAULT_SIZES))
 
     @property
@@ -104,6 +138,10 @@ class DeployConfig:
             log_retention=str(node.try_get_context("mpr:logRetention") or base.log_retention),
             alarm_email=node.try_get_context("mpr:alarmEmail") or None,
             upload_origins=tuple(str(o) for o in origins),
+            api_throttle=Throttle.from_context(node, "mpr:apiThrottle", base.api_throttle),
+            api_key_throttle=Throttle.from_context(
+                node, "mpr:apiKeyThrottle", base.api_key_throttle
+            ),
             sizes=sizes,
         )
 
@@ -124,9 +162,14 @@ class DeployConfig:
             )
         if not self.input_prefix.endswith("/") or self.input_prefix.startswith("/"):
             raise InvalidInputError(f"input_prefix {self.input_prefix!r} must look like 'input/'")
+        if (
+            self.api_key_throttle.rate_limit > self.api_throttle.rate_limit
+            or self.api_key_throttle.burst_limit > self.api_throttle.burst_limit
+        ):
+            raise InvalidInputError("mpr:apiKeyThrottle must not exceed mpr:apiThrottle")
 
 
-def _context_object(node: Node, key: str) -> dict[str, dict[str, Any]]:
+def _context_object(node: Node, key: str) -> dict[str, Any]:
     value = node.try_get_context(key) or {}
     if isinstance(value, str):  # `-c key='{"...": ...}'` arrives as a string
         value = json.loads(value)

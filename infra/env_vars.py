@@ -30,6 +30,9 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
             "MPR_STATE_MACHINE_ARN",
         }
     ),
+    # `mpr.services.build_cloud`: uploads into the input bucket, its own records under `_mpr/`
+    # in the output bucket, jobs it starts and stops, hashed API keys, its public URL (job
+    # links in webhooks) and the two signing secrets (resolved from Secrets Manager at deploy)
     "api": set(
         _BASE
         | {
@@ -37,8 +40,11 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
             "MPR_INPUT_PREFIX",
             "MPR_OUTPUT_BUCKET",
             "MPR_JOBS_TABLE",
-            "MPR_IDEMPOTENCY_TABLE",
             "MPR_STATE_MACHINE_ARN",
+            "MPR_API_KEYS_TABLE",
+            "MPR_API_BASE_URL",
+            "MPR_CALLBACK_SECRET",
+            "MPR_WEBHOOK_SECRET",
         }
     ),
 }

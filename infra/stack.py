@@ -1,4 +1,4 @@
-"""The MPR stack: storage, tables, stage functions, pipeline, trigger, monitoring."""
+"""The MPR stack: storage, tables, stage functions, pipeline, trigger, API, web UI, monitoring."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from aws_cdk import Aws, CfnOutput, Stack, Tags
 from constructs import Construct
 
 from infra.config import DeployConfig
+from infra.constructs.api import API_FUNCTION, HttpApi
 from infra.constructs.functions import HandlerImage, StageFunctions
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
 from infra.constructs.tables import JobTables
 from infra.constructs.trigger import TRIGGER_FUNCTION, UploadTrigger
+from infra.constructs.web_hosting import WebHosting
 
 # Functions keep scratch files here: /tmp is the only writable path in Lambda.
 LAMBDA_DATA_DIR = "/tmp/mpr"  # noqa: S108
@@ -69,14 +71,31 @@ class MprStack(Stack):
             state_machine=self.pipeline.state_machine,
             values=values,
         )
-        # The HTTP API construct goes here, built with `self.image.function(..., "api", ...)`
-        # from the same `values`, and joins the monitored functions below.
+        # The UI's origin is known first (API CORS); the API's URL then goes into the UI.
+        self.web = WebHosting(self, "Web", config=config, access_logs=self.storage.access_logs)
+        self.web.allow_transfers(self.storage.input, self.storage.output)
+        self.api = HttpApi(
+            self,
+            "Api",
+            config=config,
+            image=self.image,
+            storage=self.storage,
+            tables=self.tables,
+            state_machine=self.pipeline.state_machine,
+            values=values,
+            ui_origin=self.web.url,
+        )
+        self.web.publish(self.api.url)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
             config=config,
             state_machine=self.pipeline.state_machine,
-            functions={**self.stages.functions, TRIGGER_FUNCTION: self.trigger.function},
+            functions={
+                **self.stages.functions,
+                TRIGGER_FUNCTION: self.trigger.function,
+                API_FUNCTION: self.api.function,
+            },
         )
         self._outputs()
 
@@ -90,6 +109,11 @@ class MprStack(Stack):
             "StateMachineArn": self.pipeline.state_machine.state_machine_arn,
             "DashboardName": self.monitoring.dashboard.dashboard_name,
             "AlarmTopicArn": self.monitoring.topic.topic_arn,
+            "ApiUrl": self.api.url,
+            "ApiUsagePlanId": self.api.usage_plan.usage_plan_id,
+            "ApiKeysTableName": self.api.keys_table.table_name,
+            "WebUrl": self.web.url,
+            "WebBucketName": self.web.bucket.bucket_name,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)
