@@ -15,6 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
 from mpr.adapters.dynamo_jobs import DynamoJobStore, create_table
 from mpr.handlers import runtime, s3_trigger
 from mpr.settings import get_settings

@@ -9,6 +9,11 @@ from types import ModuleType
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes import S3Event
+from pydantic import BaseModel
+
+from infra.constructs.functions import STAGE_FUNCTIONS
+from infra.constructs.trigger import TRIGGER_FUNCTION
+from infra.env_vars import ENV_VARS_BY_FUNCTION
 from mpr.core.errors import InvalidInputError
 from mpr.core.models import ChunkTask
 from mpr.core.payloads import (
@@ -21,11 +26,6 @@ from mpr.core.payloads import (
 )
 from mpr.handlers import runtime
 from mpr.settings import Settings
-from pydantic import BaseModel
-
-from infra.constructs.functions import STAGE_FUNCTIONS
-from infra.constructs.trigger import TRIGGER_FUNCTION
-from infra.env_vars import ENV_VARS_BY_FUNCTION
 from tests.handlers.conftest import EVENTS
 
 FUNCTIONS = (*STAGE_FUNCTIONS, TRIGGER_FUNCTION)

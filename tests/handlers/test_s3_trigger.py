@@ -9,11 +9,11 @@ from typing import Any
 
 import boto3
 import pytest
+
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.core.errors import InvalidInputError
 from mpr.core.models import JobStatus
 from mpr.handlers import s3_trigger
-
 from tests.handlers.conftest import BUCKETS, REGION, TABLES, LambdaContext, sample_event
 
 KEY = "input/big buck bunny.mp4"  # the sample event carries it URL-encoded

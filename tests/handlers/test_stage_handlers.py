@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.core import keys
 from mpr.core.errors import JobStateError, UnsafeInputError
@@ -22,7 +23,6 @@ from mpr.handlers import (
     probe,
     stitch,
 )
-
 from tests.handlers.conftest import BUCKETS, LambdaContext, keys_under, sample_event
 
 JOB = "sample-job"  # the job of the sample events

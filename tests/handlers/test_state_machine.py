@@ -14,6 +14,9 @@ from typing import Any
 import boto3
 import pytest
 from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from infra.constructs.functions import STAGE_FUNCTIONS, pascal_case
+from infra.constructs.pipeline import ASL_PATH
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.adapters.local_orchestrator import LocalPipeline
 from mpr.adapters.local_storage import LocalStorage
@@ -24,9 +27,6 @@ from mpr.media import qc
 from mpr.media.tools import Tools
 from mpr.settings import get_settings
 from mpr.stages import StageContext
-
-from infra.constructs.functions import STAGE_FUNCTIONS, pascal_case
-from infra.constructs.pipeline import ASL_PATH
 from tests.handlers.conftest import BUCKETS, REGION, LambdaContext, keys_under
 
 pytestmark = pytest.mark.slow

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from infra_support import ASL_PATH
+
 from mpr.core.errors import RetryableError
 
 LAMBDA_ERRORS = {

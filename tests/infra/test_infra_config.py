@@ -8,9 +8,9 @@ import pytest
 from aws_cdk import App
 from aws_cdk.aws_logs import RetentionDays
 from infra_support import cdk_context
-from mpr.core.errors import InvalidInputError
 
 from infra.config import DEFAULT_SIZES, DeployConfig, FunctionSize
+from mpr.core.errors import InvalidInputError
 
 
 def config_from(context: dict[str, Any]) -> DeployConfig:

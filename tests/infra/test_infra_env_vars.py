@@ -5,10 +5,10 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from mpr.settings import Settings
 
 from infra.config import DEFAULT_SIZES
 from infra.env_vars import ENV_VARS_BY_FUNCTION
+from mpr.settings import Settings
 
 
 @pytest.mark.parametrize("function", sorted(ENV_VARS_BY_FUNCTION))
