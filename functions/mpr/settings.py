@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mpr.core.models import JobSpec, Preset, Trim
 from mpr.core.validation import Limits
 
 
@@ -51,6 +52,9 @@ class Settings(BaseSettings):
     max_width: int = Field(7680, ge=16)
     max_height: int = Field(4320, ge=16)
     max_frame_rate: float = Field(240.0, gt=0)
+
+    # quality control
+    qc_min_psnr_db: float = Field(30.0, ge=0, le=100, description="PSNR floor of every output")
 
     # S3 (cloud, MinIO or any S3 endpoint)
     s3_endpoint_url: str | None = None
@@ -106,6 +110,27 @@ class Settings(BaseSettings):
             max_width=self.max_width,
             max_height=self.max_height,
             max_frame_rate=self.max_frame_rate,
+        )
+
+    def job_spec(
+        self,
+        source: str,
+        presets: list[Preset],
+        *,
+        trim: Trim | None = None,
+        chunk_seconds: float | None = None,
+        workers: int | None = None,
+    ) -> JobSpec:
+        """A job spec with this installation's defaults for whatever the request leaves open."""
+        chunk = chunk_seconds or self.chunk_seconds
+        return JobSpec(
+            source=source,
+            presets=presets,
+            trim=trim,
+            chunk_seconds=chunk,
+            min_chunk_seconds=min(self.min_chunk_seconds, chunk),
+            workers=workers or self.workers,
+            min_psnr_db=self.qc_min_psnr_db,
         )
 
     @property

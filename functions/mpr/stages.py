@@ -296,7 +296,7 @@ class _Packager:
     ) -> None:
         self.ctx, self.job_id, self.spec, self.media, self.plan = ctx, job_id, spec, media, plan
         self.source = ctx.inputs.read_url(spec.source)
-        self.expect: Expectation = expectation(media, plan)
+        self.expect: Expectation = expectation(media, plan, spec.min_psnr_db)
         self.gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)
         self.prefix = ctx.out_prefix(job_id)
         self._stitched: dict[str, Path] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -95,9 +96,19 @@ def test_bad_input_exits_2_with_one_error_line(
     assert not out.exists() or list(out.iterdir()) == []
 
 
-def test_frame_size_over_the_cap_is_rejected(tmp_path: Path, bikes_clip: Path) -> None:
-    # Given a cap on frame dimensions below the source's 640x272
-    env_run = subprocess.run(
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("MPR_MAX_WIDTH", "320", "error: frame size 640x272 exceeds the limit 320x"),
+        ("MPR_MAX_INPUT_BYTES", "1000", "error: source is 509868 bytes; the limit is 1000 bytes"),
+        ("MPR_MAX_DURATION_SECONDS", "5", "error: source lasts 10.0 s; the limit is 5 s"),
+    ],
+)
+def test_caps_from_settings_reject_the_source(
+    variable: str, value: str, message: str, tmp_path: Path, bikes_clip: Path
+) -> None:
+    # Given a cap below the 10 s, 640x272, 509,868-byte source
+    done = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -111,11 +122,38 @@ def test_frame_size_over_the_cap_is_rejected(tmp_path: Path, bikes_clip: Path) -
         capture_output=True,
         text=True,
         check=False,
-        env={"MPR_MAX_WIDTH": "320", "PATH": "/usr/bin:/bin"},
+        env={**os.environ, variable: value},
     )
-    # Then the job fails with the limit named
-    assert env_run.returncode == 2
-    assert env_run.stderr.startswith("error: frame size 640x272 exceeds the limit 320x")
+    # Then the job fails with the limit named, and no output is left
+    assert done.returncode == 2
+    assert done.stderr.startswith(message), done.stderr
+    assert not (tmp_path / "o" / "manifest.json").exists()
+
+
+@pytest.mark.slow
+def test_failed_quality_control_fails_the_job(tmp_path: Path, bikes_clip: Path) -> None:
+    # Given a PSNR floor no H.264 encode reaches
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mpr",
+            "transcode",
+            str(bikes_clip),
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "MPR_QC_MIN_PSNR_DB": "99"},
+    )
+    # Then the job fails naming the check, writes no manifest and leaves no work files
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: quality control failed: mp4-720p.mp4: psnr expected 99")
+    assert not (tmp_path / "o" / "manifest.json").exists()
+    assert not (tmp_path / "o" / ".mpr-work").exists()
 
 
 def test_audio_only_source_has_no_video_stream(tmp_path: Path, tools: object) -> None:

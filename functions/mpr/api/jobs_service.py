@@ -17,7 +17,7 @@ from mpr.api.schemas import (
     UploadStatus,
 )
 from mpr.core.errors import InvalidInputError, JobStateError, NotFoundError
-from mpr.core.models import JobRecord, JobSpec, JobStatus, Manifest, MediaInfo, Preset
+from mpr.core.models import JobRecord, JobStatus, Manifest, MediaInfo, Preset
 from mpr.core.presets import builtin_presets, custom_preset, resolve_presets
 from mpr.core.validation import check_trim
 from mpr.services import Services
@@ -88,15 +88,7 @@ def create_job(
         check_trim(body.trim, media)
     if body.callback_url:
         check_webhook_url(body.callback_url, allow_private=services.settings.allow_private_webhooks)
-    settings = services.settings
-    spec = JobSpec(
-        source=key,
-        presets=presets,
-        trim=body.trim,
-        chunk_seconds=settings.chunk_seconds,
-        min_chunk_seconds=settings.min_chunk_seconds,
-        workers=settings.workers,
-    )
+    spec = services.settings.job_spec(key, presets, trim=body.trim)
     record = JobRecord(
         job_id=uuid.uuid4().hex,
         spec=spec,

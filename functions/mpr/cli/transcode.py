@@ -114,14 +114,12 @@ def _job_spec(
         trim = None
         if trim_start is not None or trim_end is not None:
             trim = Trim(start=trim_start or 0.0, end=trim_end)
-        chunk = chunk_seconds or settings.chunk_seconds
-        return JobSpec(
-            source=source.name,
-            presets=resolve_presets(presets, custom),
+        return settings.job_spec(
+            source.name,
+            resolve_presets(presets, custom),
             trim=trim,
-            chunk_seconds=chunk,
-            min_chunk_seconds=min(settings.min_chunk_seconds, chunk),
-            workers=workers or settings.workers,
+            chunk_seconds=chunk_seconds,
+            workers=workers,
         )
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -166,6 +166,7 @@ class JobSpec(Model):
     min_chunk_seconds: float = Field(2.0, ge=0.5, le=600)
     gop_seconds: float = Field(2.0, ge=0.5, le=10)
     workers: int = Field(1, ge=1, le=10_000, description="parallelism the plan spreads over")
+    min_psnr_db: float = Field(30.0, ge=0, le=100, description="QC floor for every video output")
 
 
 class Chunk(Model):
