@@ -5,6 +5,7 @@ signature-checked credentials, one bucket. Started once per test session."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import socket
 import subprocess
@@ -60,12 +61,13 @@ def free_ports(count: int) -> list[int]:
         return [sock.getsockname()[1] for sock in sockets]
 
 
-def weed_command(data_dir: Path, s3_config: Path, ports: list[int]) -> list[str]:
+def weed_command(root: Path, s3_config: Path, ports: list[int]) -> list[str]:
+    """`weed server` with master, volume, filer and S3 on the given ports, files under `root`."""
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = ports
     return [
         str(weed_binary()),
         "server",
-        f"-dir={data_dir}",
+        f"-dir={root / 'data'}",
         f"-ip={HOST}",
         f"-ip.bind={HOST}",
         f"-master.port={master}",
@@ -76,9 +78,11 @@ def weed_command(data_dir: Path, s3_config: Path, ports: list[int]) -> list[str]
         "-filer",
         f"-filer.port={filer}",
         f"-filer.port.grpc={filer_grpc}",
+        f"-filer.localSocket={root / 'filer.sock'}",
         "-s3",
         f"-s3.port={s3}",
         f"-s3.port.grpc={s3_grpc}",
+        f"-s3.localSocket={root / 's3.sock'}",
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
         f"-s3.config={s3_config}",
@@ -86,7 +90,8 @@ def weed_command(data_dir: Path, s3_config: Path, ports: list[int]) -> list[str]
 
 
 def wait_for_bucket(server: S3Server, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Create the bucket as soon as the S3 gateway answers; fail with the log if it never does."""
+    """Create the bucket as soon as the S3 gateway answers and make it ready for writes;
+    fail with the log if it never does."""
     client = server.client()
     deadline = time.monotonic() + START_TIMEOUT
     while True:
@@ -99,22 +104,32 @@ def wait_for_bucket(server: S3Server, process: subprocess.Popen[bytes], log: Pat
                 pytest.fail(f"SeaweedFS S3 did not start: {exc}\n{log.read_text()[-4000:]}")
             time.sleep(0.25)
         else:
-            return
+            break
+    # the first write grows the bucket's volumes (seconds); do it here, not in a test
+    client.put_object(Bucket=server.bucket, Key=".ready", Body=b"")
+    client.delete_object(Bucket=server.bucket, Key=".ready")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Kill the server: a graceful stop waits 15 s on the filer's gRPC streams, and the data
-    is a throwaway temporary directory."""
+def stop(process: subprocess.Popen[bytes], ports: list[int]) -> None:
+    """Kill the server (a graceful stop waits 15 s on the filer's gRPC streams; the data is
+    thrown away) and remove the gRPC sockets that weed always creates in /tmp."""
     process.kill()
     process.wait()
+    master_grpc, volume_grpc, filer_grpc, s3_grpc = ports[1::2]
+    for name in (
+        f"master-grpc-{master_grpc}",
+        f"volume-grpc-{volume_grpc}",
+        f"filer-grpc-{filer_grpc}",
+        f"s3-grpc-{s3_grpc}",
+    ):
+        Path(f"/tmp/seaweedfs-{name}.sock").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
 def seaweed_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """A running SeaweedFS S3 endpoint with an empty bucket `mpr-test`."""
     root = tmp_path_factory.mktemp("seaweedfs")
-    data_dir = root / "data"
-    data_dir.mkdir()
+    (root / "data").mkdir()
     ports = free_ports(8)
     access_key_id, secret_access_key = secrets.token_hex(10), secrets.token_hex(20)
     identity = {
@@ -127,7 +142,10 @@ def seaweed_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     log = root / "weed.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            weed_command(data_dir, s3_config, ports), stdout=out, stderr=subprocess.STDOUT
+            weed_command(root, s3_config, ports),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "TMPDIR": str(root)},  # weed's own log files go there
         )
     server = S3Server(
         endpoint_url=f"http://{HOST}:{ports[6]}",
@@ -140,4 +158,4 @@ def seaweed_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         wait_for_bucket(server, process, log)
         yield server
     finally:
-        stop(process)
+        stop(process, ports)

@@ -28,9 +28,10 @@ from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from mpr.adapters.aws_errors import aws_error, error_code, translated
+from mpr.adapters.aws_errors import error_code, translated
 from mpr.adapters.job_codec import (
     check_limit,
     decode_cursor,
@@ -61,9 +62,9 @@ def create_table(client: Any, name: str) -> None:
     """Create the jobs table with its indexes and TTL, and wait until it is active."""
     strings = ("PK", "SK", "status", "created_at", "type")
 
-    def index(name: str, hash_key: str) -> dict[str, Any]:
+    def index(index_name: str, hash_key: str) -> dict[str, Any]:
         return {
-            "IndexName": name,
+            "IndexName": index_name,
             "KeySchema": [
                 {"AttributeName": hash_key, "KeyType": "HASH"},
                 {"AttributeName": "created_at", "KeyType": "RANGE"},
@@ -128,9 +129,8 @@ class DynamoJobStore:
     def from_settings(cls, settings: Settings) -> DynamoJobStore:
         if not settings.jobs_table:
             raise InvalidInputError("MPR_JOBS_TABLE is not set")
-        return cls(
-            boto3.client("dynamodb"), settings.jobs_table, ttl_days=settings.work_item_ttl_days
-        )
+        client = boto3.client("dynamodb", config=Config(retries={"mode": "standard"}))
+        return cls(client, settings.jobs_table, ttl_days=settings.work_item_ttl_days)
 
     def create(self, job: JobRecord) -> JobRecord:
         item = _serialize(
@@ -143,45 +143,32 @@ class DynamoJobStore:
             }
         ) | _job_key(job.job_id)
         new_only = "attribute_not_exists(PK)"
-        if job.idempotency_key is None:
-            try:
-                self.client.put_item(TableName=self.table, Item=item, ConditionExpression=new_only)
-            except ClientError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    raise InvalidInputError(f"job {job.job_id} already exists") from exc
-                raise aws_error(exc, f"create job {job.job_id}") from exc
-            return job
-        idempotency = _serialize(
-            {"job_id": job.job_id, "ttl": int(time.time()) + self.ttl_days * 86400}
-        ) | _idempotency_key(job.idempotency_key)
-        try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": item,
-                            "ConditionExpression": new_only,
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": idempotency,
-                            "ConditionExpression": new_only,
-                        }
-                    },
-                ]
+        writes = [{"Put": {"TableName": self.table, "Item": item, "ConditionExpression": new_only}}]
+        if job.idempotency_key is not None:
+            expires = int(time.time()) + self.ttl_days * 86400
+            key_item = _serialize({"job_id": job.job_id, "ttl": expires})
+            key_item |= _idempotency_key(job.idempotency_key)
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": key_item,
+                        "ConditionExpression": new_only,
+                    }
+                }
             )
-        except ClientError as exc:
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if reasons[1:2] == ["ConditionalCheckFailed"]:
-                return self._by_idempotency_key(job.idempotency_key)
-            if reasons[:1] == ["ConditionalCheckFailed"]:
-                raise InvalidInputError(f"job {job.job_id} already exists") from exc
-            if TRANSIENT_REASONS.intersection(reasons):
-                raise RetryableError(f"create job {job.job_id}: {reasons}") from exc
-            raise aws_error(exc, f"create job {job.job_id}") from exc
+        with translated(f"create job {job.job_id}"):
+            try:
+                self.client.transact_write_items(TransactItems=writes)
+            except ClientError as exc:
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if reasons[1:2] == ["ConditionalCheckFailed"] and job.idempotency_key:
+                    return self._by_idempotency_key(job.idempotency_key)
+                if reasons[:1] == ["ConditionalCheckFailed"]:
+                    raise InvalidInputError(f"job {job.job_id} already exists") from exc
+                if TRANSIENT_REASONS.intersection(reasons):
+                    raise RetryableError(f"create job {job.job_id}: {reasons}") from exc
+                raise
         return job
 
     def _by_idempotency_key(self, key: str) -> JobRecord:
@@ -225,7 +212,7 @@ class DynamoJobStore:
         with translated("list jobs"):
             response = self.client.query(**query)
         last = response.get("LastEvaluatedKey")
-        return [_record(item) for item in response["Items"]], last and encode_cursor(last)
+        return [_record(item) for item in response["Items"]], encode_cursor(last) if last else None
 
     def _update(
         self,
@@ -265,23 +252,24 @@ class DynamoJobStore:
         if target is not None:
             allowed = ", ".join(value(status.value) for status in sorted(sources_for(target)))
             condition += f" AND {path('status')} IN ({allowed})"
-        try:
-            response = self.client.update_item(
-                TableName=self.table,
-                Key=_job_key(job_id),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise aws_error(exc, f"update job {job_id}") from exc
-            current = self.get(job_id)  # raises NotFoundError
-            if target is not None:
-                check_transition(current.status, target)
-            raise JobStateError(f"job {job_id} changed concurrently; update refused") from exc
+        with translated(f"update job {job_id}"):
+            try:
+                response = self.client.update_item(
+                    TableName=self.table,
+                    Key=_job_key(job_id),
+                    UpdateExpression=expression,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                current = self.get(job_id)  # raises NotFoundError
+                if target is not None:
+                    check_transition(current.status, target)
+                raise JobStateError(f"job {job_id} changed concurrently; update refused") from exc
         return _record(response["Attributes"])
 
     def transition(

@@ -13,12 +13,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import boto3
-from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from mpr.adapters.aws_errors import aws_error, error_code, translated
+from mpr.adapters.aws_errors import error_code, translated
 from mpr.core.errors import MprError, NotFoundError
 from mpr.settings import Settings
 
@@ -113,17 +112,16 @@ class S3Storage:
         """The first `length` bytes (all of a shorter object) with one ranged GET."""
         if length < 1:
             return b""
-        try:
-            response = self.client.get_object(
-                Bucket=self.bucket, Key=self._key(key), Range=f"bytes=0-{length - 1}"
-            )
+        with translated(f"get the head of {self._where(key)}"):
+            try:
+                response = self.client.get_object(
+                    Bucket=self.bucket, Key=self._key(key), Range=f"bytes=0-{length - 1}"
+                )
+            except ClientError as exc:
+                if error_code(exc) == "InvalidRange":  # the object is empty
+                    return b""
+                raise
             data: bytes = response["Body"].read()
-        except ClientError as exc:
-            if error_code(exc) == "InvalidRange":  # the object is empty
-                return b""
-            raise aws_error(exc, f"get the head of {self._where(key)}") from exc
-        except (BotoCoreError, Boto3Error) as exc:
-            raise aws_error(exc, f"get the head of {self._where(key)}") from exc
         return data
 
     def download(self, key: str, path: Path) -> None:
