@@ -9,6 +9,9 @@ from __future__ import annotations
 # Every container function writes its scratch files under /tmp, the only writable path.
 _BASE = frozenset({"MPR_S3_REGION", "MPR_DATA_DIR"})
 _STAGE = _BASE | {"MPR_WORK_BUCKET", "MPR_JOBS_TABLE"}
+_WEBHOOKS = frozenset({"MPR_OUTPUT_BUCKET", "MPR_API_BASE_URL", "MPR_WEBHOOK_SECRET"})
+# jobs it starts spread their chunks over the Distributed Map's width
+_STARTS_JOBS = frozenset({"MPR_WORKERS"})
 
 ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
     "probe": set(_STAGE | {"MPR_INPUT_BUCKET"}),
@@ -18,8 +21,10 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
     "stitch": set(_STAGE),
     # the source is read again for thumbnails and the quality check
     "package": set(_STAGE | {"MPR_INPUT_BUCKET", "MPR_OUTPUT_BUCKET"}),
-    "finalize": set(_STAGE | {"MPR_OUTPUT_BUCKET"}),
-    "fail": set(_STAGE | {"MPR_OUTPUT_BUCKET"}),
+    # a job that ends gets its webhook: signed, linking to the API, recorded with the API's
+    # records in the output bucket (`mpr.services.cloud_notifier`)
+    "finalize": set(_STAGE | _WEBHOOKS),
+    "fail": set(_STAGE | _WEBHOOKS),
     "s3_trigger": set(
         _BASE
         | {
@@ -29,6 +34,7 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
             "MPR_IDEMPOTENCY_TABLE",
             "MPR_STATE_MACHINE_ARN",
         }
+        | _STARTS_JOBS
     ),
     # `mpr.services.build_cloud`: uploads into the input bucket, its own records under `_mpr/`
     # in the output bucket, jobs it starts and stops, hashed API keys, its public URL (job
@@ -45,6 +51,8 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
             "MPR_API_BASE_URL",
             "MPR_CALLBACK_SECRET",
             "MPR_WEBHOOK_SECRET",
+            "MPR_CORS_ORIGINS",
         }
+        | _STARTS_JOBS
     ),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk import Aws, CfnOutput, Stack, Tags
@@ -43,6 +44,17 @@ class MprStack(Stack):
             "MPR_JOBS_TABLE": self.tables.jobs.table_name,
             "MPR_IDEMPOTENCY_TABLE": self.tables.idempotency.table_name,
         }
+        # The UI's origin is known first (API CORS); the API's URL then goes into the UI.
+        self.web = WebHosting(self, "Web", config=config, access_logs=self.storage.access_logs)
+        self.web.allow_transfers(self.storage.input, self.storage.output)
+        self.api = HttpApi(self, "Api", config=config, ui_origin=self.web.url)
+        values.update(
+            self.api.values,  # finalize and fail send webhooks that link to the API
+            # a job spreads its chunks over the Distributed Map, not over one function's CPUs
+            MPR_WORKERS=str(config.max_concurrency),
+            # the API answers the UI's cross-origin calls
+            MPR_CORS_ORIGINS=json.dumps([self.web.url]),
+        )
         self.stages = StageFunctions(
             self,
             "Stages",
@@ -71,19 +83,12 @@ class MprStack(Stack):
             state_machine=self.pipeline.state_machine,
             values=values,
         )
-        # The UI's origin is known first (API CORS); the API's URL then goes into the UI.
-        self.web = WebHosting(self, "Web", config=config, access_logs=self.storage.access_logs)
-        self.web.allow_transfers(self.storage.input, self.storage.output)
-        self.api = HttpApi(
-            self,
-            "Api",
-            config=config,
+        self.api.serve(
             image=self.image,
             storage=self.storage,
             tables=self.tables,
             state_machine=self.pipeline.state_machine,
             values=values,
-            ui_origin=self.web.url,
         )
         self.web.publish(self.api.url)
         self.monitoring = Monitoring(

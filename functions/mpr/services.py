@@ -27,6 +27,8 @@ from mpr.settings import Settings
 
 log = logging.getLogger(__name__)
 
+CLOUD_STATE_PREFIX = "_mpr/"
+
 
 class Presigner(Protocol):
     """Presigned browser uploads straight to object storage (S3Storage)."""
@@ -112,6 +114,36 @@ def embedded_secrets(settings: Settings) -> tuple[bytes, bytes]:
     )
 
 
+def webhook_notifier(settings: Settings, secret: bytes, deliveries: DeliveryLog) -> WebhookNotifier:
+    """Job-ended webhooks signed with `secret`, every attempt recorded in `deliveries`."""
+    return WebhookNotifier(
+        secret,
+        deliveries,
+        api_base_url=settings.api_base_url,
+        max_attempts=settings.webhook_max_attempts,
+        allow_private=settings.allow_private_webhooks,
+    )
+
+
+def cloud_state(settings: Settings) -> Storage:
+    """The API's own records in the cloud (uploads, custom presets, webhook deliveries):
+    `_mpr/` in the output bucket."""
+    from mpr.adapters.s3_storage import S3Storage
+
+    if not settings.output_bucket:
+        raise InvalidInputError("the API's records need MPR_OUTPUT_BUCKET")
+    return S3Storage.from_settings(settings, settings.output_bucket, CLOUD_STATE_PREFIX)
+
+
+def cloud_notifier(settings: Settings) -> WebhookNotifier:
+    """The webhooks the pipeline sends when a job ends in the cloud: signed and recorded
+    exactly as the API's (its job view lists the deliveries)."""
+    if not settings.webhook_secret:
+        raise InvalidInputError("webhooks need MPR_WEBHOOK_SECRET")
+    secret = settings.webhook_secret.get_secret_value().encode()
+    return webhook_notifier(settings, secret, StorageDeliveryLog(cloud_state(settings)))
+
+
 def parse_storage_url(url: str) -> tuple[str, str]:
     """`s3://BUCKET[/PREFIX]` -> (bucket, prefix ending in `/` or empty)."""
     if not url.startswith("s3://") or len(url) <= 5:
@@ -165,13 +197,7 @@ def build_local(
         links = dict(s3_links)
     webhook_secret, callback_secret = embedded_secrets(settings)
     deliveries = StorageDeliveryLog(state)
-    notifier = WebhookNotifier(
-        webhook_secret,
-        deliveries,
-        api_base_url=settings.api_base_url,
-        max_attempts=settings.webhook_max_attempts,
-        allow_private=settings.allow_private_webhooks,
-    )
+    notifier = webhook_notifier(settings, webhook_secret, deliveries)
     tools = Tools.from_settings(settings)
     jobs = SqliteJobStore(data / "jobs.db")
     ctx = StageContext(
@@ -255,14 +281,10 @@ def build_cloud(settings: Settings) -> Services:
     assert settings.webhook_secret
     inputs = S3Storage.from_settings(settings, settings.input_bucket)
     outputs = S3Storage.from_settings(settings, settings.output_bucket)
-    state = S3Storage.from_settings(settings, settings.output_bucket, "_mpr/")
+    state = cloud_state(settings)
     deliveries = StorageDeliveryLog(state)
-    notifier = WebhookNotifier(
-        settings.webhook_secret.get_secret_value().encode(),
-        deliveries,
-        api_base_url=settings.api_base_url,
-        max_attempts=settings.webhook_max_attempts,
-        allow_private=settings.allow_private_webhooks,
+    notifier = webhook_notifier(
+        settings, settings.webhook_secret.get_secret_value().encode(), deliveries
     )
     callback_secret = settings.callback_secret.get_secret_value().encode()
     jobs = DynamoJobStore.from_settings(settings)

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
 
     # embedded default
     data_dir: Path = Field(default_factory=_default_data_dir)
-    workers: int = Field(default_factory=_default_workers, ge=1, le=256)
+    workers: int = Field(default_factory=_default_workers, ge=1, le=10_000)
 
     # job defaults (uploads that name no presets; parallelism a plan spreads chunks over)
     default_presets: list[str] = Field(
@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(5, ge=1, le=20)
     rate_limit_per_minute: int = Field(600, ge=1)
     max_request_bytes: int = Field(1024 * 1024, ge=1024)
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="origins whose pages may call the API (JSON list, e.g. the web UI's URL "
+        "when it is served from another origin); default: same origin only",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

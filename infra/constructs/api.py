@@ -27,11 +27,12 @@ from infra.constructs.functions import HandlerImage
 from infra.constructs.storage import Storage
 from infra.constructs.tables import JobTables
 from infra.constructs.web_hosting import logical_id
+from mpr.services import CLOUD_STATE_PREFIX
 
 API_FUNCTION = "api"
-# `mpr.services.build_cloud` keeps the API's own records (uploads, custom presets, webhook
-# deliveries) under this prefix of the output bucket.
-API_STATE_PREFIX = "_mpr/"
+# `mpr.services.cloud_state`: the API's own records (uploads, custom presets, webhook
+# deliveries, also those the pipeline's finalize and fail functions record) in the output bucket
+API_STATE_PREFIX = CLOUD_STATE_PREFIX
 
 # Routes that the app authenticates without an API key, so that the gateway must not ask for
 # one: liveness and the API description, signed file URLs (loaded by <img>/<video>/<track>,
@@ -73,19 +74,15 @@ class HttpApi(Construct):
     """The `api` function behind a throttled, access-logged, traced REST API stage."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: DeployConfig,
-        image: HandlerImage,
-        storage: Storage,
-        tables: JobTables,
-        state_machine: sfn.StateMachine,
-        values: Mapping[str, str],
-        ui_origin: str,
+        self, scope: Construct, construct_id: str, *, config: DeployConfig, ui_origin: str
     ) -> None:
+        """The gateway, the keys table and the signing secrets; `serve` adds the function.
+
+        Two steps, so that the pipeline's functions, made in between, may know the API's URL
+        and webhook secret (`values`) while the API's function knows the state machine.
+        """
         super().__init__(scope, construct_id)
+        self.config = config
         self.stage_name = config.stage
         self.keys_table = dynamodb.Table(
             self,
@@ -145,20 +142,13 @@ class HttpApi(Construct):
             f"https://{self.rest_api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
             f"/{config.stage}/"
         )
-        self.function = image.function(
-            self,
-            API_FUNCTION,
-            config=config,
-            values={
-                **values,
-                "MPR_API_KEYS_TABLE": self.keys_table.table_name,
-                "MPR_API_BASE_URL": self.url.removesuffix("/"),
-                "MPR_WEBHOOK_SECRET": self.webhook_secret.secret_value.unsafe_unwrap(),
-                "MPR_CALLBACK_SECRET": self.callback_secret.secret_value.unsafe_unwrap(),
-            },
-        )
-        self._grant(storage, tables, state_machine)
-        self._routes()
+        # what the functions that reach the API or sign like it are configured with
+        self.values = {
+            "MPR_API_KEYS_TABLE": self.keys_table.table_name,
+            "MPR_API_BASE_URL": self.url.removesuffix("/"),
+            "MPR_WEBHOOK_SECRET": self.webhook_secret.secret_value.unsafe_unwrap(),
+            "MPR_CALLBACK_SECRET": self.callback_secret.secret_value.unsafe_unwrap(),
+        }
         self.usage_plan = self.rest_api.add_usage_plan(
             "UsagePlan",
             name=f"mpr-{config.stage}",
@@ -181,6 +171,21 @@ class HttpApi(Construct):
                     "Vary": "'Origin'",
                 },
             )
+
+    def serve(
+        self,
+        *,
+        image: HandlerImage,
+        storage: Storage,
+        tables: JobTables,
+        state_machine: sfn.StateMachine,
+        values: Mapping[str, str],
+    ) -> None:
+        """The `api` function (configured from `values`, which include `self.values`) behind
+        every route."""
+        self.function = image.function(self, API_FUNCTION, config=self.config, values=values)
+        self._grant(storage, tables, state_machine)
+        self._routes()
         self._acknowledge(storage, state_machine)
 
     def _acknowledge(self, storage: Storage, state_machine: sfn.StateMachine) -> None:

@@ -1,4 +1,4 @@
-"""Helpers for driving the API in tests: upload, wait, read an SSE stream."""
+"""Helpers for driving the API in tests: upload, wait, read an SSE stream, receive webhooks."""
 
 from __future__ import annotations
 

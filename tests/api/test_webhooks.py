@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from mpr.adapters.webhook_notifier import sign, signed_headers, verify
 from mpr.services import Services
+from tests.support.webhooks import Receiver
 
 from .api_helpers import FAST_RENDITION, wait_job
 
@@ -32,46 +30,6 @@ def settings_overrides() -> dict[str, Any]:
     }
 
 
-class Receiver:
-    """A webhook endpoint that checks signatures and fails its first `failures` requests."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.requests: list[tuple[int, dict[str, Any], bool]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                problem = verify(
-                    WEBHOOK_SECRET.encode(),
-                    self.headers["X-MPR-Timestamp"],
-                    self.headers["X-MPR-Signature"],
-                    body,
-                    None,
-                )
-                status = (
-                    401 if problem else 500 if len(receiver.requests) < receiver.failures else 204
-                )
-                receiver.requests.append((status, json.loads(body), problem is None))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/mpr"
-
-    def __enter__(self) -> Receiver:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def wait_deliveries(client: TestClient, job_id: str, count: int, timeout: float = 60) -> list[Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -84,13 +42,13 @@ def wait_deliveries(client: TestClient, job_id: str, count: int, timeout: float 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    with Receiver(failures=0) as r:
+    with Receiver(WEBHOOK_SECRET.encode(), failures=0) as r:
         yield r
 
 
 @pytest.fixture
 def flaky_receiver() -> Iterator[Receiver]:
-    with Receiver(failures=2) as r:
+    with Receiver(WEBHOOK_SECRET.encode(), failures=2) as r:
         yield r
 
 

@@ -28,6 +28,8 @@ BUCKETS = {
     "MPR_OUTPUT_BUCKET": "mpr-out",
 }
 TABLES = {"MPR_JOBS_TABLE": "mpr-jobs", "MPR_IDEMPOTENCY_TABLE": "mpr-idempotency"}
+WEBHOOK_SECRET = "whsec-handlers-0123456789"
+API_BASE_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/dev"
 
 
 @dataclass
@@ -70,6 +72,7 @@ def clips() -> Path:
 def _clear_caches() -> None:
     get_settings.cache_clear()
     runtime.adapters.cache_clear()
+    runtime.notifier.cache_clear()
     s3_trigger._starter.cache_clear()
 
 
@@ -105,6 +108,8 @@ def aws(
             "MPR_S3_REGION": REGION,
             "MPR_DATA_DIR": str(tmp_path / "data"),
             "MPR_INPUT_PREFIX": "input/",
+            "MPR_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "MPR_API_BASE_URL": API_BASE_URL,
         }.items():
             monkeypatch.setenv(name, value)
         _clear_caches()

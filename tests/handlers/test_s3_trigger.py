@@ -11,9 +11,10 @@ import boto3
 import pytest
 
 from mpr.adapters.dynamo_jobs import DynamoJobStore
-from mpr.core.errors import InvalidInputError
+from mpr.core.errors import InvalidInputError, UnknownPresetError
 from mpr.core.models import JobStatus
 from mpr.handlers import s3_trigger
+from mpr.settings import Settings
 from tests.handlers.conftest import BUCKETS, REGION, TABLES, LambdaContext, sample_event
 
 KEY = "input/big buck bunny.mp4"  # the sample event carries it URL-encoded
@@ -66,7 +67,7 @@ def test_an_upload_creates_a_job_and_starts_it(
     job = jobs.get(started["job_id"])
     assert job.status is JobStatus.QUEUED
     assert job.spec.source == KEY
-    assert [p.name for p in job.spec.presets] == list(s3_trigger.DEFAULT_PRESETS)
+    assert [p.name for p in job.spec.presets] == Settings().default_presets
     (execution,) = executions(machine)
     assert execution["name"].startswith(f"{job.job_id}-")
     sfn = boto3.client("stepfunctions", region_name=REGION)
@@ -132,3 +133,34 @@ def test_without_a_state_machine_the_trigger_says_what_is_missing(
     monkeypatch.delenv("MPR_STATE_MACHINE_ARN")
     with pytest.raises(InvalidInputError, match="MPR_STATE_MACHINE_ARN"):
         s3_trigger.handler(upload, context)
+
+
+def test_the_job_takes_the_configured_presets_and_fan_out_width(
+    upload: dict[str, Any],
+    machine: str,
+    jobs: DynamoJobStore,
+    context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the presets and the Distributed Map width the stack configures
+    monkeypatch.setenv("MPR_DEFAULT_PRESETS", '["thumbnails", "mp4-720p"]')
+    monkeypatch.setenv("MPR_WORKERS", "100")
+    # When an upload arrives
+    (started,) = s3_trigger.handler(upload, context)["jobs"]
+    # Then its job uses them, not the built-in list or this machine's CPU count
+    spec = jobs.get(started["job_id"]).spec
+    assert [p.name for p in spec.presets] == ["thumbnails", "mp4-720p"]
+    assert spec.workers == 100
+
+
+def test_an_unknown_default_preset_stops_the_trigger_at_cold_start(
+    upload: dict[str, Any],
+    machine: str,
+    jobs: DynamoJobStore,
+    context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MPR_DEFAULT_PRESETS", '["mp4-720p", "nope"]')
+    with pytest.raises(UnknownPresetError, match="nope"):
+        s3_trigger.handler(upload, context)
+    assert jobs.list()[0] == []

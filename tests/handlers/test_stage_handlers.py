@@ -4,12 +4,14 @@ the sample events and then with the payloads the previous stage returned."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mpr.adapters.dynamo_jobs import DynamoJobStore
+from mpr.adapters.webhook_notifier import StorageDeliveryLog
 from mpr.core import keys
 from mpr.core.errors import JobStateError, UnsafeInputError
 from mpr.core.models import JobRecord, JobSpec, JobStatus, Manifest, Preset, VideoRendition
@@ -23,7 +25,17 @@ from mpr.handlers import (
     probe,
     stitch,
 )
-from tests.handlers.conftest import BUCKETS, LambdaContext, keys_under, sample_event
+from mpr.services import cloud_state
+from mpr.settings import get_settings
+from tests.handlers.conftest import (
+    API_BASE_URL,
+    BUCKETS,
+    WEBHOOK_SECRET,
+    LambdaContext,
+    keys_under,
+    sample_event,
+)
+from tests.support.webhooks import Receiver
 
 JOB = "sample-job"  # the job of the sample events
 SPEC = JobSpec(
@@ -38,18 +50,38 @@ SPEC = JobSpec(
 )
 
 
-@pytest.fixture
-def queued(jobs: DynamoJobStore, s3: Any, clips: Path) -> JobRecord:
+def queue(jobs: DynamoJobStore, s3: Any, clips: Path, callback_url: str | None = None) -> JobRecord:
     """The sample job, queued, its source uploaded."""
     s3.upload_file(str(clips / "bigbuckbunny.mp4"), BUCKETS["MPR_INPUT_BUCKET"], SPEC.source)
-    return jobs.create(JobRecord(job_id=JOB, spec=SPEC))
+    return jobs.create(JobRecord(job_id=JOB, spec=SPEC, callback_url=callback_url))
+
+
+@pytest.fixture
+def queued(jobs: DynamoJobStore, s3: Any, clips: Path) -> JobRecord:
+    return queue(jobs, s3, clips)
+
+
+@pytest.fixture
+def receiver(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """A webhook receiver on loopback, which the functions may reach only when allowed."""
+    monkeypatch.setenv("MPR_ALLOW_PRIVATE_WEBHOOKS", "true")
+    get_settings.cache_clear()
+    with Receiver(WEBHOOK_SECRET.encode()) as r:
+        yield r
+
+
+def deliveries(job_id: str) -> list[tuple[int, int | None, bool]]:
+    """The webhook attempts recorded for the job, read as the API reads them."""
+    log = StorageDeliveryLog(cloud_state(get_settings()))
+    return [(d.attempt, d.status_code, d.ok) for d in log.list(job_id)]
 
 
 @pytest.mark.slow
 def test_the_stages_run_in_order_and_the_job_succeeds(
-    queued: JobRecord, jobs: DynamoJobStore, s3: Any, context: LambdaContext
+    jobs: DynamoJobStore, s3: Any, clips: Path, receiver: Receiver, context: LambdaContext
 ) -> None:
-    # Given a queued job on a clip with audio
+    # Given a queued job on a clip with audio, with a callback URL
+    queue(jobs, s3, clips, callback_url=receiver.url)
     # When probe runs on the sample event
     probed = probe.handler(sample_event("probe"), context)
 
@@ -106,6 +138,12 @@ def test_the_stages_run_in_order_and_the_job_succeeds(
     (mp4,) = manifest.outputs
     assert (mp4.path, mp4.frames, mp4.width, mp4.height) == ("small.mp4", 132, 640, 360)
     assert keys_under(s3, BUCKETS["MPR_WORK_BUCKET"]) == []
+    # and its signed webhook was delivered and recorded
+    [(status, event, signed)] = receiver.requests
+    assert (status, signed) == (204, True)
+    assert (event["type"], event["job_id"], event["status"]) == ("job.ended", JOB, "SUCCEEDED")
+    assert event["job_url"] == f"{API_BASE_URL}/v1/jobs/{JOB}"
+    assert deliveries(JOB) == [(1, 204, True)]
 
 
 def test_probe_of_a_retried_invocation_keeps_the_job_running(
@@ -169,3 +207,85 @@ def test_fail_keeps_the_status_of_a_job_that_already_ended(
     jobs.transition(JOB, JobStatus.CANCELLED, stage="cancelled")
     fail.handler(sample_event("fail"), context)
     assert jobs.get(JOB).status is JobStatus.CANCELLED
+
+
+def test_fail_sends_the_signed_webhook_and_records_it(
+    jobs: DynamoJobStore, s3: Any, clips: Path, receiver: Receiver, context: LambdaContext
+) -> None:
+    # Given a running job with a callback URL
+    queue(jobs, s3, clips, callback_url=receiver.url)
+    jobs.transition(JOB, JobStatus.RUNNING, stage="encode")
+
+    # When the state machine records its failure
+    fail.handler(sample_event("fail"), context)
+
+    # Then the receiver got one event signed with the webhook secret, naming the reason
+    [(status, event, signed)] = receiver.requests
+    assert (status, signed) == (204, True)
+    assert (event["job_id"], event["status"]) == (JOB, "FAILED")
+    assert event["error"] == "MediaProcessingError: encode chunk 0 failed: moov atom not found"
+    assert event["job_url"] == f"{API_BASE_URL}/v1/jobs/{JOB}"
+    # and the attempt is recorded where the API lists a job's deliveries
+    assert deliveries(JOB) == [(1, 204, True)]
+    assert keys_under(s3, BUCKETS["MPR_OUTPUT_BUCKET"]) == [f"_mpr/webhooks/{JOB}.json"]
+
+
+def test_a_webhook_to_a_private_address_is_refused_unless_allowed(
+    jobs: DynamoJobStore, s3: Any, clips: Path, context: LambdaContext
+) -> None:
+    # Given a job whose callback URL is on loopback, and no permission for private addresses
+    with Receiver(WEBHOOK_SECRET.encode()) as receiver:
+        queue(jobs, s3, clips, callback_url=receiver.url)
+        jobs.transition(JOB, JobStatus.RUNNING, stage="encode")
+        fail.handler(sample_event("fail"), context)
+    # Then nothing is sent, and the refusal is recorded
+    assert receiver.requests == []
+    assert deliveries(JOB) == [(1, None, False)]
+    assert jobs.get(JOB).status is JobStatus.FAILED
+
+
+def test_a_job_cancelled_meanwhile_gets_no_second_webhook(
+    jobs: DynamoJobStore, s3: Any, clips: Path, receiver: Receiver, context: LambdaContext
+) -> None:
+    # Given a job cancelled (and notified by the API) while its execution was failing
+    queue(jobs, s3, clips, callback_url=receiver.url)
+    jobs.transition(JOB, JobStatus.CANCELLED, stage="cancelled")
+    # When the fail function runs, then it sends nothing
+    fail.handler(sample_event("fail"), context)
+    assert receiver.requests == []
+    assert deliveries(JOB) == []
+
+
+def test_a_failing_receiver_is_retried_within_the_function(
+    jobs: DynamoJobStore,
+    s3: Any,
+    clips: Path,
+    context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MPR_ALLOW_PRIVATE_WEBHOOKS", "true")
+    monkeypatch.setenv("MPR_WEBHOOK_MAX_ATTEMPTS", "2")
+    with Receiver(WEBHOOK_SECRET.encode(), failures=1) as receiver:
+        queue(jobs, s3, clips, callback_url=receiver.url)
+        jobs.transition(JOB, JobStatus.RUNNING, stage="encode")
+        fail.handler(sample_event("fail"), context)
+    assert [(status, signed) for status, _, signed in receiver.requests] == [
+        (500, True),
+        (204, True),
+    ]
+    assert deliveries(JOB) == [(1, 500, False), (2, 204, True)]
+
+
+def test_a_webhook_that_cannot_be_recorded_does_not_undo_the_end_of_the_job(
+    jobs: DynamoJobStore, s3: Any, clips: Path, receiver: Receiver, context: LambdaContext
+) -> None:
+    # Given a job whose delivery record is unreadable
+    queue(jobs, s3, clips, callback_url=receiver.url)
+    jobs.transition(JOB, JobStatus.RUNNING, stage="encode")
+    record = f"_mpr/webhooks/{JOB}.json"
+    s3.put_object(Bucket=BUCKETS["MPR_OUTPUT_BUCKET"], Key=record, Body=b"not json")
+    # When the job fails, then the function still ends normally with the job FAILED
+    result = fail.handler(sample_event("fail"), context)
+    assert result["status"] == "FAILED"
+    assert jobs.get(JOB).status is JobStatus.FAILED
+    assert [status for status, _, _ in receiver.requests] == [204]

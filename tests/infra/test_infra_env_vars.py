@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import json
 
 import pytest
+from pydantic import SecretStr
 
 from infra.config import DEFAULT_SIZES
 from infra.env_vars import ENV_VARS_BY_FUNCTION
@@ -60,6 +62,12 @@ def test_settings_accept_the_values_the_stack_sets(monkeypatch: pytest.MonkeyPat
         "MPR_JOBS_TABLE": "jobs",
         "MPR_IDEMPOTENCY_TABLE": "idem",
         "MPR_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:t",
+        "MPR_API_KEYS_TABLE": "keys",
+        "MPR_API_BASE_URL": "https://abc.execute-api.eu-west-1.amazonaws.com/dev",
+        "MPR_CALLBACK_SECRET": "c" * 64,
+        "MPR_WEBHOOK_SECRET": "w" * 64,
+        "MPR_WORKERS": "100",
+        "MPR_CORS_ORIGINS": '["https://d111111abcdef8.cloudfront.net"]',
     }
     assert set(values) == set().union(*ENV_VARS_BY_FUNCTION.values())
     for name, value in values.items():
@@ -68,4 +76,10 @@ def test_settings_accept_the_values_the_stack_sets(monkeypatch: pytest.MonkeyPat
     settings = Settings()
     # Then every value arrives in its field
     for name, value in values.items():
-        assert str(getattr(settings, name.removeprefix("MPR_").lower())) == value
+        field = getattr(settings, name.removeprefix("MPR_").lower())
+        if isinstance(field, SecretStr):
+            assert field.get_secret_value() == value, name
+        elif isinstance(field, list):
+            assert field == json.loads(value), name
+        else:
+            assert str(field) == value, name

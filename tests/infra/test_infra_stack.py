@@ -75,7 +75,7 @@ def references(value: Any) -> set[str]:
 
 def test_buckets_are_private_tls_only_and_encrypted(synthesized: Synthesized) -> None:
     buckets = synthesized.resources("AWS::S3::Bucket")
-    assert len(buckets) == 4  # input, output, work, access logs
+    assert len(buckets) == 6  # input, output, work, access logs, web UI, CloudFront logs
     for logical_id, bucket in buckets.items():
         props = bucket["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {
@@ -101,7 +101,10 @@ def test_data_buckets_log_access_version_uploads_and_expire_work(
 ) -> None:
     buckets = synthesized.resources("AWS::S3::Bucket")
     names = {out: bucket_id(synthesized, f"{out}BucketName") for out in ("Input", "Output", "Work")}
-    (logs_bucket,) = set(buckets) - set(names.values())
+    (distribution,) = synthesized.resources("AWS::CloudFront::Distribution").values()
+    viewer_logs = distribution["Properties"]["DistributionConfig"]["Logging"]["Bucket"]
+    web = {bucket_id(synthesized, "WebBucketName"), viewer_logs["Fn::GetAtt"][0]}
+    (logs_bucket,) = set(buckets) - set(names.values()) - web
     for logical_id in names.values():
         logging = buckets[logical_id]["Properties"]["LoggingConfiguration"]
         assert logging["DestinationBucketName"] == {"Ref": logs_bucket}
@@ -154,7 +157,7 @@ def test_jobs_table_mirrors_the_adapter(synthesized: Synthesized) -> None:
 
 def test_stage_and_trigger_functions_are_deployed(synthesized: Synthesized) -> None:
     deployed = set(synthesized.functions())
-    assert deployed == STAGE_FUNCTIONS | {"s3_trigger"}
+    assert deployed == STAGE_FUNCTIONS | {"s3_trigger", "api"}
     assert deployed <= set(ENV_VARS_BY_FUNCTION)
 
 

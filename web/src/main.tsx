@@ -1,5 +1,6 @@
 import { render } from "preact";
+import { loadConfig } from "./api/config";
 import { App } from "./app";
 import "./styles.css";
 
-render(<App />, document.getElementById("app")!);
+void loadConfig().then(() => render(<App />, document.getElementById("app")!));

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 
 import mpr
@@ -17,6 +18,12 @@ from mpr.core.errors import NotFoundError
 from mpr.services import Services
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+# A web UI on another origin (MPR_CORS_ORIGINS) sends its key and JSON bodies, asks for byte
+# ranges of media, and reads how long to wait after a 429 and how much of a file came back.
+CORS_METHODS = ["GET", "POST", "PUT", "DELETE"]
+CORS_REQUEST_HEADERS = ["Content-Type", "X-API-Key", "Authorization", "Range"]
+CORS_EXPOSED_HEADERS = ["Retry-After", "Content-Length", "Content-Range"]
 
 DESCRIPTION = """
 Transcode videos into an H.264/AAC MP4, an HLS ladder, thumbnails and a scrubbing sprite.
@@ -54,6 +61,15 @@ def create_app(services: Services) -> FastAPI:
         description=DESCRIPTION,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_request_bytes)
+    if services.settings.cors_origins:  # outermost: refusals carry the CORS headers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=services.settings.cors_origins,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=3600,
+        )
     app.state.services = services
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit_per_minute)
     install_error_handlers(app)

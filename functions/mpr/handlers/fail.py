@@ -1,4 +1,5 @@
-"""Lambda: a stage failed. Remove the job's work files and mark it FAILED with the reason."""
+"""Lambda: a stage failed. Remove the job's work files, mark it FAILED with the reason and
+send its webhook (a job that ended otherwise, e.g. cancelled, was notified then)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from mpr import stages
 from mpr.core.jobs import TERMINAL
 from mpr.core.models import JobStatus
 from mpr.core.payloads import FailRequest
-from mpr.handlers.runtime import OutputWorkEnv, adapters, logger, tracer
+from mpr.handlers.runtime import JobEndEnv, adapters, logger, notify, tracer
 
-Env = OutputWorkEnv
+Env = JobEndEnv
 
 
 @logger.inject_lambda_context(correlation_id_path="job_id")
@@ -25,7 +26,7 @@ def handler(event: FailRequest, context: LambdaContext) -> dict[str, Any]:
     if run.jobs.get(event.job_id).status in TERMINAL:  # e.g. cancelled meanwhile
         logger.info("job already ended; status kept", extra={"error": result.error})
     else:
-        run.jobs.transition(
+        job = run.jobs.transition(
             event.job_id,
             JobStatus.FAILED,
             stage="failed",
@@ -33,4 +34,5 @@ def handler(event: FailRequest, context: LambdaContext) -> dict[str, Any]:
             error_cause=event.error,
         )
         logger.warning("job failed", extra={"error": result.error})
+        notify(job)
     return result.model_dump(mode="json")

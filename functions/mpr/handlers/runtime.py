@@ -11,13 +11,15 @@ from functools import cache
 from typing import Annotated, Any, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.adapters.s3_storage import S3Storage
 from mpr.core.errors import InvalidInputError
+from mpr.core.models import JobRecord
 from mpr.media.tools import Tools
-from mpr.ports import JobStore, Storage
+from mpr.ports import JobStore, Notifier, Storage
+from mpr.services import cloud_notifier
 from mpr.settings import Settings, get_settings
 from mpr.stages import StageContext
 
@@ -55,6 +57,12 @@ class OutputWorkEnv(WorkEnv):
 
 class AllBucketsEnv(InputWorkEnv, OutputWorkEnv):
     pass
+
+
+class JobEndEnv(OutputWorkEnv):
+    """Ends a job: sends its webhook, recorded under the API's records in the output bucket."""
+
+    webhook_secret: Annotated[SecretStr, Field(min_length=1)]
 
 
 def require(env: type[Env], settings: Settings) -> None:
@@ -103,6 +111,21 @@ def adapters(env: type[Env]) -> Adapters:
         limits=settings.limits,
     )
     return Adapters(ctx=ctx, jobs=DynamoJobStore.from_settings(settings))
+
+
+@cache
+def notifier() -> Notifier:
+    """The job-ended webhooks of this function, built once per container."""
+    return cloud_notifier(get_settings())
+
+
+def notify(job: JobRecord) -> None:
+    """Send the webhook of a job that ended. A webhook that cannot be sent or recorded is
+    logged: it never undoes the end of the job."""
+    try:
+        notifier().job_ended(job)
+    except Exception:
+        logger.exception("webhook not sent", extra={"job_id": job.job_id})
 
 
 @contextmanager

@@ -25,13 +25,11 @@ from pydantic import BaseModel, ConfigDict
 
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.adapters.sfn_orchestrator import SfnOrchestrator
-from mpr.core.models import JobRecord, JobSpec, JobStatus
+from mpr.core.models import JobRecord, JobStatus
 from mpr.core.presets import resolve_presets
 from mpr.handlers.runtime import Env as BaseEnv
 from mpr.handlers.runtime import Name, logger, require, tracer
 from mpr.settings import get_settings
-
-DEFAULT_PRESETS = ("mp4-720p", "hls-ladder", "thumbnails")
 
 
 class Env(BaseEnv):
@@ -67,17 +65,13 @@ def _starter() -> tuple[IdempotencyConfig, Callable[..., dict[str, Any]]]:
     launcher = SfnOrchestrator(
         boto3.client("stepfunctions", region_name=settings.s3_region), settings.state_machine_arn
     )
+    presets = resolve_presets(settings.default_presets)  # a wrong name fails at cold start
     config = IdempotencyConfig(event_key_jmespath="[bucket, key, version_id]")
     store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
 
     def start(upload: Upload) -> dict[str, Any]:
-        spec = JobSpec(
-            source=upload.key,
-            presets=resolve_presets(DEFAULT_PRESETS),
-            chunk_seconds=settings.chunk_seconds,
-            min_chunk_seconds=settings.min_chunk_seconds,
-            workers=settings.workers,
-        )
+        # MPR_WORKERS: the Distributed Map's width in the cloud (set by the stack)
+        spec = settings.job_spec(upload.key, presets)
         identity = f"s3://{upload.bucket}/{upload.key}?versionId={upload.version_id or ''}"
         job = jobs.create(
             JobRecord(job_id=upload.job_id, spec=spec, idempotency_key=identity, owner="s3")

@@ -1,5 +1,6 @@
 /** A small fetch wrapper: API key header, JSON bodies, problem+json errors. */
 
+import { isApiUrl } from "./config";
 import { ApiError, NetworkError } from "./errors";
 import type { Problem } from "./types";
 
@@ -15,14 +16,10 @@ export function setApiKey(key: string | null): void {
   else sessionStorage.removeItem(KEY_STORAGE);
 }
 
-/** True for URLs on this page's origin: only those get the API key header. */
-export function isSameOrigin(url: string): boolean {
-  return new URL(url, location.href).origin === location.origin;
-}
-
+/** The API key header, for URLs on the API's origin only (never presigned storage URLs). */
 export function authHeaders(url: string): Record<string, string> {
   const key = getApiKey();
-  return key && isSameOrigin(url) ? { "X-API-Key": key } : {};
+  return key && isApiUrl(url) ? { "X-API-Key": key } : {};
 }
 
 export async function readProblem(response: Response): Promise<Problem | null> {

@@ -5,12 +5,13 @@
 
 import { createParser } from "eventsource-parser";
 import { authHeaders, readProblem } from "./client";
+import { apiUrl } from "./config";
 import { ApiError, NetworkError } from "./errors";
 import type { Job } from "./types";
 
 /** Calls `onJob` for every `progress` event; resolves when the server ends the stream. */
 export async function followJob(id: string, onJob: (job: Job) => void, signal: AbortSignal): Promise<void> {
-  const url = `/v1/jobs/${encodeURIComponent(id)}/events`;
+  const url = apiUrl(`v1/jobs/${encodeURIComponent(id)}/events`);
   let response: Response;
   try {
     response = await fetch(url, { headers: { Accept: "text/event-stream", ...authHeaders(url) }, signal });

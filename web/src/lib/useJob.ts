@@ -1,16 +1,15 @@
-/** A job kept live: Server-Sent Events while it runs, polling if the stream fails. */
+/** A job kept live while it runs: Server-Sent Events, or polling when they do not arrive. */
 
 import { useEffect, useState } from "preact/hooks";
 import { getJob } from "../api/endpoints";
 import { followJob } from "../api/events";
 import { ACTIVE_STATUSES, type Job } from "../api/types";
-
-const POLL_MS = 2000;
+import { keepLive, type LiveMode } from "./live";
 
 export interface LiveJob {
   job: Job | undefined;
   error: unknown;
-  live: "stream" | "polling" | null;
+  live: LiveMode | null;
   set: (job: Job) => void;
 }
 
@@ -35,24 +34,20 @@ export function useJob(id: string): LiveJob {
       setLive(null);
       return;
     }
-    const abort = new AbortController();
-    let timer = 0;
+    let alive = true;
     const refresh = () =>
-      getJob(id)
-        .then((j) => !abort.signal.aborted && (setJob(j), setError(null)))
-        .catch((err: unknown) => !abort.signal.aborted && setError(err));
-    setLive("stream");
-    followJob(id, (j) => !abort.signal.aborted && setJob(j), abort.signal)
-      // the stream ends with the job; read it once more in case the last event was missed
-      .then(refresh)
-      .catch(() => {
-        if (abort.signal.aborted) return;
-        setLive("polling");
-        timer = window.setInterval(refresh, POLL_MS);
-      });
+      void getJob(id)
+        .then((j) => alive && (setJob(j), setError(null)))
+        .catch((err: unknown) => alive && setError(err));
+    const stop = keepLive({
+      follow: (onJob, signal) => followJob(id, onJob, signal),
+      refresh,
+      onJob: (j) => alive && setJob(j),
+      onMode: setLive,
+    });
     return () => {
-      abort.abort();
-      clearInterval(timer);
+      alive = false;
+      stop();
     };
   }, [id, active]);
 

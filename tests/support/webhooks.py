@@ -1,0 +1,51 @@
+"""A real webhook receiver on loopback for the API and handler tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from mpr.adapters.webhook_notifier import verify
+
+
+class Receiver:
+    """A webhook endpoint on loopback that checks signatures under `secret` and fails its
+    first `failures` requests; `requests` lists (status answered, event, signature valid)."""
+
+    def __init__(self, secret: bytes, failures: int = 0) -> None:
+        self.failures = failures
+        self.requests: list[tuple[int, dict[str, Any], bool]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                problem = verify(
+                    secret,
+                    self.headers["X-MPR-Timestamp"],
+                    self.headers["X-MPR-Signature"],
+                    body,
+                    None,
+                )
+                status = (
+                    401 if problem else 500 if len(receiver.requests) < receiver.failures else 204
+                )
+                receiver.requests.append((status, json.loads(body), problem is None))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/mpr"
+
+    def __enter__(self) -> Receiver:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
