@@ -337,3 +337,13 @@ def test_planning_time_grows_linearly_with_the_keyframe_count() -> None:
     # Then it takes a fraction of a second (a 6 h source must plan inside a Lambda's 15 min)
     assert len(plan.chunks) == 60
     assert elapsed < 0.5, f"planning 18,000 keyframes took {elapsed:.2f} s"
+
+
+def test_chunk_count_is_a_multiple_of_the_workers() -> None:
+    # Given 30 s with a keyframe every second, 10 s chunks and two workers
+    index = cfr_index(750, 25.0, keyframe_every=25)
+    # When planned
+    plan = plan_chunks(index, target_seconds=10, min_seconds=2, workers=2)
+    # Then four chunks near 7.5 s (both workers busy to the end), not three of 10 s
+    assert len(plan.chunks) == 4
+    assert [c.frames for c in plan.chunks] == [200, 200, 200, 150]
