@@ -49,7 +49,7 @@ from mpr.core.payloads import (
 )
 from mpr.core.planning import plan_chunks
 from mpr.core.presets import renditions_for
-from mpr.core.qc import Expectation, expectation, judge
+from mpr.core.qc import Expectation, combined_psnr, expectation, judge
 from mpr.core.safety import check_header
 from mpr.core.sprites import frame_buckets, sprite_layout
 from mpr.core.validation import Limits, check_media, check_size, check_trim
@@ -162,13 +162,20 @@ def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
     key = keys.chunk(task.job_id, task.sized.id, task.chunk.index)
     with _scratch() as tmp:
         out = tmp / "chunk.mp4"
-        media_encode.encode_chunk(
+        psnr_db = media_encode.encode_chunk(
             ctx.tools, ctx.inputs.read_url(task.source), task, out, ctx.encode_threads
         )
         ctx.work.put_file(key, out, "video/mp4")
-    return EncodeChunkResult(
-        job_id=task.job_id, rendition=task.sized.id, chunk=task.chunk.index, key=key
+    result = EncodeChunkResult(
+        job_id=task.job_id,
+        rendition=task.sized.id,
+        chunk=task.chunk.index,
+        key=key,
+        frames=task.chunk.frames,
+        psnr_db=psnr_db,
     )
+    _save(ctx.work, keys.chunk_result(task.job_id, task.sized.id, task.chunk.index), result)
+    return result
 
 
 def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResult:
@@ -313,7 +320,7 @@ class _Packager:
         sized = renditions_for(preset, self.media)[0]
         local = self._stitched_file(sized, tmp)
         path = f"{preset.name}.mp4"
-        qc = self._qc(str(local), sized, tmp)
+        qc = self._qc(str(local), sized)
         self._upload(local, path, "video/mp4")
         return self._video_record(preset, "mp4", path, sized, qc, [path])
 
@@ -338,7 +345,7 @@ class _Packager:
                 "hls",
                 f"{preset.name}/{uri}",
                 sized,
-                self._qc(str(playlist), sized, tmp),
+                self._qc(str(playlist), sized),
                 files,
             )
             records.append(record.model_copy(update={"bandwidth": variants[-1].bandwidth}))
@@ -451,14 +458,23 @@ class _Packager:
             }
         )
 
-    def _qc(self, path: str, sized: SizedRendition, tmp: Path) -> QCResult:
+    def _qc(self, path: str, sized: SizedRendition) -> QCResult:
         measured = media_qc.measure(self.ctx.tools, path)
+        return judge(self.expect, measured.model_copy(update={"psnr_db": self._psnr_of(sized)}))
+
+    def _psnr_of(self, sized: SizedRendition) -> float:
+        """Mean luma PSNR of a rendition, from every frame as its chunk encodes measured it."""
         if sized.id not in self._psnr:
-            stitched = str(self._stitched_file(sized, tmp))
-            self._psnr[sized.id] = media_qc.psnr(
-                self.ctx.tools, stitched, self.source, sized, self.plan
-            )
-        return judge(self.expect, measured.model_copy(update={"psnr_db": self._psnr[sized.id]}))
+            results = [
+                _load(
+                    self.ctx.work,
+                    keys.chunk_result(self.job_id, sized.id, c.index),
+                    EncodeChunkResult,
+                )
+                for c in self.plan.chunks
+            ]
+            self._psnr[sized.id] = combined_psnr([(r.frames, r.psnr_db) for r in results])
+        return self._psnr[sized.id]
 
     def _stitched_file(self, sized: SizedRendition, tmp: Path) -> Path:
         if sized.id not in self._stitched:

@@ -185,3 +185,10 @@ def test_chunked_mp4_matches_single_pass_quality(
     assert len(facts(single).frame_times) == output["frames"]
     assert chunked_db > 30
     assert abs(chunked_db - single_db) <= 0.2, (chunked_db, single_db)
+    # and the QC figure (the encoder's per-frame luma PSNR, combined over chunks) is the luma
+    # PSNR of the decoded output against the source
+    qc = next(c for c in output["qc"]["checks"] if c["name"] == "psnr")
+    luma = psnr(
+        tmp_path / "chunked" / output["path"], source, output["width"], output["height"], vf, "y"
+    )
+    assert abs(qc["actual"] - luma) <= 0.02, (qc["actual"], luma)

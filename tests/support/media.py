@@ -64,8 +64,11 @@ def facts(path: Path | str) -> Facts:
     )
 
 
-def psnr(distorted: Path, reference: Path, width: int, height: int, vf: str = "") -> float:
-    """Mean PSNR over all frames, the reference filtered by `vf` and scaled to the output."""
+def psnr(
+    distorted: Path, reference: Path, width: int, height: int, vf: str = "", plane: str = "average"
+) -> float:
+    """Mean PSNR over all frames (`plane`: average, y, u or v), the reference filtered by `vf`
+    and scaled to the output."""
     chain = f"{vf + ',' if vf else ''}scale={width}:{height}:flags=bicubic,setsar=1,format=yuv420p"
     graph = (
         f"[1:v]{chain},settb=1,setpts=N[ref];[0:v]format=yuv420p,settb=1,setpts=N[dis];"
@@ -91,4 +94,4 @@ def psnr(distorted: Path, reference: Path, width: int, height: int, vf: str = ""
         check=True,
     )
     line = next(x for x in done.stderr.splitlines() if "PSNR" in x and "average:" in x)
-    return float(line.split("average:")[1].split()[0])
+    return float(line.split(f"{plane}:")[1].split()[0])

@@ -110,15 +110,19 @@ def chunk_encode(
     b_frames: bool = True,
     ffmpeg_bin: str = "ffmpeg",
     threads: int = 1,
+    stats_file: str | None = None,
 ) -> list[str]:
     """Encode one chunk: seek to the keyframe before it, keep exactly its frames.
 
     The input seek is not accurate (it lands on the keyframe at or before `seek`), and the
     trim filter then selects the chunk's frames by time, so open GOPs, B-frames and
     mid-GOP trim points all give exactly `chunk.frames` frames with the first at time 0.
+    With `stats_file`, x264 also writes the luma PSNR of every frame it encoded against
+    the scaled source frame (`-flags +psnr -vstats_file`), at no measurable cost.
     """
     start = chunk.select_from - chunk.seek
     end = chunk.select_to - chunk.seek
+    measure = {"flags": "+cgop+psnr", "vstats_file": stats_file} if stats_file else {}
     stream = ffmpeg.input(
         source, ss=f"{chunk.seek:.6f}", noaccurate_seek=None, **input_options(source)
     ).video
@@ -126,7 +130,7 @@ def chunk_encode(
         stream,
         output,
         vf=f"{trim_filter(start, end)},{video_filter(sized)}",
-        **video_codec_options(sized, gop, b_frames),
+        **{**video_codec_options(sized, gop, b_frames), **measure},
         **{"frames:v": chunk.frames, "threads": threads, "an": None, "sn": None, "dn": None},
         video_track_timescale=timescale,
         map_metadata=-1,

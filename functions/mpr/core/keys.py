@@ -31,6 +31,11 @@ def chunk(job_id: str, rendition: str, index: int) -> str:
     return f"{work_prefix(job_id)}chunks/{rendition}/{index:05d}.mp4"
 
 
+def chunk_result(job_id: str, rendition: str, index: int) -> str:
+    """What encoding the chunk measured (frames, PSNR), next to the chunk."""
+    return f"{work_prefix(job_id)}chunks/{rendition}/{index:05d}.json"
+
+
 def audio(job_id: str) -> str:
     return f"{work_prefix(job_id)}audio.m4a"
 

@@ -43,6 +43,8 @@ class EncodeChunkResult(JobRef):
     rendition: str
     chunk: int
     key: str
+    frames: int
+    psnr_db: float = Field(description="mean luma PSNR of the chunk against the scaled source")
 
 
 class EncodeAudioRequest(JobRef):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict
 
 from mpr.core.models import ChunkPlan, MediaInfo, QCCheck, QCResult
@@ -34,6 +36,18 @@ class Measurement(BaseModel):
     video_start: float = 0.0
     audio_start: float | None = None
     psnr_db: float | None = None
+
+
+def mean_psnr(frame_psnrs: list[float]) -> float:
+    """PSNR of the mean squared error of frames given by their PSNRs (frames weigh equally,
+    as in ffmpeg's psnr filter; x264's own summary weighs them by duration)."""
+    mse = sum(10 ** (-db / 10) for db in frame_psnrs) / len(frame_psnrs)
+    return math.inf if mse == 0 else -10 * math.log10(mse)
+
+
+def combined_psnr(parts: list[tuple[int, float]]) -> float:
+    """Mean PSNR of a whole output from (frames, mean PSNR) of each of its chunks."""
+    return mean_psnr([db for frames, db in parts for _ in range(frames)])
 
 
 def expectation(
@@ -103,7 +117,7 @@ def judge(expected: Expectation, measured: Measurement) -> QCResult:
                 passed=measured.psnr_db >= expected.min_psnr_db,
                 expected=expected.min_psnr_db,
                 actual=round(measured.psnr_db, 3),
-                detail="mean PSNR (dB) on sampled frames against the scaled source",
+                detail="mean luma PSNR (dB) of every frame vs the scaled source, by the encoder",
             )
         )
     return QCResult(passed=all(c.passed for c in checks), checks=checks)
