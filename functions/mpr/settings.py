@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from mpr.core.models import JobSpec, Preset, Trim
+from mpr.core.models import DEFAULT_MIN_PSNR_DB, JobSpec, Preset, Trim
 from mpr.core.validation import Limits
 
 
@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     max_frame_rate: float = Field(240.0, gt=0)
 
     # quality control
-    qc_min_psnr_db: float = Field(30.0, ge=0, le=100, description="PSNR floor of every output")
+    qc_min_psnr_db: float = Field(
+        DEFAULT_MIN_PSNR_DB, ge=0, le=100, description="luma PSNR floor of every output"
+    )
 
     # S3 (cloud, MinIO or any S3 endpoint)
     s3_endpoint_url: str | None = None

@@ -6,9 +6,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict
 
-from mpr.core.models import ChunkPlan, MediaInfo, QCCheck, QCResult
-
-DEFAULT_MIN_PSNR_DB = 30.0
+from mpr.core.models import DEFAULT_MIN_PSNR_DB, ChunkPlan, MediaInfo, QCCheck, QCResult
 
 
 class Expectation(BaseModel):
