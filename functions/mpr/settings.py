@@ -17,7 +17,8 @@ from mpr.core.models import DEFAULT_MIN_PSNR_DB, JobSpec, Preset, Trim
 from mpr.core.validation import Limits
 
 
-def _default_workers() -> int:
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers restrict)."""
     return max(1, len(os.sched_getaffinity(0)))
 
 
@@ -37,7 +38,7 @@ class Settings(BaseSettings):
 
     # embedded default
     data_dir: Path = Field(default_factory=_default_data_dir)
-    workers: int = Field(default_factory=_default_workers, ge=1, le=10_000)
+    workers: int = Field(default_factory=usable_cores, ge=1, le=10_000)
 
     # job defaults (uploads that name no presets; parallelism a plan spreads chunks over)
     default_presets: list[str] = Field(

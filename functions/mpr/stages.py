@@ -70,7 +70,11 @@ HEADER_BYTES = 1024
 
 @dataclass(frozen=True)
 class StageContext:
-    """The ports and tools every stage works with."""
+    """The ports and tools every stage works with.
+
+    `encode_threads` and `decode_threads` are the x264 and source decoder threads of each
+    chunk encode; 0 lets ffmpeg use every core (a Lambda runs one encode at a time).
+    """
 
     inputs: Storage
     work: Storage
@@ -79,6 +83,7 @@ class StageContext:
     limits: Limits
     output_prefix: str = "{job_id}/"
     encode_threads: int = 0
+    decode_threads: int = 0
 
     def out_prefix(self, job_id: str) -> str:
         return self.output_prefix.format(job_id=job_id)
@@ -163,7 +168,12 @@ def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
     with _scratch() as tmp:
         out = tmp / "chunk.mp4"
         psnr_db = media_encode.encode_chunk(
-            ctx.tools, ctx.inputs.read_url(task.source), task, out, ctx.encode_threads
+            ctx.tools,
+            ctx.inputs.read_url(task.source),
+            task,
+            out,
+            ctx.encode_threads,
+            ctx.decode_threads,
         )
         ctx.work.put_file(key, out, "video/mp4")
     result = EncodeChunkResult(

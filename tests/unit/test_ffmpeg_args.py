@@ -135,10 +135,21 @@ def test_chunk_encode_seeks_before_the_chunk_and_keeps_exactly_its_frames() -> N
 
 def test_chunk_encode_runs_the_given_binary_quietly_with_the_given_threads() -> None:
     args = ffmpeg_args.chunk_encode(
-        LOCAL_SOURCE, "c.mp4", CHUNK, sized_720p(), 50, 12800, ffmpeg_bin="/opt/ffmpeg", threads=2
+        LOCAL_SOURCE,
+        "c.mp4",
+        CHUNK,
+        sized_720p(),
+        50,
+        12800,
+        ffmpeg_bin="/opt/ffmpeg",
+        threads=2,
+        decode_threads=1,
     )
     assert args[0] == "/opt/ffmpeg"
-    assert option(args, "-threads") == "2"
+    # The decoder's thread count is an input option, x264's an output option
+    source = args.index("-i")
+    assert option(args[:source], "-threads") == "1"
+    assert option(args[source:], "-threads") == "2"
     assert "-nostdin" in args
     assert option(args, "-loglevel") == "error"
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from mpr.core.models import AudioInfo, ChunkPlan, QCResult, Trim
 from mpr.core.planning import plan_chunks
-from mpr.core.qc import DEFAULT_MIN_PSNR_DB, Expectation, Measurement, expectation, judge
+from mpr.core.qc import (
+    DEFAULT_MIN_PSNR_DB,
+    Expectation,
+    Measurement,
+    expectation,
+    judge,
+    mean_psnr,
+    vstats_psnrs,
+)
 from tests.unit.factories import cfr_index, make_media
 
 FRAME = 0.04  # one frame at 25 fps
@@ -181,3 +191,26 @@ def test_expectation_without_audio() -> None:
     expected = expectation(make_media(audio=None), plan_of(250))
     assert not expected.has_audio
     assert expected.av_offset == 0.0
+
+
+VSTATS = """\
+out=  0 st=  0 frame=     0 q= 27.0 PSNR=  43.55 f_size= 151102 s_size=  0KiB type= I
+out=  1 st=  0 frame=     0 q= 25.0 PSNR=  47.10 f_size=  51102 s_size=  0KiB type= I
+out=  0 st=  0 frame=     1 q= 27.0 PSNR=  44.91 f_size=  13806 s_size=148KiB type= P
+out=  1 st=  0 frame=     1 q= 25.0 PSNR=    inf f_size=     20 s_size= 49KiB type= P
+"""
+
+
+def test_vstats_give_every_frames_psnr_per_output_file() -> None:
+    # Given ffmpeg's per-frame statistics of two outputs written by one encode
+    found = vstats_psnrs(VSTATS)
+    # Then each output has its frames' luma PSNR in order, identical frames being infinite
+    assert found == {0: [43.55, 44.91], 1: [47.10, math.inf]}
+    assert vstats_psnrs("") == {}
+
+
+def test_mean_psnr_averages_squared_errors_not_decibels() -> None:
+    # Given frames at 30 and 40 dB (mean squared errors 1e-3 and 1e-4 of the peak)
+    # Then the mean is that of the errors: 10*log10(1/5.5e-4) dB, below the mean of the dBs
+    assert mean_psnr([30.0, 40.0]) == pytest.approx(32.596, abs=1e-3)
+    assert mean_psnr([math.inf, math.inf]) == math.inf

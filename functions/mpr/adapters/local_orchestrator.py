@@ -21,6 +21,7 @@ from mpr.core.payloads import (
     ProbeRequest,
     StitchRequest,
 )
+from mpr.settings import usable_cores
 
 
 class JobCancelledError(MprError):
@@ -46,16 +47,23 @@ class LocalPipeline:
     """Runs a job's stages with a pool of `workers` threads, each driving one ffmpeg.
 
     Each encode gets the cores per worker, but never fewer than two x264 threads: with one,
-    x264 encodes measurably worse (about 0.15 dB PSNR) than the single-pass run it replaces.
+    x264's VBV (maxrate) control spends about 1.5 % fewer bits than the frame-threaded
+    single-pass run it replaces, about 0.2 dB PSNR less on small chunks.
+    The source decoder gets just the cores per worker: the workers already fill every core,
+    and extra decoder threads only add synchronisation.
     """
 
     def __init__(
         self, ctx: stages.StageContext, workers: int, cpu_count: int | None = None
     ) -> None:
         self.workers = max(1, workers)
-        cores = cpu_count or self.workers
-        threads = ctx.encode_threads or max(2, cores // self.workers)
-        self.ctx = replace(ctx, encode_threads=threads)
+        cores = cpu_count or usable_cores()
+        per_worker = max(1, cores // self.workers)
+        self.ctx = replace(
+            ctx,
+            encode_threads=ctx.encode_threads or max(2, per_worker),
+            decode_threads=ctx.decode_threads or per_worker,
+        )
 
     def run(
         self,
@@ -117,14 +125,17 @@ class _Run:
         return manifest
 
     def _encode(self, tasks: list[ChunkTask]) -> None:
-        """Audio once, and every chunk x rendition, longest first for an even finish."""
+        """Every chunk x rendition on the pool, longest first for an even finish, and the
+        audio once beside the pool: in a worker slot it would leave one worker idle at the end
+        for as long as the audio took."""
         ordered = sorted(
             tasks, key=lambda t: t.chunk.frames * t.sized.width * t.sized.height, reverse=True
         )
         audio = EncodeAudioRequest(job_id=self.job_id, source=self.spec.source)
-        jobs: list[Callable[[], object]] = [partial(stages.encode_audio, self.ctx, audio)]
-        jobs += [partial(self._encode_one, t) for t in ordered]
-        self._parallel(jobs)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mpr-audio") as side:
+            audio_done = side.submit(self._guarded, partial(stages.encode_audio, self.ctx, audio))
+            self._parallel([partial(self._encode_one, t) for t in ordered])
+            audio_done.result()
 
     def _encode_one(self, task: ChunkTask) -> None:
         stages.encode_chunk(self.ctx, task)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -147,7 +146,7 @@ def _run(source: Path, out_dir: Path, spec: JobSpec, settings: Settings, quiet: 
         limits=settings.limits,
         output_prefix="",
     )
-    pipeline = LocalPipeline(ctx, spec.workers, cpu_count=os.cpu_count())
+    pipeline = LocalPipeline(ctx, spec.workers)
     console = Console(stderr=True)
     columns = (
         TextColumn("{task.description:<9}"),

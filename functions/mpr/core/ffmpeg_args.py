@@ -111,6 +111,7 @@ def chunk_encode(
     ffmpeg_bin: str = "ffmpeg",
     threads: int = 1,
     stats_file: str | None = None,
+    decode_threads: int = 0,
 ) -> list[str]:
     """Encode one chunk: seek to the keyframe before it, keep exactly its frames.
 
@@ -118,13 +119,18 @@ def chunk_encode(
     trim filter then selects the chunk's frames by time, so open GOPs, B-frames and
     mid-GOP trim points all give exactly `chunk.frames` frames with the first at time 0.
     With `stats_file`, x264 also writes the luma PSNR of every frame it encoded against
-    the scaled source frame (`-flags +psnr -vstats_file`), at no measurable cost.
+    the scaled source frame (`-flags +psnr -vstats_file`). `threads` is x264's thread
+    count and `decode_threads` the source decoder's (0: ffmpeg picks by the cores).
     """
     start = chunk.select_from - chunk.seek
     end = chunk.select_to - chunk.seek
     measure = {"flags": "+cgop+psnr", "vstats_file": stats_file} if stats_file else {}
     stream = ffmpeg.input(
-        source, ss=f"{chunk.seek:.6f}", noaccurate_seek=None, **input_options(source)
+        source,
+        ss=f"{chunk.seek:.6f}",
+        noaccurate_seek=None,
+        threads=decode_threads,
+        **input_options(source),
     ).video
     out = ffmpeg.output(
         stream,

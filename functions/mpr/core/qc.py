@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from pydantic import BaseModel, ConfigDict
 
@@ -34,6 +35,18 @@ class Measurement(BaseModel):
     video_start: float = 0.0
     audio_start: float | None = None
     psnr_db: float | None = None
+
+
+_VSTATS_LINE = re.compile(r"out=\s*(\d+)\s+st=\s*\d+\s+frame=\s*\d+.*?PSNR=\s*(inf|[0-9.]+)")
+
+
+def vstats_psnrs(text: str) -> dict[int, list[float]]:
+    """Per output file index, the luma PSNR of every frame an encoder wrote, from an ffmpeg
+    `-vstats_file` (one line per encoded frame, `-flags +psnr`)."""
+    found: dict[int, list[float]] = {}
+    for out, db in _VSTATS_LINE.findall(text):
+        found.setdefault(int(out), []).append(math.inf if db == "inf" else float(db))
+    return found
 
 
 def mean_psnr(frame_psnrs: list[float]) -> float:

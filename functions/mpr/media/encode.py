@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import math
-import re
 from pathlib import Path
 
 from mpr.core import ffmpeg_args
 from mpr.core.errors import MediaProcessingError
 from mpr.core.models import AudioInfo, ChunkTask
-from mpr.core.qc import mean_psnr
-from mpr.media.probe import stream_facts
+from mpr.core.qc import mean_psnr, vstats_psnrs
 from mpr.media.tools import Tools
 
-_FRAME_PSNR = re.compile(r"PSNR=\s*(inf|[0-9.]+)")
 
-
-def encode_chunk(tools: Tools, source: str, task: ChunkTask, output: Path, threads: int) -> float:
+def encode_chunk(
+    tools: Tools, source: str, task: ChunkTask, output: Path, threads: int, decode_threads: int = 0
+) -> float:
     """Encode a chunk, check it holds exactly the planned frames; return its mean luma PSNR
-    against the scaled source, measured by x264 on every frame."""
+    against the scaled source, measured by x264 on every frame it wrote (`-vstats_file`
+    has a line per frame, so it also counts them). `threads` and `decode_threads` are the
+    encoder's and decoder's thread counts (0: by the cores)."""
     stats = output.with_suffix(".vstats")
     args = ffmpeg_args.chunk_encode(
         source,
@@ -31,18 +30,14 @@ def encode_chunk(tools: Tools, source: str, task: ChunkTask, output: Path, threa
         ffmpeg_bin=tools.ffmpeg,
         threads=threads,
         stats_file=str(stats),
+        decode_threads=decode_threads,
     )
     tools.run(args, f"encoding chunk {task.chunk.index} ({task.sized.id})")
-    frames = int(str(stream_facts(tools, str(output)).get("video", {}).get("nb_read_packets", 0)))
-    if frames != task.chunk.frames:
+    psnrs = vstats_psnrs(stats.read_text()).get(0, [])
+    if len(psnrs) != task.chunk.frames:
         raise MediaProcessingError(
-            f"chunk {task.chunk.index} ({task.sized.id}) has {frames} frames, "
+            f"chunk {task.chunk.index} ({task.sized.id}) has {len(psnrs)} frames, "
             f"planned {task.chunk.frames}"
-        )
-    psnrs = [math.inf if v == "inf" else float(v) for v in _FRAME_PSNR.findall(stats.read_text())]
-    if len(psnrs) != frames:
-        raise MediaProcessingError(
-            f"chunk {task.chunk.index} ({task.sized.id}): PSNR of {len(psnrs)} of {frames} frames"
         )
     return mean_psnr(psnrs)
 
