@@ -155,9 +155,8 @@ def _seek(job: Job, tmp: Path) -> Result:
         out = tmp / f"chunk_{index:03d}.mp4"
         args = ffmpeg_args.chunk_encode(
             str(job.source),
-            str(out),
+            [(str(out), job.sized)],
             job.plan.chunks[index],
-            job.sized,
             job.gop,
             job.timescale,
             b_frames=job.b_frames,

@@ -44,6 +44,7 @@ from mpr.core.payloads import (
     PlanResult,
     ProbeRequest,
     ProbeResult,
+    RenditionChunk,
     StitchRequest,
     StitchResult,
 )
@@ -117,7 +118,7 @@ def probe(ctx: StageContext, req: ProbeRequest) -> ProbeResult:
 
 
 def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
-    """Cut the source into chunks and write the chunk x rendition task list."""
+    """Cut the source into chunks and write the task list: one task a chunk."""
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
     media = _load(ctx.work, req.media_key, MediaInfo)
     index = _load(ctx.work, req.frames_key, FrameIndex)
@@ -136,13 +137,12 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
             job_id=req.job_id,
             source=req.source,
             chunk=chunk,
-            sized=s,
+            renditions=sized,
             gop_frames=gop,
             timescale=timescale,
             b_frames=not media.video.variable_frame_rate,
         )
-        for chunk in chunk_plan.chunks
-        for s in sized
+        for chunk in (chunk_plan.chunks if sized else [])
     ]
     _save(ctx.work, keys.plan(req.job_id), chunk_plan)
     ctx.work.put_bytes(keys.tasks(req.job_id), TASKS.dump_json(tasks), "application/json")
@@ -163,29 +163,31 @@ def load_tasks(ctx: StageContext, job_id: str) -> list[ChunkTask]:
 
 
 def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
-    """Encode one chunk to one rendition; the chunk starts with an IDR frame."""
-    key = keys.chunk(task.job_id, task.sized.id, task.chunk.index)
+    """Encode one chunk to every rendition; each starts with an IDR frame."""
+    done: list[RenditionChunk] = []
     with _scratch() as tmp:
-        out = tmp / "chunk.mp4"
-        psnr_db = media_encode.encode_chunk(
+        encoded = media_encode.encode_chunk(
             ctx.tools,
             ctx.inputs.read_url(task.source),
             task,
-            out,
+            tmp,
             ctx.encode_threads,
             ctx.decode_threads,
         )
-        ctx.work.put_file(key, out, "video/mp4")
-    result = EncodeChunkResult(
-        job_id=task.job_id,
-        rendition=task.sized.id,
-        chunk=task.chunk.index,
-        key=key,
-        frames=task.chunk.frames,
-        psnr_db=psnr_db,
-    )
-    _save(ctx.work, keys.chunk_result(task.job_id, task.sized.id, task.chunk.index), result)
-    return result
+        for rendition, (path, psnr_db) in encoded.items():
+            key = keys.chunk(task.job_id, rendition, task.chunk.index)
+            ctx.work.put_file(key, path, "video/mp4")
+            part = RenditionChunk(
+                job_id=task.job_id,
+                rendition=rendition,
+                chunk=task.chunk.index,
+                key=key,
+                frames=task.chunk.frames,
+                psnr_db=psnr_db,
+            )
+            _save(ctx.work, keys.chunk_result(task.job_id, rendition, task.chunk.index), part)
+            done.append(part)
+    return EncodeChunkResult(job_id=task.job_id, chunk=task.chunk.index, renditions=done)
 
 
 def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResult:
@@ -479,7 +481,7 @@ class _Packager:
                 _load(
                     self.ctx.work,
                     keys.chunk_result(self.job_id, sized.id, c.index),
-                    EncodeChunkResult,
+                    RenditionChunk,
                 )
                 for c in self.plan.chunks
             ]

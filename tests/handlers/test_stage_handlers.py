@@ -108,7 +108,10 @@ def test_the_stages_run_in_order_and_the_job_succeeds(
 
     # When the chunk and the audio are encoded, then progress counts the chunk
     encoded = encode_chunk.handler(tasks[0], context)
-    assert encoded["key"] == keys.chunk(JOB, planned["renditions"][0], 0)
+    (rendition,) = encoded["renditions"]
+    assert rendition["key"] == keys.chunk(JOB, planned["renditions"][0], 0)
+    assert rendition["frames"] == 132
+    assert rendition["psnr_db"] > 30
     assert jobs.get(JOB).chunks_done == 1
     audio = encode_audio.handler(sample_event("encode_audio"), context)
     assert audio == {"job_id": JOB, "key": keys.audio(JOB)}

@@ -60,6 +60,11 @@ def test_big_buck_bunny_full_package(bunny_clip: Path, tmp_path: Path) -> None:
             assert abs(out.video_duration - 5.28) <= 0.04 + 1e-6
             assert out.audio_start is not None
             assert abs(out.audio_start - out.video_start) < 0.04
+            # and its QC PSNR (x264's per-frame figures of the one encode that made all five
+            # renditions of the chunk) is the luma PSNR of that very output
+            qc = next(c for c in o["qc"]["checks"] if c["name"] == "psnr")
+            luma = psnr(tmp_path / o["path"], bunny_clip, o["width"], o["height"], plane="y")
+            assert abs(qc["actual"] - luma) <= 0.02, (o["path"], qc["actual"], luma)
         assert o["qc"]["passed"], o["qc"]
     info = subprocess.run(
         [

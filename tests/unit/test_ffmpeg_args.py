@@ -51,7 +51,7 @@ UserCommand = Callable[[str], list[str]]
 
 USER_SOURCE_COMMANDS: dict[str, UserCommand] = {
     "chunk_encode": lambda src: ffmpeg_args.chunk_encode(
-        src, "chunk.mp4", CHUNK, sized_720p(), 50, 12800
+        src, [("chunk.mp4", sized_720p())], CHUNK, 50, 12800
     ),
     "audio_encode": lambda src: ffmpeg_args.audio_encode(src, "a.m4a", 0.0, 5.0, 48000, 2, 128),
     "thumbnails": lambda src: ffmpeg_args.thumbnails(src, "t_%05d.jpg", ThumbnailSpec(), 0, 5),
@@ -110,15 +110,16 @@ def test_stitch_reads_the_concat_list_in_safe_mode() -> None:
 
 def test_chunk_encode_seeks_before_the_chunk_and_keeps_exactly_its_frames() -> None:
     # When chunk 3 (frames 150-199, 6.0 s to 8.0 s) is encoded
-    args = ffmpeg_args.chunk_encode(LOCAL_SOURCE, "chunk.mp4", CHUNK, sized_720p(), 50, 12800)
+    args = ffmpeg_args.chunk_encode(LOCAL_SOURCE, [("chunk.mp4", sized_720p())], CHUNK, 50, 12800)
     source_options = input_options(args)[LOCAL_SOURCE]
     # Then the input is seeked (fast, keyframe-aligned) to the chunk's seek point
     assert option(source_options, "-ss") == "6.020000"
     assert "-noaccurate_seek" in source_options
     # And the trim window is the chunk's select bounds relative to the seek point
-    chain = option(args, "-vf")
-    assert chain.startswith("trim=start=-0.040000:end=1.960000,setpts=PTS-STARTPTS,")
-    assert "scale=1280:720" in chain
+    graph = option(args, "-filter_complex")
+    steps = ["trim=end=1.960000:start=-0.040000", "setpts=PTS-STARTPTS", "scale=1280:720"]
+    assert all(step in graph for step in steps), graph
+    assert [graph.index(step) for step in steps] == sorted(graph.index(step) for step in steps)
     # And exactly the chunk's frame count is written
     assert option(args, "-frames:v") == "50"
     # And each chunk opens a fixed, closed GOP (no scene-cut keyframes)
@@ -133,12 +134,35 @@ def test_chunk_encode_seeks_before_the_chunk_and_keeps_exactly_its_frames() -> N
     assert args[-1] == "chunk.mp4"
 
 
+def test_chunk_encode_decodes_once_for_every_rendition() -> None:
+    # When a chunk is encoded to 720p and 360p with per-frame statistics
+    small = sized_720p().model_copy(update={"width": 640, "height": 360})
+    args = ffmpeg_args.chunk_encode(
+        LOCAL_SOURCE,
+        [("a.mp4", sized_720p()), ("b.mp4", small)],
+        CHUNK,
+        50,
+        12800,
+        stats_file="chunk.vstats",
+    )
+    # Then the source is read once and its frames split into one scaled copy per rendition
+    assert list(input_options(args)) == [LOCAL_SOURCE]
+    graph = option(args, "-filter_complex")
+    assert "split=2" in graph
+    assert "scale=1280:720" in graph and "scale=640:360" in graph
+    # And each rendition is its own x264 output with the chunk's frames and PSNR measured
+    assert args.count("-c:v") == args.count("-frames:v") == 2
+    assert args.count("+cgop+psnr") == 2
+    assert args[args.index("-vstats_file") + 1] == "chunk.vstats"
+    outputs = [a for a in args if a.endswith(".mp4") and a != LOCAL_SOURCE]
+    assert outputs == ["a.mp4", "b.mp4"]
+
+
 def test_chunk_encode_runs_the_given_binary_quietly_with_the_given_threads() -> None:
     args = ffmpeg_args.chunk_encode(
         LOCAL_SOURCE,
-        "c.mp4",
+        [("c.mp4", sized_720p())],
         CHUNK,
-        sized_720p(),
         50,
         12800,
         ffmpeg_bin="/opt/ffmpeg",
@@ -250,10 +274,9 @@ def test_hls_package_writes_fmp4_vod_segments() -> None:
 
 def test_variable_rate_sources_are_encoded_without_b_frames() -> None:
     # When a chunk of a VFR source is encoded, Then B-frames are off; otherwise x264 decides
-    without = ffmpeg_args.chunk_encode(
-        LOCAL_SOURCE, "c.mp4", CHUNK, sized_720p(), 50, 12800, b_frames=False
-    )
-    default = ffmpeg_args.chunk_encode(LOCAL_SOURCE, "c.mp4", CHUNK, sized_720p(), 50, 12800)
+    one = [("c.mp4", sized_720p())]
+    without = ffmpeg_args.chunk_encode(LOCAL_SOURCE, one, CHUNK, 50, 12800, b_frames=False)
+    default = ffmpeg_args.chunk_encode(LOCAL_SOURCE, one, CHUNK, 50, 12800)
     assert option(without, "-bf") == "0"
     assert "-bf" not in default
 

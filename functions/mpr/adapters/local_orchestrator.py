@@ -125,12 +125,10 @@ class _Run:
         return manifest
 
     def _encode(self, tasks: list[ChunkTask]) -> None:
-        """Every chunk x rendition on the pool, longest first for an even finish, and the
-        audio once beside the pool: in a worker slot it would leave one worker idle at the end
-        for as long as the audio took."""
-        ordered = sorted(
-            tasks, key=lambda t: t.chunk.frames * t.sized.width * t.sized.height, reverse=True
-        )
+        """Every chunk on the pool, largest first for an even finish, and the audio once
+        beside the pool: in a worker slot it would leave one worker idle at the end for as
+        long as the audio took."""
+        ordered = sorted(tasks, key=lambda t: t.pixels, reverse=True)
         audio = EncodeAudioRequest(job_id=self.job_id, source=self.spec.source)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mpr-audio") as side:
             audio_done = side.submit(self._guarded, partial(stages.encode_audio, self.ctx, audio))

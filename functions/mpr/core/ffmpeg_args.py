@@ -102,9 +102,8 @@ def trim_filter(start: float, end: float) -> str:
 
 def chunk_encode(
     source: str,
-    output: str,
+    outputs: Sequence[tuple[str, SizedRendition]],
     chunk: Chunk,
-    sized: SizedRendition,
     gop: int,
     timescale: int,
     b_frames: bool = True,
@@ -113,35 +112,50 @@ def chunk_encode(
     stats_file: str | None = None,
     decode_threads: int = 0,
 ) -> list[str]:
-    """Encode one chunk: seek to the keyframe before it, keep exactly its frames.
+    """Encode one chunk to every (output path, rendition): seek to the keyframe before it,
+    keep exactly its frames, decode them once and scale a copy for each rendition.
 
     The input seek is not accurate (it lands on the keyframe at or before `seek`), and the
     trim filter then selects the chunk's frames by time, so open GOPs, B-frames and
     mid-GOP trim points all give exactly `chunk.frames` frames with the first at time 0.
     With `stats_file`, x264 also writes the luma PSNR of every frame it encoded against
-    the scaled source frame (`-flags +psnr -vstats_file`). `threads` is x264's thread
-    count and `decode_threads` the source decoder's (0: ffmpeg picks by the cores).
+    the scaled source frame (`-flags +psnr -vstats_file`, a line per frame naming its
+    output). `threads` is each x264's thread count and `decode_threads` the source
+    decoder's (0: ffmpeg picks by the cores).
     """
     start = chunk.select_from - chunk.seek
     end = chunk.select_to - chunk.seek
-    measure = {"flags": "+cgop+psnr", "vstats_file": stats_file} if stats_file else {}
-    stream = ffmpeg.input(
-        source,
-        ss=f"{chunk.seek:.6f}",
-        noaccurate_seek=None,
-        threads=decode_threads,
-        **input_options(source),
-    ).video
-    out = ffmpeg.output(
-        stream,
-        output,
-        vf=f"{trim_filter(start, end)},{video_filter(sized)}",
-        **{**video_codec_options(sized, gop, b_frames), **measure},
-        **{"frames:v": chunk.frames, "threads": threads, "an": None, "sn": None, "dn": None},
-        video_track_timescale=timescale,
-        map_metadata=-1,
+    frames = (
+        ffmpeg.input(
+            source,
+            ss=f"{chunk.seek:.6f}",
+            noaccurate_seek=None,
+            threads=decode_threads,
+            **input_options(source),
+        )
+        .video.filter("trim", start=f"{start:.6f}", end=f"{end:.6f}")
+        .filter("setpts", "PTS-STARTPTS")
+        .filter_multi_output("split", len(outputs))
     )
-    return _compile(out, ffmpeg_bin)
+    measure = {"flags": "+cgop+psnr"} if stats_file else {}
+    encodes = [
+        ffmpeg.output(
+            frames.stream(i)
+            .filter("scale", sized.width, sized.height, flags="bicubic")
+            .filter("setsar", 1)
+            .filter("format", "yuv420p"),
+            path,
+            **{**video_codec_options(sized, gop, b_frames), **measure},
+            **{"frames:v": chunk.frames, "threads": threads, "an": None, "sn": None, "dn": None},
+            video_track_timescale=timescale,
+            map_metadata=-1,
+        )
+        for i, (path, sized) in enumerate(outputs)
+    ]
+    merged = ffmpeg.merge_outputs(*encodes)
+    if stats_file:
+        merged = merged.global_args("-vstats_file", stats_file)
+    return _compile(merged, ffmpeg_bin)
 
 
 def audio_encode(

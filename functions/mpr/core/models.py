@@ -225,15 +225,21 @@ class SizedRendition(Model):
 
 
 class ChunkTask(Model):
-    """One item of the fan-out: a chunk encoded to one rendition (the ItemReader's rows)."""
+    """One item of the fan-out (the ItemReader's rows): a chunk encoded to every video
+    rendition of the job by one ffmpeg, which decodes the chunk once for all of them."""
 
     job_id: str
     source: str
     chunk: Chunk
-    sized: SizedRendition
+    renditions: list[SizedRendition] = Field(min_length=1)
     gop_frames: int = Field(ge=1)
     timescale: int = Field(ge=1)
     b_frames: bool = True
+
+    @property
+    def pixels(self) -> int:
+        """Pixels the task encodes: its share of the work."""
+        return self.chunk.frames * sum(s.width * s.height for s in self.renditions)
 
 
 class QCCheck(Model):

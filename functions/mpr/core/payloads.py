@@ -39,12 +39,19 @@ class PlanResult(JobRef):
     has_audio: bool
 
 
-class EncodeChunkResult(JobRef):
+class RenditionChunk(JobRef):
+    """One chunk of one rendition, as encoded."""
+
     rendition: str
     chunk: int
     key: str
     frames: int
     psnr_db: float = Field(description="mean luma PSNR of the chunk against the scaled source")
+
+
+class EncodeChunkResult(JobRef):
+    chunk: int
+    renditions: list[RenditionChunk]
 
 
 class EncodeAudioRequest(JobRef):

@@ -1,4 +1,4 @@
-"""Lambda: encode one chunk to one rendition (one item of the Distributed Map)."""
+"""Lambda: encode one chunk to every rendition (one item of the Distributed Map)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def handler(event: ChunkTask, context: LambdaContext) -> dict[str, Any]:
         "chunk encoded",
         extra={
             "chunk": event.chunk.index,
-            "rendition": event.sized.id,
+            "renditions": [s.id for s in event.renditions],
             "seconds": seconds,
             "done": job.chunks_done,
             "total": job.chunks_total,

@@ -12,18 +12,24 @@ from mpr.media.tools import Tools
 
 
 def encode_chunk(
-    tools: Tools, source: str, task: ChunkTask, output: Path, threads: int, decode_threads: int = 0
-) -> float:
-    """Encode a chunk, check it holds exactly the planned frames; return its mean luma PSNR
-    against the scaled source, measured by x264 on every frame it wrote (`-vstats_file`
-    has a line per frame, so it also counts them). `threads` and `decode_threads` are the
-    encoder's and decoder's thread counts (0: by the cores)."""
-    stats = output.with_suffix(".vstats")
+    tools: Tools,
+    source: str,
+    task: ChunkTask,
+    folder: Path,
+    threads: int,
+    decode_threads: int = 0,
+) -> dict[str, tuple[Path, float]]:
+    """Encode a chunk to each of its renditions in `folder` and check that each holds exactly
+    the planned frames. Per rendition id: the file and its mean luma PSNR against the scaled
+    source, measured by x264 on every frame it wrote (`-vstats_file` has a line per frame,
+    so it also counts them). `threads` and `decode_threads` are each encoder's and the
+    decoder's thread counts (0: by the cores)."""
+    outputs = [(folder / f"{sized.id}.mp4", sized) for sized in task.renditions]
+    stats = folder / "chunk.vstats"
     args = ffmpeg_args.chunk_encode(
         source,
-        str(output),
+        [(str(path), sized) for path, sized in outputs],
         task.chunk,
-        task.sized,
         gop=task.gop_frames,
         timescale=task.timescale,
         b_frames=task.b_frames,
@@ -32,14 +38,18 @@ def encode_chunk(
         stats_file=str(stats),
         decode_threads=decode_threads,
     )
-    tools.run(args, f"encoding chunk {task.chunk.index} ({task.sized.id})")
-    psnrs = vstats_psnrs(stats.read_text()).get(0, [])
-    if len(psnrs) != task.chunk.frames:
-        raise MediaProcessingError(
-            f"chunk {task.chunk.index} ({task.sized.id}) has {len(psnrs)} frames, "
-            f"planned {task.chunk.frames}"
-        )
-    return mean_psnr(psnrs)
+    tools.run(args, f"encoding chunk {task.chunk.index}")
+    psnrs = vstats_psnrs(stats.read_text())
+    encoded: dict[str, tuple[Path, float]] = {}
+    for i, (path, sized) in enumerate(outputs):
+        frames = psnrs.get(i, [])
+        if len(frames) != task.chunk.frames:
+            raise MediaProcessingError(
+                f"chunk {task.chunk.index} ({sized.id}) has {len(frames)} frames, "
+                f"planned {task.chunk.frames}"
+            )
+        encoded[sized.id] = (path, mean_psnr(frames))
+    return encoded
 
 
 def encode_audio(
