@@ -149,7 +149,8 @@ def test_chunk_encode_decodes_once_for_every_rendition() -> None:
     assert list(input_options(args)) == [LOCAL_SOURCE]
     graph = option(args, "-filter_complex")
     assert "split=2" in graph
-    assert "scale=1280:720" in graph and "scale=640:360" in graph
+    assert "scale=1280:720" in graph
+    assert "scale=640:360" in graph
     # And each rendition is its own x264 output with the chunk's frames and PSNR measured
     assert args.count("-c:v") == args.count("-frames:v") == 2
     assert args.count("+cgop+psnr") == 2
