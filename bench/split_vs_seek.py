@@ -155,8 +155,9 @@ def _seek(job: Job, tmp: Path) -> Result:
         out = tmp / f"chunk_{index:03d}.mp4"
         args = ffmpeg_args.chunk_encode(
             str(job.source),
-            [(str(out), job.sized)],
+            str(out),
             job.plan.chunks[index],
+            job.sized,
             job.gop,
             job.timescale,
             b_frames=job.b_frames,

@@ -98,7 +98,7 @@ def test_the_stages_run_in_order_and_the_job_succeeds(
 
     # When plan runs, then the job counts the chunk encodes it waits for
     planned = plan.handler(probed, context)
-    assert planned["task_count"] == 1  # the clip has one keyframe: one chunk, one rendition
+    assert planned["task_count"] == 1  # the clip has one keyframe: one chunk
     job = jobs.get(JOB)
     assert (job.stage, job.chunks_total, job.chunks_done) == ("encode", 1, 0)
     tasks = json.loads(

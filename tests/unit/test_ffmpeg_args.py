@@ -51,7 +51,7 @@ UserCommand = Callable[[str], list[str]]
 
 USER_SOURCE_COMMANDS: dict[str, UserCommand] = {
     "chunk_encode": lambda src: ffmpeg_args.chunk_encode(
-        src, [("chunk.mp4", sized_720p())], CHUNK, 50, 12800
+        src, "chunk.mp4", CHUNK, sized_720p(), 50, 12800
     ),
     "audio_encode": lambda src: ffmpeg_args.audio_encode(src, "a.m4a", 0.0, 5.0, 48000, 2, 128),
     "thumbnails": lambda src: ffmpeg_args.thumbnails(src, "t_%05d.jpg", ThumbnailSpec(), 0, 5),
@@ -110,7 +110,7 @@ def test_stitch_reads_the_concat_list_in_safe_mode() -> None:
 
 def test_chunk_encode_seeks_before_the_chunk_and_keeps_exactly_its_frames() -> None:
     # When chunk 3 (frames 150-199, 6.0 s to 8.0 s) is encoded
-    args = ffmpeg_args.chunk_encode(LOCAL_SOURCE, [("chunk.mp4", sized_720p())], CHUNK, 50, 12800)
+    args = ffmpeg_args.chunk_encode(LOCAL_SOURCE, "chunk.mp4", CHUNK, sized_720p(), 50, 12800)
     source_options = input_options(args)[LOCAL_SOURCE]
     # Then the input is seeked (fast, keyframe-aligned) to the chunk's seek point
     assert option(source_options, "-ss") == "6.020000"
@@ -134,36 +134,47 @@ def test_chunk_encode_seeks_before_the_chunk_and_keeps_exactly_its_frames() -> N
     assert args[-1] == "chunk.mp4"
 
 
-def test_chunk_encode_decodes_once_for_every_rendition() -> None:
-    # When a chunk is encoded to 720p and 360p with per-frame statistics
+def test_a_ladder_chunk_is_decoded_once_and_piped_to_one_encoder_per_rendition() -> None:
+    # When a chunk is decoded for a 720p and a 360p rendition
     small = sized_720p().model_copy(update={"width": 640, "height": 360})
-    args = ffmpeg_args.chunk_encode(
-        LOCAL_SOURCE,
-        [("a.mp4", sized_720p()), ("b.mp4", small)],
-        CHUNK,
-        50,
-        12800,
-        stats_file="chunk.vstats",
+    decode = ffmpeg_args.chunk_decode(
+        LOCAL_SOURCE, CHUNK, [sized_720p(), small], ["pipe:5", "pipe:7"], decode_threads=1
     )
-    # Then the source is read once and its frames split into one scaled copy per rendition
-    assert list(input_options(args)) == [LOCAL_SOURCE]
-    graph = option(args, "-filter_complex")
+    # Then the source is read once, seeked like a one-rendition chunk encode, and its
+    # frames are split into one scaled copy per rendition, raw in NUT, one pipe each
+    source_options = input_options(decode)[LOCAL_SOURCE]
+    assert option(source_options, "-ss") == "6.020000"
+    assert option(source_options, "-threads") == "1"
+    graph = option(decode, "-filter_complex")
+    assert "trim=end=1.960000:start=-0.040000" in graph
     assert "split=2" in graph
     assert "scale=1280:720" in graph
     assert "scale=640:360" in graph
-    # And each rendition is its own x264 output with the chunk's frames and PSNR measured
-    assert args.count("-c:v") == args.count("-frames:v") == 2
-    assert args.count("+cgop+psnr") == 2
-    assert args[args.index("-vstats_file") + 1] == "chunk.vstats"
-    outputs = [a for a in args if a.endswith(".mp4") and a != LOCAL_SOURCE]
-    assert outputs == ["a.mp4", "b.mp4"]
+    assert decode.count("rawvideo") == decode.count("nut") == 2
+    assert [a for a in decode if a.startswith("pipe:")] == ["pipe:5", "pipe:7"]
+    assert "libx264" not in decode
+    # And each encoder reads its pipe only and writes the chunk's frames with PSNR measured
+    encode = ffmpeg_args.frames_encode(
+        "b.mp4", CHUNK, small, 50, 12800, threads=2, stats_file="b.vstats"
+    )
+    (reads,) = input_options(encode).items()
+    assert reads[0] == "pipe:0"
+    assert option(reads[1], "-f") == "nut"
+    assert option(reads[1], "-protocol_whitelist") == "pipe"
+    assert option(encode, "-c:v") == "libx264"
+    assert option(encode, "-frames:v") == "50"
+    assert option(encode, "-flags") == "+cgop+psnr"
+    assert option(encode, "-vstats_file") == "b.vstats"
+    assert option(encode, "-threads") == "2"
+    assert encode[-1] == "b.mp4"
 
 
 def test_chunk_encode_runs_the_given_binary_quietly_with_the_given_threads() -> None:
     args = ffmpeg_args.chunk_encode(
         LOCAL_SOURCE,
-        [("c.mp4", sized_720p())],
+        "c.mp4",
         CHUNK,
+        sized_720p(),
         50,
         12800,
         ffmpeg_bin="/opt/ffmpeg",
@@ -275,9 +286,10 @@ def test_hls_package_writes_fmp4_vod_segments() -> None:
 
 def test_variable_rate_sources_are_encoded_without_b_frames() -> None:
     # When a chunk of a VFR source is encoded, Then B-frames are off; otherwise x264 decides
-    one = [("c.mp4", sized_720p())]
-    without = ffmpeg_args.chunk_encode(LOCAL_SOURCE, one, CHUNK, 50, 12800, b_frames=False)
-    default = ffmpeg_args.chunk_encode(LOCAL_SOURCE, one, CHUNK, 50, 12800)
+    without = ffmpeg_args.chunk_encode(
+        LOCAL_SOURCE, "c.mp4", CHUNK, sized_720p(), 50, 12800, b_frames=False
+    )
+    default = ffmpeg_args.chunk_encode(LOCAL_SOURCE, "c.mp4", CHUNK, sized_720p(), 50, 12800)
     assert option(without, "-bf") == "0"
     assert "-bf" not in default
 

@@ -100,32 +100,16 @@ def trim_filter(start: float, end: float) -> str:
     return f"trim=start={start:.6f}:end={end:.6f},setpts=PTS-STARTPTS"
 
 
-def chunk_encode(
-    source: str,
-    outputs: Sequence[tuple[str, SizedRendition]],
-    chunk: Chunk,
-    gop: int,
-    timescale: int,
-    b_frames: bool = True,
-    ffmpeg_bin: str = "ffmpeg",
-    threads: int = 1,
-    stats_file: str | None = None,
-    decode_threads: int = 0,
-) -> list[str]:
-    """Encode one chunk to every (output path, rendition): seek to the keyframe before it,
-    keep exactly its frames, decode them once and scale a copy for each rendition.
+def _chunk_frames(source: str, chunk: Chunk, decode_threads: int) -> Any:
+    """The chunk's frames, decoded from the keyframe before it, first frame at time 0.
 
     The input seek is not accurate (it lands on the keyframe at or before `seek`), and the
     trim filter then selects the chunk's frames by time, so open GOPs, B-frames and
-    mid-GOP trim points all give exactly `chunk.frames` frames with the first at time 0.
-    With `stats_file`, x264 also writes the luma PSNR of every frame it encoded against
-    the scaled source frame (`-flags +psnr -vstats_file`, a line per frame naming its
-    output). `threads` is each x264's thread count and `decode_threads` the source
-    decoder's (0: ffmpeg picks by the cores).
+    mid-GOP trim points all give exactly `chunk.frames` frames.
     """
     start = chunk.select_from - chunk.seek
     end = chunk.select_to - chunk.seek
-    frames = (
+    return (
         ffmpeg.input(
             source,
             ss=f"{chunk.seek:.6f}",
@@ -135,27 +119,104 @@ def chunk_encode(
         )
         .video.filter("trim", start=f"{start:.6f}", end=f"{end:.6f}")
         .filter("setpts", "PTS-STARTPTS")
-        .filter_multi_output("split", len(outputs))
     )
-    measure = {"flags": "+cgop+psnr"} if stats_file else {}
-    encodes = [
-        ffmpeg.output(
-            frames.stream(i)
-            .filter("scale", sized.width, sized.height, flags="bicubic")
-            .filter("setsar", 1)
-            .filter("format", "yuv420p"),
-            path,
-            **{**video_codec_options(sized, gop, b_frames), **measure},
-            **{"frames:v": chunk.frames, "threads": threads, "an": None, "sn": None, "dn": None},
-            video_track_timescale=timescale,
-            map_metadata=-1,
-        )
-        for i, (path, sized) in enumerate(outputs)
+
+
+def _scaled(frames: Any, sized: SizedRendition) -> Any:
+    """The filters of `video_filter`, as a graph step."""
+    return (
+        frames.filter("scale", sized.width, sized.height, flags="bicubic")
+        .filter("setsar", 1)
+        .filter("format", "yuv420p")
+    )
+
+
+def _x264_output(
+    frames: Any,
+    output: str,
+    sized: SizedRendition,
+    chunk: Chunk,
+    gop: int,
+    timescale: int,
+    b_frames: bool,
+    threads: int,
+    stats_file: str | None,
+) -> Any:
+    measure = {"flags": "+cgop+psnr", "vstats_file": stats_file} if stats_file else {}
+    return ffmpeg.output(
+        frames,
+        output,
+        **{**video_codec_options(sized, gop, b_frames), **measure},
+        **{"frames:v": chunk.frames, "threads": threads, "an": None, "sn": None, "dn": None},
+        video_track_timescale=timescale,
+        map_metadata=-1,
+    )
+
+
+def chunk_encode(
+    source: str,
+    output: str,
+    chunk: Chunk,
+    sized: SizedRendition,
+    gop: int,
+    timescale: int,
+    b_frames: bool = True,
+    ffmpeg_bin: str = "ffmpeg",
+    threads: int = 1,
+    stats_file: str | None = None,
+    decode_threads: int = 0,
+) -> list[str]:
+    """Encode one chunk to one rendition in one ffmpeg: exactly the chunk's frames.
+
+    With `stats_file`, x264 also writes the luma PSNR of every frame it encoded against
+    the scaled source frame (`-flags +psnr -vstats_file`). `threads` is x264's thread
+    count and `decode_threads` the source decoder's (0: ffmpeg picks by the cores).
+    """
+    frames = _scaled(_chunk_frames(source, chunk, decode_threads), sized)
+    out = _x264_output(frames, output, sized, chunk, gop, timescale, b_frames, threads, stats_file)
+    return _compile(out, ffmpeg_bin)
+
+
+def chunk_decode(
+    source: str,
+    chunk: Chunk,
+    renditions: Sequence[SizedRendition],
+    pipes: Sequence[str],
+    ffmpeg_bin: str = "ffmpeg",
+    decode_threads: int = 0,
+) -> list[str]:
+    """Decode a chunk once and write its frames, scaled to each rendition, as raw video in
+    NUT (which keeps every frame's time) to the matching pipe, for `frames_encode`.
+
+    One ffmpeg with several x264 outputs would save the pipes, but its encoders write
+    their per-frame statistics to one shared file from several threads, and the lines mix.
+    """
+    frames = _chunk_frames(source, chunk, decode_threads).filter_multi_output(
+        "split", len(renditions)
+    )
+    outs = [
+        ffmpeg.output(_scaled(frames.stream(i), sized), pipe, c="rawvideo", f="nut")
+        for i, (sized, pipe) in enumerate(zip(renditions, pipes, strict=True))
     ]
-    merged = ffmpeg.merge_outputs(*encodes)
-    if stats_file:
-        merged = merged.global_args("-vstats_file", stats_file)
-    return _compile(merged, ffmpeg_bin)
+    return _compile(ffmpeg.merge_outputs(*outs), ffmpeg_bin)
+
+
+def frames_encode(
+    output: str,
+    chunk: Chunk,
+    sized: SizedRendition,
+    gop: int,
+    timescale: int,
+    b_frames: bool = True,
+    ffmpeg_bin: str = "ffmpeg",
+    threads: int = 1,
+    stats_file: str | None = None,
+) -> list[str]:
+    """Encode the scaled raw frames `chunk_decode` writes to this ffmpeg's standard input,
+    with the options and statistics of `chunk_encode`."""
+    frames = ffmpeg.input("pipe:0", f="nut", protocol_whitelist="pipe").video
+    out = _x264_output(frames, output, sized, chunk, gop, timescale, b_frames, threads, stats_file)
+    return _compile(out, ffmpeg_bin)
 
 
 def audio_encode(

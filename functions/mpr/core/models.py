@@ -226,7 +226,7 @@ class SizedRendition(Model):
 
 class ChunkTask(Model):
     """One item of the fan-out (the ItemReader's rows): a chunk encoded to every video
-    rendition of the job by one ffmpeg, which decodes the chunk once for all of them."""
+    rendition of the job, decoded once for all of them."""
 
     job_id: str
     source: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from mpr.core import ffmpeg_args
@@ -23,32 +24,61 @@ def encode_chunk(
     the planned frames. Per rendition id: the file and its mean luma PSNR against the scaled
     source, measured by x264 on every frame it wrote (`-vstats_file` has a line per frame,
     so it also counts them). `threads` and `decode_threads` are each encoder's and the
-    decoder's thread counts (0: by the cores)."""
-    outputs = [(folder / f"{sized.id}.mp4", sized) for sized in task.renditions]
-    stats = folder / "chunk.vstats"
-    args = ffmpeg_args.chunk_encode(
-        source,
-        [(str(path), sized) for path, sized in outputs],
-        task.chunk,
-        gop=task.gop_frames,
-        timescale=task.timescale,
-        b_frames=task.b_frames,
-        ffmpeg_bin=tools.ffmpeg,
-        threads=threads,
-        stats_file=str(stats),
-        decode_threads=decode_threads,
-    )
-    tools.run(args, f"encoding chunk {task.chunk.index}")
-    psnrs = vstats_psnrs(stats.read_text())
+    decoder's thread counts (0: by the cores).
+
+    One rendition is one ffmpeg; several are one decoding ffmpeg feeding an encoding ffmpeg
+    per rendition, so the chunk is decoded once for the whole ladder.
+    """
+    files = {s.id: (folder / f"{s.id}.mp4", folder / f"{s.id}.vstats") for s in task.renditions}
+    what = f"encoding chunk {task.chunk.index}"
+    if len(task.renditions) == 1:
+        (sized,) = task.renditions
+        output, stats = files[sized.id]
+        args = ffmpeg_args.chunk_encode(
+            source,
+            str(output),
+            task.chunk,
+            sized,
+            gop=task.gop_frames,
+            timescale=task.timescale,
+            b_frames=task.b_frames,
+            ffmpeg_bin=tools.ffmpeg,
+            threads=threads,
+            stats_file=str(stats),
+            decode_threads=decode_threads,
+        )
+        tools.run(args, what)
+    else:
+        encoders = [
+            ffmpeg_args.frames_encode(
+                str(files[s.id][0]),
+                task.chunk,
+                s,
+                gop=task.gop_frames,
+                timescale=task.timescale,
+                b_frames=task.b_frames,
+                ffmpeg_bin=tools.ffmpeg,
+                threads=threads,
+                stats_file=str(files[s.id][1]),
+            )
+            for s in task.renditions
+        ]
+
+        def decoder(pipes: Sequence[str]) -> list[str]:
+            return ffmpeg_args.chunk_decode(
+                source, task.chunk, task.renditions, pipes, tools.ffmpeg, decode_threads
+            )
+
+        tools.run_fanout(decoder, encoders, what)
     encoded: dict[str, tuple[Path, float]] = {}
-    for i, (path, sized) in enumerate(outputs):
-        frames = psnrs.get(i, [])
+    for rendition, (output, stats) in files.items():
+        frames = vstats_psnrs(stats.read_text()).get(0, [])
         if len(frames) != task.chunk.frames:
             raise MediaProcessingError(
-                f"chunk {task.chunk.index} ({sized.id}) has {len(frames)} frames, "
+                f"chunk {task.chunk.index} ({rendition}) has {len(frames)} frames, "
                 f"planned {task.chunk.frames}"
             )
-        encoded[sized.id] = (path, mean_psnr(frames))
+        encoded[rendition] = (output, mean_psnr(frames))
     return encoded
 
 

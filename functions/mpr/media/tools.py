@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from mpr.core.errors import MediaProcessingError
 
@@ -30,6 +35,48 @@ class Tools:
         """Run a command; return its stderr; raise MediaProcessingError naming `what`."""
         return self._execute(args, what).stderr
 
+    def run_fanout(
+        self,
+        producer: Callable[[Sequence[str]], list[str]],
+        consumers: Sequence[list[str]],
+        what: str,
+    ) -> None:
+        """Run `producer(pipes)` writing to one pipe per consumer command, each consumer
+        reading its pipe on standard input; raise MediaProcessingError naming `what` if any
+        of them fails (a consumer that stops early makes the producer fail too)."""
+        with ExitStack() as stack:
+            logs: list[IO[str]] = []
+            procs: list[subprocess.Popen[str]] = []
+            writers: list[int] = []
+            try:
+                for args in consumers:
+                    read, write = os.pipe()
+                    writers.append(write)
+                    logs.append(stack.enter_context(tempfile.TemporaryFile("w+")))
+                    procs.append(_spawn(args, stdin=read, stderr=logs[-1]))
+                    os.close(read)
+                logs.insert(0, stack.enter_context(tempfile.TemporaryFile("w+")))
+                args = producer([f"pipe:{fd}" for fd in writers])
+                procs.insert(0, _spawn(args, stdin=subprocess.DEVNULL, stderr=logs[0], fds=writers))
+            finally:
+                for fd in writers:
+                    os.close(fd)
+            deadline = time.monotonic() + self.timeout_seconds
+            try:
+                codes = [p.wait(timeout=max(0.0, deadline - time.monotonic())) for p in procs]
+            except subprocess.TimeoutExpired as exc:
+                for p in procs:
+                    p.kill()
+                    p.wait()
+                raise MediaProcessingError(f"{what} timed out after {exc.timeout:.0f} s") from exc
+            failed = [log for log, code in zip(logs, codes, strict=True) if code != 0]
+            if failed:
+                tails = []
+                for log in failed:
+                    log.seek(0)
+                    tails.append(_tail(log.read(), lines=2))
+                raise MediaProcessingError(f"{what} failed: {' / '.join(tails)}")
+
     def probe_json(self, args: list[str], what: str) -> dict[str, Any]:
         """Run ffprobe with JSON output and parse it."""
         done = self._execute([self.ffprobe, "-v", "error", "-of", "json", *args], what)
@@ -51,6 +98,14 @@ class Tools:
         if done.returncode != 0:
             raise MediaProcessingError(f"{what} failed: {_tail(done.stderr)}")
         return done
+
+
+def _spawn(
+    args: list[str], stdin: int, stderr: IO[str], fds: Sequence[int] = ()
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        args, stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr, text=True, pass_fds=fds
+    )
 
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
