@@ -33,8 +33,9 @@ class FunctionSize:
 DEFAULT_SIZES: Mapping[str, FunctionSize] = {
     "probe": FunctionSize(memory_mb=1024, timeout_seconds=300, ephemeral_mb=2048),
     "plan": FunctionSize(memory_mb=1024, timeout_seconds=300, ephemeral_mb=2048),
-    # an EXPRESS child execution of the Distributed Map lasts 5 minutes at most
-    "encode_chunk": FunctionSize(memory_mb=4096, timeout_seconds=240, ephemeral_mb=4096),
+    # an EXPRESS child execution of the Distributed Map lasts 5 minutes at most; a task runs a
+    # decoder and one x264 per rendition at once, and 10240 MB gives the most vCPUs (6)
+    "encode_chunk": FunctionSize(memory_mb=10_240, timeout_seconds=240, ephemeral_mb=4096),
     "encode_audio": FunctionSize(memory_mb=2048, timeout_seconds=900, ephemeral_mb=4096),
     "stitch": FunctionSize(memory_mb=2048, timeout_seconds=900, ephemeral_mb=10_240),
     "package": FunctionSize(memory_mb=4096, timeout_seconds=900, ephemeral_mb=10_240),
