@@ -72,7 +72,8 @@ def encode_chunk(
         tools.run_fanout(decoder, encoders, what)
     encoded: dict[str, tuple[Path, float]] = {}
     for rendition, (output, stats) in files.items():
-        frames = vstats_psnrs(stats.read_text()).get(0, [])
+        written = stats.read_text() if stats.exists() else ""  # ffmpeg opens it at frame 1
+        frames = vstats_psnrs(written).get(0, [])
         if len(frames) != task.chunk.frames:
             raise MediaProcessingError(
                 f"chunk {task.chunk.index} ({rendition}) has {len(frames)} frames, "
