@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -50,3 +51,32 @@ def test_a_failing_consumer_fails_the_run_with_its_reason(tools: Tools, tmp_path
     message = str(failure.value)
     assert message.startswith("encoding chunk 7 failed: ")
     assert "Encoder not found" in message
+
+
+def test_a_run_past_the_time_limit_is_stopped(tools: Tools, tmp_path: Path) -> None:
+    # Given a producer that never ends and a one-second limit
+    quick = Tools(ffmpeg=tools.ffmpeg, ffprobe=tools.ffprobe, timeout_seconds=1)
+
+    def endless(pipes: Sequence[str]) -> list[str]:
+        cmd = [tools.ffmpeg, "-v", "error", "-re", "-f", "lavfi", "-i", "testsrc2=s=64x64:r=25"]
+        return [*cmd, "-c:v", "rawvideo", "-f", "nut", pipes[0]]
+
+    # When it runs, Then it fails naming the limit
+    with pytest.raises(MediaProcessingError, match=r"^encoding chunk 0 timed out after 1 s$"):
+        quick.run_fanout(
+            endless, [consumer(tools, tmp_path / "o.nut", "-c", "copy")], "encoding chunk 0"
+        )
+    # And neither ffmpeg is left running (or unreaped)
+    assert not [c for c in child_commands() if "testsrc2=s=64x64" in c or "o.nut" in c]
+
+
+def child_commands() -> list[str]:
+    """Command lines of this process's child processes (Linux /proc)."""
+    me = os.getpid()
+    pids = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+    found = []
+    for pid in pids:
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        if cmdline.exists():
+            found.append(cmdline.read_bytes().replace(b"\0", b" ").decode())
+    return found

@@ -47,14 +47,17 @@ class Tools:
         with ExitStack() as stack:
             logs: list[IO[str]] = []
             procs: list[subprocess.Popen[str]] = []
+            stack.callback(_stop, procs)
             writers: list[int] = []
             try:
                 for args in consumers:
                     read, write = os.pipe()
                     writers.append(write)
                     logs.append(stack.enter_context(tempfile.TemporaryFile("w+")))
-                    procs.append(_spawn(args, stdin=read, stderr=logs[-1]))
-                    os.close(read)
+                    try:
+                        procs.append(_spawn(args, stdin=read, stderr=logs[-1]))
+                    finally:
+                        os.close(read)
                 logs.insert(0, stack.enter_context(tempfile.TemporaryFile("w+")))
                 args = producer([f"pipe:{fd}" for fd in writers])
                 procs.insert(0, _spawn(args, stdin=subprocess.DEVNULL, stderr=logs[0], fds=writers))
@@ -65,10 +68,9 @@ class Tools:
             try:
                 codes = [p.wait(timeout=max(0.0, deadline - time.monotonic())) for p in procs]
             except subprocess.TimeoutExpired as exc:
-                for p in procs:
-                    p.kill()
-                    p.wait()
-                raise MediaProcessingError(f"{what} timed out after {exc.timeout:.0f} s") from exc
+                raise MediaProcessingError(
+                    f"{what} timed out after {self.timeout_seconds:.0f} s"
+                ) from exc
             failed = [log for log, code in zip(logs, codes, strict=True) if code != 0]
             if failed:
                 tails = []
@@ -98,6 +100,14 @@ class Tools:
         if done.returncode != 0:
             raise MediaProcessingError(f"{what} failed: {_tail(done.stderr)}")
         return done
+
+
+def _stop(procs: Sequence[subprocess.Popen[str]]) -> None:
+    """Kill whatever still runs (after a failure or a timeout) and reap every process."""
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
 
 
 def _spawn(
