@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need (Python deps, Node CLIs, Chromium, the web UI build)
-# and run lint, types, import contracts and the whole test suite.
+# and run lint, types, import contracts, the web UI's unit tests and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
@@ -17,6 +17,7 @@ fi
 npm ci --no-audit --no-fund --loglevel=error
 npm ci --prefix web --no-audit --no-fund --loglevel=error
 npm run build --prefix web --silent
+npm test --prefix web --silent
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

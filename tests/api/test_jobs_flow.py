@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from mpr.adapters.local_storage import LocalStorage
 from mpr.services import Services
 
-from .api_helpers import FAST_RENDITION, playlist_uris, probe_video, sse_events, upload
+from .api_helpers import FAST_RENDITION, playlist_uris, probe_video, sse_events, upload, wait_job
 
 BUNNY_FRAMES = 132
 BUNNY_SECONDS = 5.28
@@ -128,3 +128,52 @@ def test_outputs_need_a_key_or_a_valid_token(client: TestClient, anon: TestClien
     assert anon.get("/v1/jobs/nope/files/x.mp4").status_code == 401
     assert anon.get("/v1/jobs/nope/signed/123-abc/x.mp4").status_code == 401
     assert client.get("/v1/jobs/nope/files/x.mp4").status_code == 404
+
+
+@pytest.mark.slow
+def test_every_thumbnail_and_sprite_sheet_has_a_url(
+    client: TestClient, anon: TestClient, bunny_clip: Path
+) -> None:
+    # Given a preset with a thumbnail every second and a sprite tile every half second,
+    # one tile a row (a sheet holds 10 rows)
+    preset = {
+        "name": "dense-thumbs",
+        "kind": "thumbnails",
+        "thumbnails": {
+            "interval_seconds": 1,
+            "width": 160,
+            "sprite_interval_seconds": 0.5,
+            "sprite_tile_width": 64,
+            "sprite_columns": 1,
+        },
+    }
+    assert client.post("/v1/presets", json=preset).status_code == 201
+    ready = upload(client, bunny_clip)
+    created = client.post(
+        "/v1/jobs", json={"source": {"upload_id": ready["upload_id"]}, "presets": ["dense-thumbs"]}
+    )
+    assert created.status_code == 202, created.text
+
+    # When the job ends
+    job = wait_job(client, created.json()["id"])
+    assert job["status"] == "SUCCEEDED", job["error"]
+
+    # Then the 5.28 s clip has 6 thumbnails (0-5 s), and a URL for every sheet the VTT uses
+    outputs = {o["kind"]: o for o in job["outputs"]}
+    assert len(outputs["thumbnails"]["images"]) == 6
+    assert outputs["thumbnails"]["images"][0] == outputs["thumbnails"]["url"]
+    vtt_url = outputs["sprite"]["url"]
+    vtt = anon.get(vtt_url).text
+    cues = [line.split("#", 1)[0] for line in vtt.splitlines() if "#xywh=" in line]
+    assert len(cues) == 11  # a tile every 0.5 s of 5.28 s
+    sheets = sorted({urljoin(vtt_url, sheet) for sheet in cues})
+    assert len(sheets) == 2
+    assert sorted(outputs["sprite"]["images"]) == sheets
+    # And each URL serves its JPEG without a key
+    for url in [*outputs["thumbnails"]["images"], *outputs["sprite"]["images"]]:
+        image = anon.get(url)
+        assert image.status_code == 200, url
+        assert image.headers["content-type"] == "image/jpeg"
+        assert image.content.startswith(b"\xff\xd8")
+    # And video outputs list no images
+    assert all(o["images"] == [] for o in job["outputs"] if o["kind"] in ("mp4", "hls"))

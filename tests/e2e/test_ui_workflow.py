@@ -153,6 +153,11 @@ def test_trim_transcode_play_and_download(
     page.wait_for_function(
         "() => [...document.querySelectorAll('.thumbs img')].every(i => i.naturalWidth > 0)"
     )
+    # with every image of each: for 3 s, one thumbnail (every 10 s), one sprite sheet
+    expect(page.get_by_test_id("thumbnails-gallery").locator("img")).to_have_count(1)
+    expect(page.get_by_test_id("thumbnails-count")).to_have_text("1 thumbnail")
+    expect(page.get_by_test_id("sprite-gallery").locator("img")).to_have_count(1)
+    expect(page.get_by_test_id("sprite-count")).to_contain_text("1 sprite sheet")
 
     # And the trimmed MP4 downloads with exactly the chosen frames
     with page.expect_download() as download:

@@ -187,6 +187,11 @@ def job_view(services: Services, job: JobRecord, files_url: str) -> JobView:
                 rendition=out.rendition,
                 path=path,
                 url=f"{files_url}{path}",
+                images=[
+                    f"{files_url}{f.removeprefix(prefix)}"
+                    for f in out.files
+                    if f.lower().endswith((".jpg", ".jpeg"))
+                ],
                 width=out.width,
                 height=out.height,
                 duration=out.duration,

@@ -114,6 +114,10 @@ class OutputView(BaseModel):
     rendition: str | None
     path: str = Field(description="relative to the job's output folder")
     url: str = Field(description="download URL (for HLS, the master playlist)")
+    images: list[str] = Field(
+        default_factory=list,
+        description="URLs of every image of a thumbnails or sprite output, in time order",
+    )
     width: int | None
     height: int | None
     duration: float | None

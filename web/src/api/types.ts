@@ -130,7 +130,8 @@ export interface Output {
   duration: number | null;
   frames: number | null;
   qc: QCResult | null;
-  files?: string[];
+  /** every image of a thumbnails or sprite output, in time order */
+  images: string[];
 }
 
 export interface Job {

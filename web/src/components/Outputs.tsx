@@ -52,19 +52,37 @@ export function Outputs({ outputs }: { outputs: Output[] }) {
       {images.length > 0 && (
         <div class="output">
           <h3>Thumbnails</h3>
-          <ul class="thumbs">
-            {images.map((o) => (
-              <li key={o.path}>
-                <a href={o.url!} download={o.path.split("/").pop()}>
-                  {isImage(o.url!) ? (
-                    <img src={o.url!} alt={`${o.kind === "sprite" ? "Sprite" : "Thumbnail"} ${o.path}`} loading="lazy" />
-                  ) : (
-                    `Download ${o.kind} (${o.path})`
+          {images.map((o) => {
+            const pictures = o.images.length ? o.images : [o.url!];
+            const label = o.kind === "sprite" ? "Sprite sheet" : "Thumbnail";
+            return (
+              <div key={o.path}>
+                <p class="hint" data-testid={`${o.kind}-count`}>
+                  {pictures.length} {o.kind === "sprite" ? "sprite sheet" : "thumbnail"}
+                  {pictures.length === 1 ? "" : "s"}
+                  {o.kind === "sprite" && (
+                    <>
+                      {" · "}
+                      <a href={o.url!}>WebVTT</a>
+                    </>
                   )}
-                </a>
-              </li>
-            ))}
-          </ul>
+                </p>
+                <ul class="thumbs" data-testid={`${o.kind}-gallery`}>
+                  {pictures.map((url, i) => (
+                    <li key={url}>
+                      <a href={url} download={fileName(url)}>
+                        {isImage(url) ? (
+                          <img src={url} alt={`${label} ${i + 1} of ${o.preset}`} loading="lazy" />
+                        ) : (
+                          `Download ${o.kind} (${o.path})`
+                        )}
+                      </a>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            );
+          })}
         </div>
       )}
     </section>
@@ -74,6 +92,10 @@ export function Outputs({ outputs }: { outputs: Output[] }) {
 function describe(o: Output): string {
   const size = o.width && o.height ? `${o.width}×${o.height} · ` : "";
   return `${size}${formatSeconds(o.duration)} · ${o.frames ?? "?"} frames`;
+}
+
+function fileName(url: string): string {
+  return new URL(url, location.href).pathname.split("/").pop() ?? "";
 }
 
 function isImage(url: string): boolean {
