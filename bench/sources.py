@@ -106,3 +106,25 @@ def _generate_args(spec: SourceSpec, ffmpeg: str, output: Path) -> list[str]:
         *("-c:a", "aac", "-b:a", "192k", "-ac", "2"),
         str(output),
     ]
+
+
+def looped(source: Path, times: int, folder: Path = CACHE) -> Path:
+    """The source played `times` times in a row (stream copy, so as cheap as copying the
+    file), cached beside the others: a long source from a short one."""
+    path = folder / f"{source.stem}-x{times}{source.suffix}"
+    if path.exists():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{os.getpid()}.{path.name}"
+    args = [
+        tools().ffmpeg,
+        *("-hide_banner", "-nostdin", "-y", "-loglevel", "error"),
+        *("-stream_loop", str(times - 1), "-i", str(source)),
+        *("-map", "0", "-c", "copy", "-movflags", "+faststart", str(partial)),
+    ]
+    try:
+        tools().run(args, f"looping {source.name}")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
