@@ -14,7 +14,10 @@ class Storage(Protocol):
     """Object storage addressed by keys with `/` separators (a directory or an S3 bucket)."""
 
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
-        """Store a local file under `key` (multipart for large files where supported)."""
+        """Store a local file under `key` (multipart for large files where supported).
+
+        The store may keep `path` itself (a hard link): write new files, never into one
+        that was stored or downloaded."""
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None: ...
 
@@ -25,7 +28,7 @@ class Storage(Protocol):
         """The first `length` bytes of an object (a ranged GET for S3)."""
 
     def download(self, key: str, path: Path) -> None:
-        """Copy an object to a local file; raise NotFoundError if it does not exist."""
+        """Copy (or link) an object to a local file; NotFoundError if it does not exist."""
 
     def local_path(self, key: str) -> AbstractContextManager[Path]:
         """A local file holding the object for the duration of the block (no copy if local)."""

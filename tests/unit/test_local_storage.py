@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -132,3 +134,46 @@ def test_delete_prefix_removes_only_that_prefix(storage: LocalStorage) -> None:
     assert list(storage.list("")) == ["work/j10/b"]
     assert not (storage.root / "work" / "j1").exists()
     assert storage.delete_prefix("work/j1/") == 0
+
+
+def test_put_file_and_download_link_instead_of_copying(
+    storage: LocalStorage, tmp_path: Path
+) -> None:
+    # Given a file stored and downloaded on the store's own file system
+    source = tmp_path / "chunk.mp4"
+    source.write_bytes(b"frames")
+    storage.put_file("work/j1/chunk.mp4", source)
+    local = tmp_path / "local.mp4"
+    storage.download("work/j1/chunk.mp4", local)
+    # Then all three names are one file (no bytes copied), and no temporary name is left
+    inode = source.stat().st_ino
+    assert storage.path("work/j1/chunk.mp4").stat().st_ino == inode
+    assert local.stat().st_ino == inode
+    assert list(storage.list("")) == ["work/j1/chunk.mp4"]
+    # And the stored file outlives the caller's name
+    source.unlink()
+    local.unlink()
+    assert storage.get_bytes("work/j1/chunk.mp4") == b"frames"
+
+
+def test_files_are_copied_where_links_cannot_be_made(
+    storage: LocalStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a store on another file system than the files it is given (no hard links)
+    def cross_device(src: object, dst: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(b"video")
+    # When a file is stored over an older one and downloaded
+    storage.put_bytes("input/clip.mp4", b"old")
+    storage.put_file("input/clip.mp4", source)
+    local = tmp_path / "local.mp4"
+    storage.download("input/clip.mp4", local)
+    # Then each is a copy with the new content
+    assert storage.get_bytes("input/clip.mp4") == b"video"
+    assert storage.path("input/clip.mp4").stat().st_ino != source.stat().st_ino
+    assert local.read_bytes() == b"video"
+    assert local.stat().st_ino != storage.path("input/clip.mp4").stat().st_ino
+    assert list(storage.list("")) == ["input/clip.mp4"]

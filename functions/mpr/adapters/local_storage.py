@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -25,13 +26,17 @@ class LocalStorage:
         return self.root.joinpath(*parts)
 
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        """A hard link to `path` where both are on one file system (no copy, however large
+        the file), else a copy; readers see the whole file or none."""
         target = self._writable(key)
         if path.resolve() != target:
-            shutil.copyfile(path, target)
+            tmp = _temporary(target)
+            _link_or_copy(path, tmp)
+            os.replace(tmp, target)
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         target = self._writable(key)
-        tmp = target.with_name(f".{target.name}.tmp")
+        tmp = _temporary(target)
         tmp.write_bytes(data)
         os.replace(tmp, target)
 
@@ -43,7 +48,7 @@ class LocalStorage:
             return f.read(length)
 
     def download(self, key: str, path: Path) -> None:
-        shutil.copyfile(self._existing(key), path)
+        _link_or_copy(self._existing(key), path)
 
     @contextmanager
     def local_path(self, key: str) -> Iterator[Path]:
@@ -85,3 +90,16 @@ class LocalStorage:
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def _temporary(target: Path) -> Path:
+    """A hidden name beside `target`, unique to one write."""
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copyfile(source, target)
