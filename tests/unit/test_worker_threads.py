@@ -28,7 +28,15 @@ def ctx(tmp_path: Path) -> StageContext:
 
 @pytest.mark.parametrize(
     ("cores", "workers", "encoder", "decoder"),
-    [(2, 2, 2, 1), (16, 4, 4, 4), (16, 16, 2, 1), (4, 8, 2, 1), (1, 1, 2, 1)],
+    [
+        (2, 2, 2, 1),
+        (16, 4, 4, 4),
+        (16, 16, 2, 1),
+        (4, 8, 2, 1),
+        (1, 1, 2, 1),
+        (16, 1, 8, 16),
+        (64, 4, 8, 16),
+    ],
 )
 def test_each_encode_gets_the_cores_per_worker(
     ctx: StageContext, cores: int, workers: int, encoder: int, decoder: int
@@ -36,6 +44,7 @@ def test_each_encode_gets_the_cores_per_worker(
     # When a pool of `workers` runs on `cores` cores
     pipeline = LocalPipeline(ctx, workers, cpu_count=cores)
     # Then the decoder gets the cores per worker and x264 as many, but at least two threads
+    # and at most eight (more frame threads spend maxrate worse)
     assert (pipeline.ctx.encode_threads, pipeline.ctx.decode_threads) == (encoder, decoder)
 
 

@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.adapters.s3_storage import S3Storage
 from mpr.core.errors import InvalidInputError
+from mpr.core.ffmpeg_args import x264_threads
 from mpr.core.models import JobRecord
 from mpr.media.tools import Tools
 from mpr.ports import JobStore, Notifier, Storage
 from mpr.services import cloud_notifier
-from mpr.settings import Settings, get_settings
+from mpr.settings import Settings, get_settings, usable_cores
 from mpr.stages import StageContext
 
 logger = Logger(service="mpr")
@@ -109,6 +110,7 @@ def adapters(env: type[Env]) -> Adapters:
         outputs=bucket(settings.output_bucket, "MPR_OUTPUT_BUCKET"),
         tools=Tools.from_settings(settings),
         limits=settings.limits,
+        encode_threads=x264_threads(usable_cores()),
     )
     return Adapters(ctx=ctx, jobs=DynamoJobStore.from_settings(settings))
 
