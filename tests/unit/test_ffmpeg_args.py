@@ -135,24 +135,40 @@ def test_chunk_encode_seeks_before_the_chunk_and_keeps_exactly_its_frames() -> N
 
 
 def test_a_ladder_chunk_is_decoded_once_and_piped_to_one_encoder_per_rendition() -> None:
-    # When a chunk is decoded for a 720p and a 360p rendition
+    # When a chunk is encoded to 720p and piped for 480p and 360p
     small = sized_720p().model_copy(update={"width": 640, "height": 360})
-    decode = ffmpeg_args.chunk_decode(
-        LOCAL_SOURCE, CHUNK, [sized_720p(), small], ["pipe:5", "pipe:7"], decode_threads=1
+    medium = sized_720p().model_copy(update={"width": 854, "height": 480})
+    decode = ffmpeg_args.chunk_encode(
+        LOCAL_SOURCE,
+        "a.mp4",
+        CHUNK,
+        sized_720p(),
+        50,
+        12800,
+        threads=2,
+        stats_file="a.vstats",
+        decode_threads=1,
+        piped=[(medium, "pipe:5"), (small, "pipe:7")],
     )
     # Then the source is read once, seeked like a one-rendition chunk encode, and its
-    # frames are split into one scaled copy per rendition, raw in NUT, one pipe each
+    # frames are split into the encoded 720p and one scaled raw copy (NUT) per pipe
     source_options = input_options(decode)[LOCAL_SOURCE]
     assert option(source_options, "-ss") == "6.020000"
     assert option(source_options, "-threads") == "1"
     graph = option(decode, "-filter_complex")
     assert "trim=end=1.960000:start=-0.040000" in graph
-    assert "split=2" in graph
-    assert "scale=1280:720" in graph
-    assert "scale=640:360" in graph
+    assert "split=3" in graph
+    assert all(f"scale={size}" in graph for size in ("1280:720", "854:480", "640:360"))
     assert decode.count("rawvideo") == decode.count("nut") == 2
     assert [a for a in decode if a.startswith("pipe:")] == ["pipe:5", "pipe:7"]
-    assert "libx264" not in decode
+    # And x264 encodes only the 720p, with its PSNR measured in the one statistics file
+    assert decode.count("libx264") == 1
+    assert decode.count("-vstats_file") == 1
+    x264 = decode[: decode.index("a.mp4") + 1]
+    assert option(x264, "-flags") == "+cgop+psnr"
+    assert option(x264, "-vstats_file") == "a.vstats"
+    assert option(x264, "-frames:v") == "50"
+    assert option(decode[decode.index("-i") :], "-threads") == "2"
     # And each encoder reads its pipe only and writes the chunk's frames with PSNR measured
     encode = ffmpeg_args.frames_encode(
         "b.mp4", CHUNK, small, 50, 12800, threads=2, stats_file="b.vstats"

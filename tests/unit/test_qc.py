@@ -193,20 +193,23 @@ def test_expectation_without_audio() -> None:
     assert expected.av_offset == 0.0
 
 
+# Three frames of the x264 output (out 0) and two of a raw video output (out 1) of one
+# ffmpeg, whose encoder threads wrote the pieces of their lines at the same time.
 VSTATS = """\
 out=  0 st=  0 frame=     0 q= 27.0 PSNR=  43.55 f_size= 151102 s_size=  0KiB type= I
-out=  1 st=  0 frame=     0 q= 25.0 PSNR=  47.10 f_size=  51102 s_size=  0KiB type= I
-out=  0 st=  0 frame=     1 q= 27.0 PSNR=  44.91 f_size=  13806 s_size=148KiB type= P
-out=  1 st=  0 frame=     1 q= 25.0 PSNR=    inf f_size=     20 s_size= 49KiB type= P
+out=  1 st=  0 frame=     0 q= -0.0 out=  0 st=  0 frame=     1 q= 27.0 f_size= 86400 \
+PSNR=  44.91 s_size= 84KiB f_size=  13806 s_size=148KiB type= ? type= P
+out=  1 st=  0 frame=     1 q= -0.0 f_size= 86400 s_size= 168KiB type= ?
+out=  0 st=  0 frame=     2 q= 27.0 PSNR=    inf f_size=     20 s_size=148KiB type= P
 """
 
 
-def test_vstats_give_every_frames_psnr_per_output_file() -> None:
-    # Given ffmpeg's per-frame statistics of two outputs written by one encode
+def test_vstats_give_every_psnr_measured_in_order_even_where_lines_mix() -> None:
+    # Given the statistics file of an ffmpeg whose one x264 encoder measures PSNR
     found = vstats_psnrs(VSTATS)
-    # Then each output has its frames' luma PSNR in order, identical frames being infinite
-    assert found == {0: [43.55, 44.91], 1: [47.10, math.inf]}
-    assert vstats_psnrs("") == {}
+    # Then every frame of that encoder has its luma PSNR in order, identical frames infinite
+    assert found == [43.55, 44.91, math.inf]
+    assert vstats_psnrs("") == []
 
 
 def test_mean_psnr_averages_squared_errors_not_decibels() -> None:

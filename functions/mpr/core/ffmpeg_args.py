@@ -177,40 +177,34 @@ def chunk_encode(
     threads: int = 1,
     stats_file: str | None = None,
     decode_threads: int = 0,
+    piped: Sequence[tuple[SizedRendition, str]] = (),
 ) -> list[str]:
     """Encode one chunk to one rendition in one ffmpeg: exactly the chunk's frames.
 
     With `stats_file`, x264 also writes the luma PSNR of every frame it encoded against
     the scaled source frame (`-flags +psnr -vstats_file`). `threads` is x264's thread
     count and `decode_threads` the source decoder's (0: ffmpeg picks by the cores).
+
+    `piped` (rendition, pipe) pairs make the same ffmpeg also write the chunk's frames,
+    scaled to each of those renditions, as raw video in NUT (which keeps every frame's
+    time) to the pipe, for `frames_encode`: the chunk is decoded once for a whole ladder.
+    Those renditions get encoding ffmpegs of their own: a process has one vstats file, its
+    encoder threads write their lines to it in pieces that mix, and only with a single
+    x264 encoder is every PSNR in it that encoder's.
     """
-    frames = _scaled(_chunk_frames(source, chunk, decode_threads), sized)
-    out = _x264_output(frames, output, sized, chunk, gop, timescale, b_frames, threads, stats_file)
-    return _compile(out, ffmpeg_bin)
-
-
-def chunk_decode(
-    source: str,
-    chunk: Chunk,
-    renditions: Sequence[SizedRendition],
-    pipes: Sequence[str],
-    ffmpeg_bin: str = "ffmpeg",
-    decode_threads: int = 0,
-) -> list[str]:
-    """Decode a chunk once and write its frames, scaled to each rendition, as raw video in
-    NUT (which keeps every frame's time) to the matching pipe, for `frames_encode`.
-
-    One ffmpeg with several x264 outputs would save the pipes, but its encoders write
-    their per-frame statistics to one shared file from several threads, and the lines mix.
-    """
-    frames = _chunk_frames(source, chunk, decode_threads).filter_multi_output(
-        "split", len(renditions)
+    frames = _chunk_frames(source, chunk, decode_threads)
+    raw = []
+    if piped:
+        copies = frames.filter_multi_output("split", len(piped) + 1)
+        frames = copies.stream(0)
+        raw = [
+            ffmpeg.output(_scaled(copies.stream(i + 1), other), pipe, c="rawvideo", f="nut")
+            for i, (other, pipe) in enumerate(piped)
+        ]
+    out = _x264_output(
+        _scaled(frames, sized), output, sized, chunk, gop, timescale, b_frames, threads, stats_file
     )
-    outs = [
-        ffmpeg.output(_scaled(frames.stream(i), sized), pipe, c="rawvideo", f="nut")
-        for i, (sized, pipe) in enumerate(zip(renditions, pipes, strict=True))
-    ]
-    return _compile(ffmpeg.merge_outputs(*outs), ffmpeg_bin)
+    return _compile(ffmpeg.merge_outputs(out, *raw) if raw else out, ffmpeg_bin)
 
 
 def frames_encode(
@@ -224,8 +218,8 @@ def frames_encode(
     threads: int = 1,
     stats_file: str | None = None,
 ) -> list[str]:
-    """Encode the scaled raw frames `chunk_decode` writes to this ffmpeg's standard input,
-    with the options and statistics of `chunk_encode`."""
+    """Encode the scaled raw frames a `chunk_encode` with `piped` writes to this ffmpeg's
+    standard input, with the options and statistics of `chunk_encode`."""
     frames = ffmpeg.input("pipe:0", f="nut", protocol_whitelist="pipe").video
     out = _x264_output(frames, output, sized, chunk, gop, timescale, b_frames, threads, stats_file)
     return _compile(out, ffmpeg_bin)

@@ -37,16 +37,18 @@ class Measurement(BaseModel):
     psnr_db: float | None = None
 
 
-_VSTATS_LINE = re.compile(r"out=\s*(\d+)\s+st=\s*\d+\s+frame=\s*\d+.*?PSNR=\s*(inf|[0-9.]+)")
+_VSTATS_PSNR = re.compile(r"PSNR=\s*(inf|[0-9.]+)")
 
 
-def vstats_psnrs(text: str) -> dict[int, list[float]]:
-    """Per output file index, the luma PSNR of every frame an encoder wrote, from an ffmpeg
-    `-vstats_file` (one line per encoded frame, `-flags +psnr`)."""
-    found: dict[int, list[float]] = {}
-    for out, db in _VSTATS_LINE.findall(text):
-        found.setdefault(int(out), []).append(math.inf if db == "inf" else float(db))
-    return found
+def vstats_psnrs(text: str) -> list[float]:
+    """The luma PSNR of every frame, in order, from the `-vstats_file` of an ffmpeg whose
+    one x264 encoder measures it (`-flags +psnr`).
+
+    ffmpeg writes a line per encoded frame of every video output, in several pieces, from
+    each encoder's thread, so the lines of different outputs can mix; each `PSNR=` piece is
+    written whole, and only the measuring encoder writes one.
+    """
+    return [math.inf if db == "inf" else float(db) for db in _VSTATS_PSNR.findall(text)]
 
 
 def mean_psnr(frame_psnrs: list[float]) -> float:

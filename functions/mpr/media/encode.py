@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mpr.core import ffmpeg_args
 from mpr.core.errors import MediaProcessingError
-from mpr.core.models import AudioInfo, ChunkTask
+from mpr.core.models import AudioInfo, ChunkTask, SizedRendition
 from mpr.core.qc import mean_psnr, vstats_psnrs
 from mpr.media.tools import Tools
 
@@ -26,28 +26,34 @@ def encode_chunk(
     so it also counts them). `threads` and `decode_threads` are each encoder's and the
     decoder's thread counts (0: by the cores).
 
-    One rendition is one ffmpeg; several are one decoding ffmpeg feeding an encoding ffmpeg
-    per rendition, so the chunk is decoded once for the whole ladder.
+    One rendition is one ffmpeg. With several, the ffmpeg that decodes the chunk encodes
+    the largest rendition and pipes scaled raw frames to an encoding ffmpeg for each other
+    one, so the chunk is decoded once for the whole ladder and the largest frames never
+    go through a pipe.
     """
     files = {s.id: (folder / f"{s.id}.mp4", folder / f"{s.id}.vstats") for s in task.renditions}
-    what = f"encoding chunk {task.chunk.index}"
-    if len(task.renditions) == 1:
-        (sized,) = task.renditions
-        output, stats = files[sized.id]
-        args = ffmpeg_args.chunk_encode(
+    top = max(task.renditions, key=lambda s: s.width * s.height)
+    others = [s for s in task.renditions if s is not top]
+
+    def chunk_encode(piped: Sequence[tuple[SizedRendition, str]]) -> list[str]:
+        return ffmpeg_args.chunk_encode(
             source,
-            str(output),
+            str(files[top.id][0]),
             task.chunk,
-            sized,
+            top,
             gop=task.gop_frames,
             timescale=task.timescale,
             b_frames=task.b_frames,
             ffmpeg_bin=tools.ffmpeg,
             threads=threads,
-            stats_file=str(stats),
+            stats_file=str(files[top.id][1]),
             decode_threads=decode_threads,
+            piped=piped,
         )
-        tools.run(args, what)
+
+    what = f"encoding chunk {task.chunk.index}"
+    if not others:
+        tools.run(chunk_encode(()), what)
     else:
         encoders = [
             ffmpeg_args.frames_encode(
@@ -61,19 +67,15 @@ def encode_chunk(
                 threads=threads,
                 stats_file=str(files[s.id][1]),
             )
-            for s in task.renditions
+            for s in others
         ]
-
-        def decoder(pipes: Sequence[str]) -> list[str]:
-            return ffmpeg_args.chunk_decode(
-                source, task.chunk, task.renditions, pipes, tools.ffmpeg, decode_threads
-            )
-
-        tools.run_fanout(decoder, encoders, what)
+        tools.run_fanout(
+            lambda pipes: chunk_encode(list(zip(others, pipes, strict=True))), encoders, what
+        )
     encoded: dict[str, tuple[Path, float]] = {}
     for rendition, (output, stats) in files.items():
         written = stats.read_text() if stats.exists() else ""  # ffmpeg opens it at frame 1
-        frames = vstats_psnrs(written).get(0, [])
+        frames = vstats_psnrs(written)
         if len(frames) != task.chunk.frames:
             raise MediaProcessingError(
                 f"chunk {task.chunk.index} ({rendition}) has {len(frames)} frames, "
