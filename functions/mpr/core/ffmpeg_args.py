@@ -20,8 +20,9 @@ AUDIO_RATES = (32000, 44100, 48000)
 GLOBAL = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
 X264_MAX_THREADS = 8
 """With more frame threads x264 spends its `maxrate` worse. The first 10 s of the 1080p30
-benchmark clip at the 1080p rung's options: 39.52-39.56 dB PSNR with 1 to 8 threads,
-39.32 dB with 12, 37.19 dB with 16 and 37.03 dB with 24 (ffmpeg's default on 16 cores)."""
+benchmark clip (re-encoded at 3 Mb/s) at the 1080p rung's options: 39.52-39.56 dB PSNR
+with 1 to 8 threads, 39.32 dB with 12, 37.19 dB with 16 and 37.03 dB with 24 (ffmpeg's
+default on 16 cores)."""
 
 
 def input_options(source: str) -> dict[str, Any]:
