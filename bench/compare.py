@@ -4,21 +4,23 @@ the two command lines, timed runs pinned to chosen cores, and output checks."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.sources import SourceSpec, camera_source, looped
+from bench.sources import SourceSpec, camera_source, looped, tools
 from mpr.core import ffmpeg_args
-from mpr.core.models import ChunkPlan, MediaInfo, Preset, SizedRendition
+from mpr.core.models import ChunkPlan, FrameIndex, MediaInfo, Preset, SizedRendition
 from mpr.core.presets import renditions_for, resolve_presets
+from mpr.media import probe as media_probe
 from mpr.media import qc as media_qc
 from mpr.media.tools import Tools
 
@@ -44,6 +46,43 @@ class Timing:
     outputs: list[Path] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Bench:
+    """The source, probed, and the video outputs both commands make of it."""
+
+    source: Path
+    made_seconds: float
+    tools: Tools
+    media: MediaInfo
+    index: FrameIndex
+    presets: list[Preset]
+    outputs: list[Output]
+
+    def describe(self) -> str:
+        """One line about the source."""
+        v, media = self.media.video, self.media
+        return (
+            f"source   {self.source} ({v.width}x{v.height} {v.fps:g} fps, {media.duration:g} s,"
+            f" {len(self.index.times)} frames,"
+            f" {media.size_bytes * 8 / media.duration / 1e6:.1f} Mb/s"
+            f"{f', made in {self.made_seconds:.0f} s' if self.made_seconds > 1 else ''})"
+        )
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed run of mpr or of the single ffmpeg."""
+
+    name: str
+    round: int
+    cmd: list[str]
+    out: Path
+    wall: float
+    cpu: float
+    load: float
+    manifest: dict[str, Any] | None
+
+
 def add_source_arguments(p: argparse.ArgumentParser) -> None:
     """--source, or the synthetic camera clip's size, and --loop."""
     p.add_argument("--source", type=Path, help="an existing clip instead of the synthetic one")
@@ -55,21 +94,48 @@ def add_source_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def source_from(args: argparse.Namespace) -> tuple[Path, float]:
-    """The source the arguments name, made or looped first where needed, and the seconds that
-    took."""
+def prepare(args: argparse.Namespace) -> Bench:
+    """The source the arguments name (made or looped first where needed), probed, and the
+    outputs of their presets."""
     started = time.perf_counter()
     base = args.source or camera_source(SourceSpec(args.seconds, args.height, args.fps))
     source = looped(base, args.loop) if args.loop > 1 else base
-    return source, time.perf_counter() - started
-
-
-def presets_for_single(names: Sequence[str]) -> list[Preset]:
-    """The presets, refusing those that have no single-ffmpeg counterpart."""
-    presets = resolve_presets(list(names))
+    made = time.perf_counter() - started
+    presets = resolve_presets(list(args.presets))
     if any(p.kind == "thumbnails" for p in presets):
         sys.exit("thumbnails presets have no single-ffmpeg equivalent here; pick mp4/hls ones")
-    return presets
+    t = tools()
+    media, index = media_probe.probe(t, str(source))
+    return Bench(source, made, t, media, index, presets, outputs_of(presets, media))
+
+
+def alternate_runs(
+    bench: Bench,
+    work: Path,
+    *,
+    repeat: int,
+    workers: int,
+    chunk_seconds: float,
+    cpus: Sequence[int] | None,
+) -> Iterator[Run]:
+    """mpr and the single ffmpeg, `repeat` rounds in alternating order (see `orders`), each
+    into a folder of its own under `work` and timed on `cpus`; the single run takes its
+    arguments from the manifest of the first mpr run."""
+    first: dict[str, Any] = {}
+    for i, order in enumerate(orders(repeat)):
+        for name in order:
+            out = work / f"{name}-{i}"
+            out.mkdir(parents=True)
+            if name == "mpr":
+                cmd = mpr_command(bench.source, bench.presets, out, workers, chunk_seconds)
+            else:
+                cmd = single_command(bench.tools, bench.source, bench.outputs, first, out)
+            wall, cpu, load = timed(cmd, cpus=cpus)
+            manifest = None
+            if name == "mpr":
+                manifest = json.loads((out / "manifest.json").read_text())
+                first = first or manifest
+            yield Run(name, i, cmd, out, wall, cpu, load, manifest)
 
 
 def outputs_of(presets: Sequence[Preset], media: MediaInfo) -> list[Output]:
@@ -84,16 +150,6 @@ def outputs_of(presets: Sequence[Preset], media: MediaInfo) -> list[Output]:
                 Output(preset, s, f"{preset.name}/{s.rendition.name}/index.m3u8") for s in sized
             ]
     return found
-
-
-def describe(source: Path, media: MediaInfo, frames: int, made: float) -> str:
-    """One line about the source."""
-    v = media.video
-    return (
-        f"source   {source} ({v.width}x{v.height} {v.fps:g} fps, {media.duration:g} s,"
-        f" {frames} frames, {media.size_bytes * 8 / media.duration / 1e6:.1f} Mb/s"
-        f"{f', made in {made:.0f} s' if made > 1 else ''})"
-    )
 
 
 def single_command(

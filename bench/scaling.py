@@ -13,43 +13,25 @@ the source's.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from bench.compare import (
-    Timing,
-    add_source_arguments,
-    cores,
-    describe,
-    frames_of,
-    mpr_command,
-    orders,
-    outputs_of,
-    presets_for_single,
-    single_command,
-    source_from,
-    timed,
-)
-from bench.sources import tools
+from bench.compare import Timing, add_source_arguments, alternate_runs, cores, frames_of, prepare
 from mpr.core.planning import plan_chunks
-from mpr.media import probe as media_probe
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    source, made = source_from(args)
-    t = tools()
-    media, index = media_probe.probe(t, str(source))
-    presets = presets_for_single(args.presets)
-    outputs = outputs_of(presets, media)
+    bench = prepare(args)
     counts = sorted(args.cores) if args.cores else _doublings(len(cores(None)))
-    print(describe(source, media, len(index.times), made))
-    print(f"presets  {' '.join(p.name for p in presets)}; --chunk-seconds {args.chunk_seconds:g}")
+    print(bench.describe())
+    print(
+        f"presets  {' '.join(p.name for p in bench.presets)};"
+        f" --chunk-seconds {args.chunk_seconds:g}"
+    )
     print()
     print(f"{'cores':>5} {'chunks':>6} {'run':<7}{'wall s':>8}{'cpu s':>8}{'busy':>6}")
 
@@ -57,37 +39,33 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows: dict[int, dict[str, Timing]] = {}
     try:
         for count in counts:
-            cpus = cores(count)
             plan = plan_chunks(
-                index, target_seconds=args.chunk_seconds, min_seconds=2.0, workers=count
+                bench.index, target_seconds=args.chunk_seconds, min_seconds=2.0, workers=count
             )
             timings = rows[count] = {"single": Timing(), "mpr": Timing()}
-            manifest: dict[str, Any] = {}
-            for i, order in enumerate(orders(args.repeat)):
-                for name in order:
-                    out = work / f"{count}-{name}-{i}"
-                    out.mkdir(parents=True)
-                    if name == "mpr":
-                        cmd = mpr_command(source, presets, out, count, args.chunk_seconds)
-                    else:
-                        cmd = single_command(t, source, outputs, manifest, out)
-                    wall, cpu, _ = timed(cmd, cpus=cpus)
-                    if name == "mpr":
-                        manifest = json.loads((out / "manifest.json").read_text())
-                    for o in outputs:
-                        frames = frames_of(t, out / o.path)
-                        if frames != plan.total_frames:
-                            sys.exit(
-                                f"{name} {o.path}: {frames} frames, source has {plan.total_frames}"
-                            )
-                    timings[name].wall.append(wall)
-                    timings[name].cpu.append(cpu)
-                    print(
-                        f"{count:>5} {len(plan.chunks):>6} {name:<7}{wall:>8.2f}{cpu:>8.2f}"
-                        f"{cpu / wall:>6.1f}",
-                        flush=True,
-                    )
-                    shutil.rmtree(out)
+            runs = alternate_runs(
+                bench,
+                work / str(count),
+                repeat=args.repeat,
+                workers=count,
+                chunk_seconds=args.chunk_seconds,
+                cpus=cores(count),
+            )
+            for run in runs:
+                for o in bench.outputs:
+                    frames = frames_of(bench.tools, run.out / o.path)
+                    if frames != plan.total_frames:
+                        sys.exit(
+                            f"{run.name} {o.path}: {frames} frames, source has {plan.total_frames}"
+                        )
+                shutil.rmtree(run.out)
+                timings[run.name].wall.append(run.wall)
+                timings[run.name].cpu.append(run.cpu)
+                print(
+                    f"{count:>5} {len(plan.chunks):>6} {run.name:<7}{run.wall:>8.2f}"
+                    f"{run.cpu:>8.2f}{run.cpu / run.wall:>6.1f}",
+                    flush=True,
+                )
         _summary(rows)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -11,7 +11,6 @@ Both outputs are then checked against the source: frame counts and PSNR over all
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import shutil
@@ -23,24 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from bench.compare import (
-    Output,
+    Bench,
     Timing,
     add_source_arguments,
+    alternate_runs,
     cores,
-    describe,
     mpr_command,
-    orders,
-    outputs_of,
-    presets_for_single,
+    prepare,
     quality,
-    single_command,
-    source_from,
     timed,
 )
-from bench.sources import tools
 from mpr.core.models import ChunkPlan
 from mpr.core.planning import plan_chunks
-from mpr.media import probe as media_probe
 from mpr.media.tools import Tools
 
 TARGET_RATIO = 1.05
@@ -48,16 +41,13 @@ TARGET_RATIO = 1.05
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    source, made = source_from(args)
-    t = tools()
-    media, index = media_probe.probe(t, str(source))
-    presets = presets_for_single(args.presets)
-    outputs = outputs_of(presets, media)
+    bench = prepare(args)
     cpus = cores(args.cores)
     workers = args.workers or len(cpus)
-    plan = plan_chunks(index, target_seconds=args.chunk_seconds, min_seconds=2.0, workers=workers)
-
-    print(describe(source, media, len(index.times), made))
+    plan = plan_chunks(
+        bench.index, target_seconds=args.chunk_seconds, min_seconds=2.0, workers=workers
+    )
+    print(bench.describe())
     print(
         f"cores    {len(cpus)}{' (pinned)' if args.cores else ''}; mpr --workers {workers}"
         f" --chunk-seconds {args.chunk_seconds:g} ({len(plan.chunks)} chunks)"
@@ -68,29 +58,35 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         timings = {name: Timing() for name in ("single", "mpr")}
         manifests: list[dict[str, Any]] = []
-        for i, order in enumerate(orders(args.repeat)):
-            for name in order:
-                out = work / f"{name}-{i}"
-                out.mkdir(parents=True)
-                if name == "mpr":
-                    cmd = mpr_command(source, presets, out, workers, args.chunk_seconds)
-                else:
-                    cmd = single_command(t, source, outputs, manifests[0], out)
-                if i == 0:
-                    print(f"{name:<8}", shlex.join(cmd))
-                wall, cpu, load = timed(cmd, cpus=pinned)
-                timings[name].wall.append(wall)
-                timings[name].cpu.append(cpu)
-                timings[name].load.append(load)
-                timings[name].outputs.append(out)
-                print(f"  {name:<6} {wall:7.2f} s wall {cpu:7.2f} s cpu  (load {load:.1f})")
-                if name == "mpr":
-                    manifests.append(json.loads((out / "manifest.json").read_text()))
-        _report(t, source, plan, outputs, timings, manifests)
+        runs = alternate_runs(
+            bench,
+            work,
+            repeat=args.repeat,
+            workers=workers,
+            chunk_seconds=args.chunk_seconds,
+            cpus=pinned,
+        )
+        for run in runs:
+            if run.round == 0:
+                print(f"{run.name:<8}", shlex.join(run.cmd))
+            timing = timings[run.name]
+            timing.wall.append(run.wall)
+            timing.cpu.append(run.cpu)
+            timing.load.append(run.load)
+            timing.outputs.append(run.out)
+            print(
+                f"  {run.name:<6} {run.wall:7.2f} s wall {run.cpu:7.2f} s cpu"
+                f"  (load {run.load:.1f})"
+            )
+            if run.manifest is not None:
+                manifests.append(run.manifest)
+        _report(bench, plan, timings, manifests)
         if args.profile:
             _profile(
-                t,
-                mpr_command(source, presets, work / "profile", workers, args.chunk_seconds),
+                bench.tools,
+                mpr_command(
+                    bench.source, bench.presets, work / "profile", workers, args.chunk_seconds
+                ),
                 work,
                 pinned,
             )
@@ -115,12 +111,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _report(
-    t: Tools,
-    source: Path,
-    plan: ChunkPlan,
-    outputs: list[Output],
-    timings: dict[str, Timing],
-    manifests: list[dict[str, Any]],
+    bench: Bench, plan: ChunkPlan, timings: dict[str, Timing], manifests: list[dict[str, Any]]
 ) -> None:
     single, chunked = timings["single"], timings["mpr"]
     print()
@@ -137,9 +128,12 @@ def _report(
     print()
     print(f"source frames {plan.total_frames}; PSNR (dB) of every run, all frames")
     print(f"{'output':<24}{'frames s/m':>12}{'PSNR single':>18}{'PSNR mpr':>18}{'diff':>8}")
-    for o in outputs:
+    for o in bench.outputs:
         found = {
-            name: [quality(t, str(d / o.path), str(source), o, plan) for d in timing.outputs]
+            name: [
+                quality(bench.tools, str(d / o.path), str(bench.source), o, plan)
+                for d in timing.outputs
+            ]
             for name, timing in timings.items()
         }
         frames = "/".join(",".join(sorted({str(f) for f, _ in q})) for q in found.values())
