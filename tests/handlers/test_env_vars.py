@@ -85,6 +85,16 @@ def test_a_bucket_the_function_is_not_given_is_a_clear_error(
         ctx.outputs.exists("x")
 
 
+@pytest.mark.parametrize(("vcpus", "threads"), [(1, 2), (6, 6), (16, 8)])
+def test_a_function_encodes_with_x264_threads_for_its_vcpus(
+    aws: str, monkeypatch: pytest.MonkeyPatch, vcpus: int, threads: int
+) -> None:
+    # Given a function with `vcpus` cores (Lambda gives up to 6; a container may have more)
+    monkeypatch.setattr(runtime, "usable_cores", lambda: vcpus)
+    # Then each x264 encode it runs gets that many threads, at least 2 and at most 8
+    assert runtime.adapters(env_of("encode_chunk")).ctx.encode_threads == threads
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_the_stack_gives_each_function_the_variables_its_handler_requires(name: str) -> None:
     assert env_of(name).variables() <= ENV_VARS_BY_FUNCTION[name]
