@@ -177,7 +177,8 @@ def _pool(workers: int, fn: Callable[[T], int], items: list[T]) -> list[int]:
 
 
 def _frames(t: Tools, path: Path) -> int:
-    return int(str(stream_facts(t, str(path)).get("video", {}).get("nb_read_packets", 0)))
+    video = stream_facts(t, str(path), count_packets=True).get("video", {})
+    return int(str(video.get("nb_read_packets", 0)))
 
 
 def _report(spec: SourceSpec, job: Job, results: dict[str, list[Result]]) -> None:

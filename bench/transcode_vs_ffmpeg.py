@@ -159,7 +159,7 @@ TIME = Path("/usr/bin/time")
 STEPS = (
     ("packet=pts_time", "probe: frame index"),
     ("-show_streams", "probe: streams"),
-    ("-count_packets", "frame counts (chunks, QC)"),
+    ("stream=codec_type", "output facts (QC, HLS)"),
     ("trim=", "chunk encodes"),
     ("-vn", "audio encode"),
     ("concat", "stitch"),

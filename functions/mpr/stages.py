@@ -141,6 +141,7 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
             gop_frames=gop,
             timescale=timescale,
             b_frames=not media.video.variable_frame_rate,
+            source_start=ffmpeg_args.header_start(media),
         )
         for chunk in (chunk_plan.chunks if sized else [])
     ]
@@ -208,6 +209,7 @@ def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResul
             chunk_plan.duration,
             bitrate,
             out,
+            ffmpeg_args.header_start(media),
         )
         ctx.work.put_file(keys.audio(req.job_id), out, "audio/mp4")
     return EncodeAudioResult(job_id=req.job_id, key=keys.audio(req.job_id))

@@ -156,7 +156,8 @@ def _run(args: list[str]) -> None:
 
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """Make (once per session) the clip of a recipe name; `rotated` adds a 90 degree turn."""
+    """Make (once per session) the clip of a recipe name; `rotated` adds a 90 degree turn,
+    `late_start` shifts every timestamp by 1.4 s."""
     folder = tmp_path_factory.mktemp("clips")
     made: dict[str, Path] = {}
 
@@ -166,6 +167,10 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
             if name == "rotated":
                 plain = make("cfr")
                 _run(["-display_rotation", "90", "-i", str(plain), "-c", "copy", str(path)])
+            elif name == "late_start":
+                # the container starts at 1.378 s (audio), the video at 1.4 s
+                plain = make("cfr")
+                _run(["-i", str(plain), "-c", "copy", "-output_ts_offset", "1.4", str(path)])
             else:
                 _run([*RECIPES[name], str(path)])
             made[name] = path

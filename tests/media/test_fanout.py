@@ -38,7 +38,7 @@ def test_every_consumer_gets_every_frame(tools: Tools, tmp_path: Path) -> None:
     )
     # Then each output holds all 30 frames
     for out in outs:
-        assert stream_facts(tools, str(out))["video"]["nb_read_packets"] == "30"
+        assert stream_facts(tools, str(out), count_packets=True)["video"]["nb_read_packets"] == "30"
 
 
 def test_a_failing_consumer_fails_the_run_with_its_reason(tools: Tools, tmp_path: Path) -> None:

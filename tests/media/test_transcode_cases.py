@@ -36,6 +36,7 @@ CASES = {
     "one_keyframe": Case("one_keyframe"),
     "odd_size": Case("odd_size"),
     "rotated": Case("rotated"),
+    "late_start": Case("late_start"),
     "no_audio": Case("no_audio"),
     "long_audio": Case("long_audio"),
     "trimmed": Case("cfr", trim=(1.3, 4.7), chunk_seconds=1.0),
@@ -142,7 +143,7 @@ def test_every_output_keeps_frames_timing_and_sync(
     assert ("mp4a.40.2" in text) == (src.audio_start is not None)
 
 
-@pytest.mark.parametrize("name", ["cfr", "vfr", "trimmed", "rotated"])
+@pytest.mark.parametrize("name", ["cfr", "vfr", "trimmed", "rotated", "late_start"])
 def test_chunked_mp4_matches_single_pass_quality(
     name: str, clip: Callable[[str], Path], tmp_path: Path
 ) -> None:

@@ -105,6 +105,7 @@ def test_stitch_reads_the_concat_list_in_safe_mode() -> None:
     assert option(concat, "-safe") == "1"
     assert option(args, "-c") == "copy"
     assert option(args, "-movflags") == "+faststart"
+    assert "-nofind_stream_info" in concat  # the concat demuxer analyses every chunk file
     assert len(input_options(WORK_FILE_COMMANDS["stitch-video-only"])) == 1
 
 
@@ -132,6 +133,39 @@ def test_chunk_encode_seeks_before_the_chunk_and_keeps_exactly_its_frames() -> N
     # And only video is written
     assert "-an" in args
     assert args[-1] == "chunk.mp4"
+
+
+def test_only_a_container_whose_header_describes_every_stream_skips_stream_analysis() -> None:
+    mp4 = make_media().model_copy(update={"start_time": 1.378})
+    assert ffmpeg_args.header_start(mp4) == 1.378
+    for demuxer in ("matroska,webm", "mpegts", "h264", "flv"):
+        assert ffmpeg_args.header_start(mp4.model_copy(update={"format_name": demuxer})) is None
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda start: ffmpeg_args.chunk_encode(
+            LOCAL_SOURCE, "chunk.mp4", CHUNK, sized_720p(), 50, 12800, source_start=start
+        ),
+        lambda start: ffmpeg_args.audio_encode(
+            LOCAL_SOURCE, "a.m4a", 6.02, 2.0, 48000, 2, 128, source_start=start
+        ),
+    ],
+    ids=["chunk_encode", "audio_encode"],
+)
+def test_without_stream_analysis_the_seek_adds_the_container_start(
+    build: Callable[[float | None], list[str]],
+) -> None:
+    # Given a source whose container starts at 1.378 s: ffmpeg adds that start to -ss
+    # itself only when it analyses the streams
+    analysed = input_options(build(None))[LOCAL_SOURCE]
+    described = input_options(build(1.378))[LOCAL_SOURCE]
+    # Then without the analysis the seek point includes it, so both read the same frames
+    assert "-nofind_stream_info" not in analysed
+    assert option(analysed, "-ss") == "6.020000"
+    assert "-nofind_stream_info" in described
+    assert option(described, "-ss") == "7.398000"
 
 
 def test_a_ladder_chunk_is_decoded_once_and_piped_to_one_encoder_per_rendition() -> None:

@@ -18,6 +18,7 @@ LOCAL_PROTOCOLS = "file"
 REMOTE_PROTOCOLS = "http,https,tcp,tls,crypto"
 AUDIO_RATES = (32000, 44100, 48000)
 GLOBAL = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
+HEADER_DESCRIBED = frozenset({"mov,mp4,m4a,3gp,3g2,mj2"})
 X264_MAX_THREADS = 8
 """With more frame threads x264 spends its `maxrate` worse. The first 10 s of the 1080p30
 benchmark clip (re-encoded at 3 Mb/s) at the 1080p rung's options: 39.52-39.56 dB PSNR
@@ -33,6 +34,29 @@ def input_options(source: str) -> dict[str, Any]:
     """
     remote = source.startswith(("http://", "https://"))
     return {"protocol_whitelist": REMOTE_PROTOCOLS if remote else LOCAL_PROTOCOLS}
+
+
+def header_start(media: MediaInfo) -> float | None:
+    """The source's start time if its container header describes every stream (MP4/MOV),
+    else None (containers whose streams ffmpeg finds by reading packets).
+
+    Commands that read such a source skip ffmpeg's stream analysis (`-nofind_stream_info`),
+    which decodes the first frames with a decoder of its own: about 50 ms of CPU time in
+    every chunk encode of a 1080p source. The source has been probed by then.
+    """
+    return media.start_time if media.format_name in HEADER_DESCRIBED else None
+
+
+def _source(source: str, seek: float, start: float | None, **options: Any) -> Any:
+    """The source as an input, seeking `seek` seconds after its start (see `header_start`).
+
+    Without the stream analysis ffmpeg does not know the container's start time, which it
+    adds to `-ss`; so `start` is added here, and both ways read the same frames.
+    """
+    if start is not None:
+        seek += start
+        options["nofind_stream_info"] = None
+    return ffmpeg.input(source, ss=f"{seek:.6f}", **options, **input_options(source))
 
 
 def gop_frames(media: MediaInfo, gop_seconds: float) -> int:
@@ -113,24 +137,18 @@ def trim_filter(start: float, end: float) -> str:
     return f"trim=start={start:.6f}:end={end:.6f},setpts=PTS-STARTPTS"
 
 
-def _chunk_frames(source: str, chunk: Chunk, decode_threads: int) -> Any:
+def _chunk_frames(source: str, chunk: Chunk, decode_threads: int, start: float | None) -> Any:
     """The chunk's frames, decoded from the keyframe before it, first frame at time 0.
 
     The input seek is not accurate (it lands on the keyframe at or before `seek`), and the
     trim filter then selects the chunk's frames by time, so open GOPs, B-frames and
     mid-GOP trim points all give exactly `chunk.frames` frames.
     """
-    start = chunk.select_from - chunk.seek
+    begin = chunk.select_from - chunk.seek
     end = chunk.select_to - chunk.seek
     return (
-        ffmpeg.input(
-            source,
-            ss=f"{chunk.seek:.6f}",
-            noaccurate_seek=None,
-            threads=decode_threads,
-            **input_options(source),
-        )
-        .video.filter("trim", start=f"{start:.6f}", end=f"{end:.6f}")
+        _source(source, chunk.seek, start, noaccurate_seek=None, threads=decode_threads)
+        .video.filter("trim", start=f"{begin:.6f}", end=f"{end:.6f}")
         .filter("setpts", "PTS-STARTPTS")
     )
 
@@ -179,12 +197,14 @@ def chunk_encode(
     stats_file: str | None = None,
     decode_threads: int = 0,
     piped: Sequence[tuple[SizedRendition, str]] = (),
+    source_start: float | None = None,
 ) -> list[str]:
     """Encode one chunk to one rendition in one ffmpeg: exactly the chunk's frames.
 
     With `stats_file`, x264 also writes the luma PSNR of every frame it encoded against
     the scaled source frame (`-flags +psnr -vstats_file`). `threads` is x264's thread
     count and `decode_threads` the source decoder's (0: ffmpeg picks by the cores).
+    `source_start` is `header_start` of the source.
 
     `piped` (rendition, pipe) pairs make the same ffmpeg also write the chunk's frames,
     scaled to each of those renditions, as raw video in NUT (which keeps every frame's
@@ -193,7 +213,7 @@ def chunk_encode(
     encoder threads write their lines to it in pieces that mix, and only with a single
     x264 encoder is every PSNR in it that encoder's.
     """
-    frames = _chunk_frames(source, chunk, decode_threads)
+    frames = _chunk_frames(source, chunk, decode_threads, source_start)
     raw = []
     if piped:
         copies = frames.filter_multi_output("split", len(piped) + 1)
@@ -235,12 +255,12 @@ def audio_encode(
     channels: int,
     bitrate_kbps: int,
     ffmpeg_bin: str = "ffmpeg",
+    source_start: float | None = None,
 ) -> list[str]:
-    """Encode the first audio stream once for the whole selected range (AAC-LC)."""
+    """Encode the first audio stream once for the whole selected range (AAC-LC).
+    `source_start` is `header_start` of the source."""
     rate = sample_rate if sample_rate in AUDIO_RATES else 48000
-    stream = ffmpeg.input(source, ss=f"{start:.6f}", t=f"{duration:.6f}", **input_options(source))[
-        "a:0"
-    ]
+    stream = _source(source, start, source_start, t=f"{duration:.6f}")["a:0"]
     out = ffmpeg.output(
         stream,
         output,
@@ -264,8 +284,14 @@ def concat_list(files: Sequence[str], durations: Sequence[float]) -> str:
 def stitch(
     concat_script: str, audio: str | None, output: str, ffmpeg_bin: str = "ffmpeg"
 ) -> list[str]:
-    """Join chunk files (stream copy) and mux the audio, MP4 with faststart."""
-    video = ffmpeg.input(concat_script, f="concat", safe=1, protocol_whitelist="file").video
+    """Join chunk files (stream copy) and mux the audio, MP4 with faststart.
+
+    The concat demuxer analyses each chunk file as it opens it; ffmpeg's own analysis of
+    the joined stream on top (`-nofind_stream_info` skips it) would decode its first
+    frames once more."""
+    video = ffmpeg.input(
+        concat_script, f="concat", safe=1, protocol_whitelist="file", nofind_stream_info=None
+    ).video
     streams = [video]
     if audio is not None:
         streams.append(ffmpeg.input(audio, protocol_whitelist="file").audio)

@@ -235,6 +235,11 @@ class ChunkTask(Model):
     gop_frames: int = Field(ge=1)
     timescale: int = Field(ge=1)
     b_frames: bool = True
+    source_start: float | None = Field(
+        default=None,
+        description="the source's start time if its container header describes every "
+        "stream (ffmpeg_args.header_start): the encode then skips ffmpeg's stream analysis",
+    )
 
     @property
     def pixels(self) -> int:

@@ -49,6 +49,7 @@ def encode_chunk(
             stats_file=str(files[top.id][1]),
             decode_threads=decode_threads,
             piped=piped,
+            source_start=task.source_start,
         )
 
     what = f"encoding chunk {task.chunk.index}"
@@ -93,8 +94,10 @@ def encode_audio(
     duration: float,
     bitrate_kbps: int,
     output: Path,
+    source_start: float | None = None,
 ) -> None:
-    """AAC for the selected range, encoded once (never per chunk: priming would click)."""
+    """AAC for the selected range, encoded once (never per chunk: priming would click).
+    `source_start`: see `ffmpeg_args.header_start`."""
     args = ffmpeg_args.audio_encode(
         source,
         str(output),
@@ -104,5 +107,6 @@ def encode_audio(
         channels=audio.channels,
         bitrate_kbps=bitrate_kbps,
         ffmpeg_bin=tools.ffmpeg,
+        source_start=source_start,
     )
     tools.run(args, "encoding audio")

@@ -33,7 +33,7 @@ def describe_variant(
         for duration, name in hls.segments(playlist.read_text())
     ]
     peak, average = hls.bandwidths(sized)
-    facts = stream_facts(tools, str(stitched))
+    facts = stream_facts(tools, str(stitched), count_packets=False)
     video = facts.get("video", {})
     codecs = [hls.avc1_codec(str(video.get("profile", "High")), int(str(video.get("level", 40))))]
     if "audio" in facts:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mpr.core.errors import MediaProcessingError, UnsupportedMediaError
-from mpr.core.ffmpeg_args import input_options
+from mpr.core.ffmpeg_args import HEADER_DESCRIBED, input_options
 from mpr.core.models import FrameIndex, MediaInfo
 from mpr.core.probing import frame_index, parse_media
 from mpr.core.safety import FORMAT_WHITELIST, check_demuxer
@@ -22,12 +22,17 @@ def probe(tools: Tools, source: str) -> tuple[MediaInfo, FrameIndex]:
     try:
         info = tools.probe_json([*guard, "-show_format", "-show_streams", source], "ffprobe")
         fmt = info.get("format") or {}
-        check_demuxer(str(fmt.get("format_name", "")))
+        demuxer = str(fmt.get("format_name", ""))
+        check_demuxer(demuxer)
         if not any(s.get("codec_type") == "video" for s in info.get("streams") or []):
             raise UnsupportedMediaError("source has no video stream")
+        # packets carry their times and flags; a header that describes every stream makes
+        # ffprobe's stream analysis (decoding the first frames) needless here
+        analysis = ["-nofind_stream_info"] if demuxer in HEADER_DESCRIBED else []
         packets = tools.probe_json(
             [
                 *guard,
+                *analysis,
                 "-select_streams",
                 "v:0",
                 "-show_entries",
@@ -42,15 +47,19 @@ def probe(tools: Tools, source: str) -> tuple[MediaInfo, FrameIndex]:
     return parse_media(info, index), index
 
 
-def stream_facts(tools: Tools, path: str) -> dict[str, dict[str, object]]:
-    """Facts about an output file: per stream type, frame count, duration, start, codec."""
+def stream_facts(tools: Tools, path: str, *, count_packets: bool) -> dict[str, dict[str, object]]:
+    """Facts about an output file: per stream type, frame count, duration, start, codec.
+
+    Frames are counted by reading every packet (`nb_read_packets`) with `count_packets`;
+    an MP4 file's index also states them (`nb_frames`) without reading the file.
+    """
     info = tools.probe_json(
         [
             "-protocol_whitelist",
             "file",
-            "-count_packets",
+            *(["-count_packets"] if count_packets else []),
             "-show_entries",
-            "stream=codec_type,codec_name,profile,level,width,height,nb_read_packets,"
+            "stream=codec_type,codec_name,profile,level,width,height,nb_read_packets,nb_frames,"
             "duration,start_time,avg_frame_rate,bit_rate:format=duration,bit_rate",
             path,
         ],

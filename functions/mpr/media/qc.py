@@ -17,14 +17,16 @@ PSNR_SAMPLES = 60
 
 
 def measure(tools: Tools, path: str) -> Measurement:
-    """Frame count, duration and stream starts of an MP4 file or an HLS media playlist."""
-    facts = stream_facts(tools, path)
+    """Frame count, duration and stream starts of an MP4 file or an HLS media playlist
+    (whose segments have no index that states their frames: its packets are counted)."""
+    counted = path.endswith(".m3u8")
+    facts = stream_facts(tools, path, count_packets=counted)
     video, audio = facts.get("video"), facts.get("audio")
     if video is None:
         raise MediaProcessingError(f"output {path} has no video stream")
     duration = _number(video.get("duration")) or _number(facts["format"].get("duration"))
     return Measurement(
-        frames=int(str(video.get("nb_read_packets") or 0)),
+        frames=int(str(video.get("nb_read_packets" if counted else "nb_frames") or 0)),
         duration=duration,
         has_audio=audio is not None,
         video_start=_number(video.get("start_time")),
