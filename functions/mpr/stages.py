@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,13 +238,16 @@ def stitch(ctx: StageContext, req: StitchRequest) -> StitchResult:
 
 
 def package(ctx: StageContext, req: JobRef) -> PackageResult:
-    """Make every output (MP4, HLS, thumbnails, sprite), check each against the source."""
+    """Make every output (MP4, HLS, thumbnails, sprite), check each against the source.
+    The presets, and the renditions of an HLS preset, are made side by side: each is an
+    ffmpeg stream copy, probe or decode of its own."""
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
     media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
     packager = _Packager(ctx, req.job_id, spec, media, chunk_plan)
-    with _scratch() as tmp:
-        records = [r for preset in spec.presets for r in packager.make(preset, tmp)]
+    with _scratch() as tmp, ThreadPoolExecutor(len(spec.presets)) as pool:
+        made = pool.map(lambda preset: packager.make(preset, tmp), spec.presets)
+        records = [r for preset_records in made for r in preset_records]
     ctx.work.put_bytes(keys.outputs(req.job_id), OUTPUTS.dump_json(records), "application/json")
     return PackageResult(job_id=req.job_id, outputs_key=keys.outputs(req.job_id))
 
@@ -321,6 +326,8 @@ class _Packager:
         self.gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)
         self.prefix = ctx.out_prefix(job_id)
         self._stitched: dict[str, Path] = {}
+        self._stitching: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
         self._psnr: dict[str, float] = {}
 
     def make(self, preset: Preset, tmp: Path) -> list[OutputRecord]:
@@ -339,30 +346,11 @@ class _Packager:
         return self._video_record(preset, "mp4", path, sized, qc, [path])
 
     def _hls(self, preset: Preset, tmp: Path) -> list[OutputRecord]:
-        records: list[OutputRecord] = []
-        variants: list[hls.Variant] = []
-        for sized in renditions_for(preset, self.media):
-            stitched = self._stitched_file(sized, tmp)
-            folder = tmp / "out" / preset.name / sized.rendition.name
-            playlist = media_hls.package_rendition(
-                self.ctx.tools, stitched, folder, preset.segment_seconds
-            )
-            uri = f"{sized.rendition.name}/index.m3u8"
-            variants.append(
-                media_hls.describe_variant(
-                    self.ctx.tools, playlist, stitched, uri, sized.width, sized.height
-                )
-            )
-            files = self._upload_folder(folder, f"{preset.name}/{sized.rendition.name}")
-            record = self._video_record(
-                preset,
-                "hls",
-                f"{preset.name}/{uri}",
-                sized,
-                self._qc(str(playlist), sized),
-                files,
-            )
-            records.append(record.model_copy(update={"bandwidth": variants[-1].bandwidth}))
+        sizes = renditions_for(preset, self.media)
+        with ThreadPoolExecutor(len(sizes)) as pool:
+            made = list(pool.map(lambda sized: self._hls_rendition(preset, sized, tmp), sizes))
+        records = [record for record, _ in made]
+        variants = [variant for _, variant in made]
         master = f"{preset.name}/master.m3u8"
         self.ctx.outputs.put_bytes(
             self.prefix + master,
@@ -388,6 +376,24 @@ class _Packager:
             qc=combined,
         )
         return [top, *records]
+
+    def _hls_rendition(
+        self, preset: Preset, sized: SizedRendition, tmp: Path
+    ) -> tuple[OutputRecord, hls.Variant]:
+        stitched = self._stitched_file(sized, tmp)
+        folder = tmp / "out" / preset.name / sized.rendition.name
+        playlist = media_hls.package_rendition(
+            self.ctx.tools, stitched, folder, preset.segment_seconds
+        )
+        uri = f"{sized.rendition.name}/index.m3u8"
+        variant = media_hls.describe_variant(
+            self.ctx.tools, playlist, stitched, uri, sized.width, sized.height
+        )
+        files = self._upload_folder(folder, f"{preset.name}/{sized.rendition.name}")
+        record = self._video_record(
+            preset, "hls", f"{preset.name}/{uri}", sized, self._qc(str(playlist), sized), files
+        )
+        return record.model_copy(update={"bandwidth": variant.bandwidth}), variant
 
     def _thumbnails(self, preset: Preset, tmp: Path) -> list[OutputRecord]:
         spec = preset.thumbnails
@@ -491,12 +497,16 @@ class _Packager:
         return self._psnr[sized.id]
 
     def _stitched_file(self, sized: SizedRendition, tmp: Path) -> Path:
-        if sized.id not in self._stitched:
-            local = tmp / "stitched" / f"{sized.id}.mp4"
-            local.parent.mkdir(parents=True, exist_ok=True)
-            self.ctx.work.download(keys.stitched(self.job_id, sized.id), local)
-            self._stitched[sized.id] = local
-        return self._stitched[sized.id]
+        """The stitched rendition, downloaded once for every preset that uses it."""
+        with self._lock:
+            lock = self._stitching.setdefault(sized.id, threading.Lock())
+        with lock:
+            if sized.id not in self._stitched:
+                local = tmp / "stitched" / f"{sized.id}.mp4"
+                local.parent.mkdir(parents=True, exist_ok=True)
+                self.ctx.work.download(keys.stitched(self.job_id, sized.id), local)
+                self._stitched[sized.id] = local
+            return self._stitched[sized.id]
 
     def _upload(self, local: Path, path: str, content_type: str | None = None) -> None:
         self.ctx.outputs.put_file(self.prefix + path, local, content_type)
