@@ -87,6 +87,7 @@ class StageContext:
     output_prefix: str = "{job_id}/"
     encode_threads: int = 0
     decode_threads: int = 0
+    scratch_dir: Path | None = None  # where stages write temporary files; None: the system's
 
     def out_prefix(self, job_id: str) -> str:
         return self.output_prefix.format(job_id=job_id)
@@ -168,7 +169,7 @@ def load_tasks(ctx: StageContext, job_id: str) -> list[ChunkTask]:
 def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
     """Encode one chunk to every rendition; each starts with an IDR frame."""
     done: list[RenditionChunk] = []
-    with _scratch() as tmp:
+    with _scratch(ctx) as tmp:
         encoded = media_encode.encode_chunk(
             ctx.tools,
             ctx.inputs.read_url(task.source),
@@ -201,7 +202,7 @@ def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResul
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
     bitrate = max((r.audio_bitrate_kbps for p in spec.presets for r in p.renditions), default=128)
-    with _scratch() as tmp:
+    with _scratch(ctx) as tmp:
         out = tmp / "audio.m4a"
         media_encode.encode_audio(
             ctx.tools,
@@ -221,7 +222,7 @@ def stitch(ctx: StageContext, req: StitchRequest) -> StitchResult:
     """Join one rendition's chunks with their planned durations and mux the audio."""
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
     key = keys.stitched(req.job_id, req.rendition)
-    with _scratch() as tmp:
+    with _scratch(ctx) as tmp:
         files = []
         for chunk in chunk_plan.chunks:
             local = tmp / f"{chunk.index:05d}.mp4"
@@ -245,7 +246,7 @@ def package(ctx: StageContext, req: JobRef) -> PackageResult:
     media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
     packager = _Packager(ctx, req.job_id, spec, media, chunk_plan)
-    with _scratch() as tmp, ThreadPoolExecutor(len(spec.presets)) as pool:
+    with _scratch(ctx) as tmp, ThreadPoolExecutor(len(spec.presets)) as pool:
         made = pool.map(lambda preset: packager.make(preset, tmp), spec.presets)
         records = [r for preset_records in made for r in preset_records]
     ctx.work.put_bytes(keys.outputs(req.job_id), OUTPUTS.dump_json(records), "application/json")
@@ -548,6 +549,6 @@ def _load(storage: Storage, key: str, model: type[M]) -> M:
 
 
 @contextmanager
-def _scratch() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="mpr-") as tmp:
+def _scratch(ctx: StageContext) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="mpr-", dir=ctx.scratch_dir) as tmp:
         yield Path(tmp)

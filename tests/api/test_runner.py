@@ -50,9 +50,11 @@ class ScriptedPipeline:
         *,
         on_event: Callable[[PipelineEvent], None] | None = None,
         cancel: threading.Event | None = None,
+        stop: threading.Event | None = None,
     ) -> Manifest:
         assert on_event is not None
         assert cancel is not None
+        assert stop is not None
         on_event(Event("probe"))
         on_event(Event("encode", 0, 4, {"probe": 0.5}))
         on_event(Event("encode", 3, 4, {"probe": 0.5}))
@@ -143,18 +145,49 @@ def test_cancel_running_and_waiting_jobs(tmp_path: Path) -> None:
     assert sorted(j.job_id for j in notified.jobs) == ["running", "waiting"]
 
 
-def test_recover_after_a_restart(tmp_path: Path) -> None:
-    runner, jobs, _, _ = runner_with(tmp_path, succeed)
+def test_recover_after_a_restart_resumes_interrupted_jobs(tmp_path: Path) -> None:
+    runner, jobs, notified, _ = runner_with(tmp_path, succeed)
     new_job(jobs, "queued")
     interrupted = new_job(jobs, "interrupted")
     jobs.transition(interrupted.job_id, JobStatus.RUNNING)
 
-    assert runner.recover() == 1
+    resumed = runner.recover()
+    for future in resumed:
+        future.result(timeout=10)
     runner.shutdown()
 
+    assert len(resumed) == 2
     assert jobs.get("queued").status is JobStatus.SUCCEEDED
-    assert jobs.get("interrupted").status is JobStatus.FAILED
-    assert "stopped during the job" in (jobs.get("interrupted").error or "")
+    assert jobs.get("interrupted").status is JobStatus.SUCCEEDED
+    assert sorted(j.job_id for j in notified.jobs) == ["interrupted", "queued"]
+
+
+def test_shutdown_drains_and_keeps_the_interrupted_job(tmp_path: Path) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def outcome(job_id: str, cancel: threading.Event) -> None:
+        started.set()
+        assert release.wait(timeout=10)
+        raise MediaProcessingError("ffmpeg killed by SIGTERM")
+
+    runner, jobs, notified, work = runner_with(tmp_path, outcome, concurrency=1)
+    running = runner.start(new_job(jobs, "running"))
+    runner.start(new_job(jobs, "waiting"))
+    work.put_bytes("work/running/chunks/180p/00000.json", b"{}")
+    assert started.wait(timeout=10)
+
+    stopping = threading.Thread(target=runner.shutdown)
+    stopping.start()
+    release.set()
+    running.result(timeout=10)
+    stopping.join(timeout=10)
+
+    assert not stopping.is_alive()
+    assert jobs.get("running").status is JobStatus.RUNNING
+    assert jobs.get("running").stage == "interrupted"
+    assert work.exists("work/running/chunks/180p/00000.json")
+    assert jobs.get("waiting").status is JobStatus.QUEUED
+    assert notified.jobs == []
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])

@@ -12,11 +12,13 @@ from mpr.adapters.webhook_notifier import verify
 
 class Receiver:
     """A webhook endpoint on loopback that checks signatures under `secret` and fails its
-    first `failures` requests; `requests` lists (status answered, event, signature valid)."""
+    first `failures` requests; `requests` lists (status answered, event, signature valid),
+    `headers` the request headers of each."""
 
-    def __init__(self, secret: bytes, failures: int = 0) -> None:
+    def __init__(self, secret: bytes, failures: int = 0, port: int = 0) -> None:
         self.failures = failures
         self.requests: list[tuple[int, dict[str, Any], bool]] = []
+        self.headers: list[dict[str, str]] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,6 +34,7 @@ class Receiver:
                 status = (
                     401 if problem else 500 if len(receiver.requests) < receiver.failures else 204
                 )
+                receiver.headers.append(dict(self.headers.items()))
                 receiver.requests.append((status, json.loads(body), problem is None))
                 self.send_response(status)
                 self.end_headers()
@@ -39,7 +42,8 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/mpr"
 
     def __enter__(self) -> Receiver:

@@ -1,4 +1,7 @@
-"""The local worker pool: runs the stages in the cloud pipeline's order, chunks in parallel."""
+"""The local worker pool: runs the stages in the cloud pipeline's order, chunks in parallel.
+
+A job run again after an interruption skips the chunks whose results are in the work area.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from mpr import stages
+from mpr.core import keys
 from mpr.core.errors import MprError
 from mpr.core.ffmpeg_args import x264_threads
 from mpr.core.models import ChunkTask, JobSpec, Manifest
@@ -29,6 +33,12 @@ class JobCancelledError(MprError):
     """The job was cancelled while it ran."""
 
     code = "JobCancelledError"
+
+
+class JobInterruptedError(MprError):
+    """The server is shutting down: the job stops and keeps its work files."""
+
+    code = "JobInterruptedError"
 
 
 @dataclass(frozen=True)
@@ -71,11 +81,22 @@ class LocalPipeline:
         *,
         on_event: EventSink | None = None,
         cancel: threading.Event | None = None,
+        stop: threading.Event | None = None,
     ) -> Manifest:
-        """Run every stage; on any failure run the fail stage and re-raise."""
-        run = _Run(self, job_id, spec, on_event or (lambda _e: None), cancel or threading.Event())
+        """Run every stage; on any failure run the fail stage and re-raise. After `stop`
+        no new task starts and the work files stay, for a later run to resume from."""
+        run = _Run(
+            self,
+            job_id,
+            spec,
+            on_event or (lambda _e: None),
+            cancel or threading.Event(),
+            stop or threading.Event(),
+        )
         try:
             return run.execute()
+        except JobInterruptedError:
+            raise
         except BaseException as exc:
             error = exc.code if isinstance(exc, MprError) else type(exc).__name__
             stages.fail(self.ctx, FailRequest(job_id=job_id, error=error, cause=str(exc)))
@@ -90,9 +111,11 @@ class _Run:
         spec: JobSpec,
         emit: EventSink,
         cancel: threading.Event,
+        stop: threading.Event,
     ) -> None:
         self.ctx, self.workers = pipeline.ctx, pipeline.workers
         self.job_id, self.spec, self.emit, self.cancel = job_id, spec, emit, cancel
+        self.stop = stop
         self.timings: dict[str, float] = {}
         self.done = 0
         self.total = 0
@@ -135,11 +158,19 @@ class _Run:
             audio_done.result()
 
     def _encode_one(self, task: ChunkTask) -> None:
-        stages.encode_chunk(self.ctx, task)
+        if not self._encoded(task):
+            stages.encode_chunk(self.ctx, task)
         with self.lock:
             self.done += 1
             event = PipelineEvent("encode", self.done, self.total, dict(self.timings))
         self.emit(event)
+
+    def _encoded(self, task: ChunkTask) -> bool:
+        """Whether an earlier run of the job left this chunk's results in the work area."""
+        return all(
+            self.ctx.work.exists(keys.chunk_result(self.job_id, r.id, task.chunk.index))
+            for r in task.renditions
+        )
 
     def _parallel(self, jobs: list[Callable[[], object]]) -> None:
         """Run jobs on the pool; the first failure (or a cancel) stops what has not started."""
@@ -161,6 +192,8 @@ class _Run:
     def _check_cancel(self) -> None:
         if self.cancel.is_set():
             raise JobCancelledError(f"job {self.job_id} was cancelled")
+        if self.stop.is_set():
+            raise JobInterruptedError(f"job {self.job_id} was interrupted by a shutdown")
 
     @contextmanager
     def _stage(self, name: str) -> Iterator[None]:
