@@ -174,6 +174,7 @@ def build_local(
     """Embedded mode (directory storage), or S3 storage with the local runner and SQLite.
     Holds the data directory's lock until `close` (a second server refuses to start)."""
     from mpr.adapters.data_dir import DataDirLock, fresh_scratch
+    from mpr.adapters.disk_space import SpaceLedger
     from mpr.adapters.job_runner import JobRunner
     from mpr.adapters.local_orchestrator import LocalPipeline
     from mpr.adapters.local_storage import LocalStorage
@@ -227,6 +228,7 @@ def build_local(
     )
     tools = Tools.from_settings(settings)
     jobs = SqliteJobStore(data / "jobs.db")
+    space = SpaceLedger(data)
     ctx = StageContext(
         inputs=inputs,
         work=work,
@@ -237,7 +239,7 @@ def build_local(
     )
     runner = JobRunner(
         jobs,
-        lambda: LocalPipeline(ctx, workers=settings.workers),
+        lambda: LocalPipeline(ctx, workers=settings.workers, space=space),
         notifier,
         work,
         concurrency=settings.concurrent_jobs,

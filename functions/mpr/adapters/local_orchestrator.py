@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from mpr import stages
+from mpr.adapters.disk_space import SpaceLedger, job_bytes
 from mpr.core import keys
 from mpr.core.errors import MprError
 from mpr.core.ffmpeg_args import x264_threads
@@ -63,9 +64,14 @@ class LocalPipeline:
     """
 
     def __init__(
-        self, ctx: stages.StageContext, workers: int, cpu_count: int | None = None
+        self,
+        ctx: stages.StageContext,
+        workers: int,
+        cpu_count: int | None = None,
+        space: SpaceLedger | None = None,
     ) -> None:
         self.workers = max(1, workers)
+        self.space = space
         cores = cpu_count or usable_cores()
         per_worker = max(1, cores // self.workers)
         self.ctx = replace(
@@ -98,9 +104,15 @@ class LocalPipeline:
         except JobInterruptedError:
             raise
         except BaseException as exc:
-            error = exc.code if isinstance(exc, MprError) else type(exc).__name__
-            stages.fail(self.ctx, FailRequest(job_id=job_id, error=error, cause=str(exc)))
-            raise
+            reported = self.space.explain(exc) if self.space else exc
+            error = reported.code if isinstance(reported, MprError) else type(exc).__name__
+            stages.fail(self.ctx, FailRequest(job_id=job_id, error=error, cause=str(reported)))
+            if reported is exc:
+                raise
+            raise reported from exc
+        finally:
+            if self.space:
+                self.space.release(job_id)
 
 
 class _Run:
@@ -113,7 +125,7 @@ class _Run:
         cancel: threading.Event,
         stop: threading.Event,
     ) -> None:
-        self.ctx, self.workers = pipeline.ctx, pipeline.workers
+        self.ctx, self.workers, self.space = pipeline.ctx, pipeline.workers, pipeline.space
         self.job_id, self.spec, self.emit, self.cancel = job_id, spec, emit, cancel
         self.stop = stop
         self.timings: dict[str, float] = {}
@@ -129,8 +141,15 @@ class _Run:
         with self._stage("plan"):
             planned = stages.plan(ctx, PlanRequest(**probed.model_dump()))
         self.total = planned.task_count
+        tasks = stages.load_tasks(ctx, job)
+        if self.space:
+            audio_kbps = max(
+                (r.audio_bitrate_kbps for p in self.spec.presets for r in p.renditions),
+                default=0,
+            )
+            self.space.reserve(job, job_bytes(tasks, audio_kbps if planned.has_audio else 0))
         with self._stage("encode"):
-            self._encode(stages.load_tasks(ctx, job))
+            self._encode(tasks)
         with self._stage("stitch"):
             self._parallel(
                 [
