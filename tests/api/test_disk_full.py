@@ -16,15 +16,16 @@ from tests.support.serve import ServeProcess, job, submit, upload, wait_ended, w
 from .api_helpers import probe_video
 
 pytestmark = pytest.mark.slow
-TMPFS_SIZE = "48m"
+TMPFS_SIZE = "24m"
 SMALL = {"name": "272p", "height": 272, "max_bitrate_kbps": 600, "x264_preset": "slow"}
-# near-lossless at the VBV cap: about 60 MiB a copy for this 5 s clip, more than the disk
+# near-lossless: about 13 MiB a copy for this 5 s clip, and chunks, stitched file and MP4
+# together need more than the disk has
 HUGE = {"name": "720p", "height": 720, "crf": 1, "max_bitrate_kbps": 100_000}
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 48 MiB tmpfs mounted for the test (root only), unmounted after it."""
+    """A 24 MiB tmpfs mounted for the test (root only), unmounted after it."""
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
     mounted = subprocess.run(

@@ -7,10 +7,8 @@ import contextlib
 import ctypes
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from tests.support.serve import (
     wait_ended,
     wait_for,
 )
-from tests.support.webhooks import Receiver
+from tests.support.webhooks import HangingReceiver, Receiver
 
 from .api_helpers import FAST_RENDITION, probe_video
 
@@ -43,31 +41,6 @@ CHUNKED = {
     "MPR_CHUNK_SECONDS": "1",
     "MPR_MIN_CHUNK_SECONDS": "1",
 }
-
-
-class HangingReceiver:
-    """A socket on loopback that accepts every connection and never answers."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/hooks"
-        self.connections: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            self.connections.append(connection)
-
-    def close(self) -> None:
-        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
-        self.listener.close()
-        for connection in self.connections:
-            connection.close()
 
 
 @pytest.fixture
