@@ -162,6 +162,42 @@ def test_recover_after_a_restart_resumes_interrupted_jobs(tmp_path: Path) -> Non
     assert sorted(j.job_id for j in notified.jobs) == ["interrupted", "queued"]
 
 
+def test_a_job_whose_server_keeps_dying_fails_with_its_webhook(tmp_path: Path) -> None:
+    jobs, notified, work = MemoryJobStore(), Notified(), LocalStorage(tmp_path / "work")
+    running, release = threading.Event(), threading.Event()
+
+    def until_released(job_id: str, cancel: threading.Event) -> None:
+        running.set()
+        assert release.wait(timeout=10)
+
+    def restart() -> JobRunner:
+        pipeline = ScriptedPipeline(until_released)
+        return JobRunner(jobs, lambda: pipeline, notified, work, max_resumes=2)
+
+    job = new_job(jobs, "crashy")
+    jobs.transition(job.job_id, JobStatus.RUNNING, stage="encode")
+    dead = []
+    for _ in range(2):  # two restarts resume it, and each time the server dies mid-job
+        running.clear()
+        dead.append(restart())
+        assert len(dead[-1].recover()) == 1
+        assert running.wait(timeout=10)
+
+    # the third restart gives up on it
+    runner = restart()
+    assert runner.recover() == []
+    runner.shutdown()
+
+    failed = jobs.get("crashy")
+    assert failed.status is JobStatus.FAILED
+    assert failed.error == "the server stopped during the job 3 times; it is not resumed again"
+    assert [j.job_id for j in notified.jobs] == ["crashy"]
+    assert list(work.list("work/crashy/")) == []
+    release.set()
+    for abandoned in dead:
+        abandoned.shutdown()
+
+
 def test_shutdown_drains_and_keeps_the_interrupted_job(tmp_path: Path) -> None:
     started, release = threading.Event(), threading.Event()
 

@@ -105,12 +105,14 @@ class JobRunner:
         *,
         output_prefix: str = "{job_id}/",
         concurrency: int = 1,
+        max_resumes: int = 3,
     ) -> None:
         self._jobs = jobs
         self._pipeline = pipeline
         self._notifier = notifier
         self._work = work
         self._output_prefix = output_prefix
+        self._max_resumes = max_resumes
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mpr-job")
         self._lock = threading.Lock()
         self._cancels: dict[str, threading.Event] = {}
@@ -145,8 +147,29 @@ class JobRunner:
                 found.extend(page)
                 if cursor is None:
                     break
-            resumed.extend(self.start(job) for job in reversed(found))  # oldest first
+            for job in reversed(found):  # oldest first
+                crashed = status is JobStatus.RUNNING and job.stage != INTERRUPTED_STAGE
+                if crashed and not self._may_resume(job.job_id):
+                    continue
+                resumed.append(self.start(job))
         return resumed
+
+    def _may_resume(self, job_id: str) -> bool:
+        """Count one more resume of a job whose server died (a drained job does not
+        count); past `max_resumes` (a job that takes the server down with it, say) fail
+        it with the reason and its webhook."""
+        key = f"{keys.work_prefix(job_id)}resumes"
+        count = int(self._work.get_bytes(key)) if self._work.exists(key) else 0
+        if count >= self._max_resumes:
+            self._fail(
+                job_id,
+                "InterruptedError",
+                f"the server stopped during the job {count + 1} times; it is not resumed again",
+            )
+            self._finish(job_id)
+            return False
+        self._work.put_bytes(key, str(count + 1).encode(), "text/plain")
+        return True
 
     def shutdown(self, wait: bool = True) -> None:
         """Drain: start nothing new, let running chunk tasks finish, keep interrupted jobs
