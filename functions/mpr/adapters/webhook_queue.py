@@ -83,24 +83,28 @@ class SqliteDeliveryQueue:
             )
 
     def due(self, now: float, skip: set[str], limit: int) -> list[QueuedDelivery]:
-        """Pending deliveries whose next attempt is due, oldest first, except `skip`."""
+        """Up to `limit` pending deliveries whose next attempt is due, oldest first, except
+        those in `skip` (being sent)."""
+        marks = ", ".join("?" * len(skip))
+        sql = (
+            "SELECT delivery_id, job_id, url, body, attempts FROM webhook_deliveries"  # noqa: S608
+            f" WHERE state = ? AND next_attempt_at <= ? AND delivery_id NOT IN ({marks})"
+            " ORDER BY next_attempt_at LIMIT ?"
+        )
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT delivery_id, job_id, url, body, attempts FROM webhook_deliveries"
-                " WHERE state = ? AND next_attempt_at <= ? ORDER BY next_attempt_at",
-                [DeliveryState.PENDING, now],
-            ).fetchall()
-        found = (QueuedDelivery(*row) for row in rows if row[0] not in skip)
-        return [d for _, d in zip(range(limit), found, strict=False)]
+            rows = db.execute(sql, [DeliveryState.PENDING, now, *skip, limit]).fetchall()
+        return [QueuedDelivery(*row) for row in rows]
 
     def next_attempt_at(self, skip: set[str]) -> float | None:
         """When the earliest pending delivery, except `skip`, is due; None if there is none."""
+        marks = ", ".join("?" * len(skip))
+        sql = (
+            "SELECT min(next_attempt_at) FROM webhook_deliveries"  # noqa: S608
+            f" WHERE state = ? AND delivery_id NOT IN ({marks})"
+        )
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT delivery_id, next_attempt_at FROM webhook_deliveries WHERE state = ?",
-                [DeliveryState.PENDING],
-            ).fetchall()
-        return min((float(when) for key, when in rows if key not in skip), default=None)
+            [when] = db.execute(sql, [DeliveryState.PENDING, *skip]).fetchone()
+        return None if when is None else float(when)
 
     def record(
         self,
