@@ -36,6 +36,7 @@ REBINDING_HOST = "hooks.rebind.test"
         "[64:ff9b::a9fe:a9fe]",  # NAT64 of 169.254.169.254 (instance metadata)
         "[2002:7f00:1::]",  # 6to4 of 127.0.0.1
         "[2002:c0a8:101::1]",  # 6to4 of 192.168.1.1
+        "[64:ff9b:1::a00:1]",  # local-use NAT64 of 10.0.0.1
     ],
 )
 def test_ipv6_forms_of_private_ipv4_space_are_refused(host: str) -> None:

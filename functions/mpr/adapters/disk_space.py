@@ -27,13 +27,16 @@ class InsufficientStorageError(MprError):
     code = "InsufficientStorageError"
 
 
-def job_bytes(tasks: list[ChunkTask], audio_kbps: int) -> int:
+def job_bytes(tasks: list[ChunkTask], *, with_audio: bool) -> int:
     """An upper bound of what a job writes: every rendition at its maximum bit rate (the
-    encoder's VBV cap) and the audio, for the planned duration, `COPIES` times."""
+    encoder's VBV cap) and the audio at the highest of their audio bit rates, for the
+    planned duration, `COPIES` times."""
     if not tasks:
         return FIXED_BYTES
     seconds = sum(task.chunk.duration for task in tasks)
-    kbps = sum(r.rendition.max_bitrate_kbps for r in tasks[0].renditions) + audio_kbps
+    renditions = [sized.rendition for sized in tasks[0].renditions]
+    audio_kbps = max(r.audio_bitrate_kbps for r in renditions) if with_audio else 0
+    kbps = sum(r.max_bitrate_kbps for r in renditions) + audio_kbps
     return int(kbps * 125 * seconds * COPIES) + FIXED_BYTES
 
 

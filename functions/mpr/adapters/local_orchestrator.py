@@ -143,11 +143,7 @@ class _Run:
         self.total = planned.task_count
         tasks = stages.load_tasks(ctx, job)
         if self.space:
-            audio_kbps = max(
-                (r.audio_bitrate_kbps for p in self.spec.presets for r in p.renditions),
-                default=0,
-            )
-            self.space.reserve(job, job_bytes(tasks, audio_kbps if planned.has_audio else 0))
+            self.space.reserve(job, job_bytes(tasks, with_audio=planned.has_audio))
         with self._stage("encode"):
             self._encode(tasks)
         with self._stage("stitch"):

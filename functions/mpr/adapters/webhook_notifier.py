@@ -77,7 +77,7 @@ Resolver = Callable[[str, int], list[IPAddress]]
 SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 )
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
@@ -95,7 +95,8 @@ def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
         return address.ipv4_mapped
     if address.sixtofour is not None:
         return address.sixtofour
-    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+    nat64 = any(address in prefix for prefix in _NAT64)
+    if nat64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
@@ -118,12 +119,12 @@ def checked_addresses(
         raise InvalidInputError(f"callback_url host {host!r} does not resolve") from exc
     if not addresses:
         raise InvalidInputError(f"callback_url host {host!r} does not resolve")
-    for address in addresses if not allow_private else ():
-        if not is_public(address):
-            raise InvalidInputError(
-                f"callback_url host {host!r} resolves to the non-public address "
-                f"{address}; webhooks to private, loopback and link-local addresses are refused"
-            )
+    refused = [] if allow_private else [a for a in addresses if not is_public(a)]
+    if refused:
+        raise InvalidInputError(
+            f"callback_url host {host!r} resolves to the non-public address {refused[0]};"
+            " webhooks to private, loopback and link-local addresses are refused"
+        )
     return addresses
 
 
@@ -132,9 +133,8 @@ def check_webhook_url(url: str, *, allow_private: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInputError(f"callback_url must be an http(s) URL with a host: {url!r}")
-    if allow_private:
-        return
-    checked_addresses(parts.hostname, parts.port or 443, allow_private=allow_private)
+    if not allow_private:
+        checked_addresses(parts.hostname, parts.port or 443, allow_private=False)
 
 
 class RefusedAddressError(httpcore.ConnectError):
