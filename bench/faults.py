@@ -173,11 +173,11 @@ def webhook_hang(work: Path) -> str:
 # 2
 def oversized_upload(work: Path) -> str:
     with (
-        small_disk(work, "64m") as disk,
+        small_disk(work, "32m") as disk,
         serving(disk / "data") as server,
         server.client() as client,
     ):
-        size = 100 * 1024 * 1024
+        size = 48 * 1024 * 1024  # more than the disk, less than the multipart threshold
         header = CLIPS.bikes.read_bytes()  # a real MP4 start, padded to the declared size
         ticket = client.post(
             "/v1/uploads",
@@ -192,7 +192,7 @@ def oversized_upload(work: Path) -> str:
                 headers=dict(client.headers),
                 timeout=60,
             )
-            said = f"PUT {put.status_code}"
+            said = f"PUT {put.status_code} {put.json().get('detail', '')}"
         leftovers = [p.name for p in (disk / "data").rglob("*.tmp")]
         health = httpx.get(f"{server.base_url}/healthz").json()
         listing = client.get("/v1/jobs").status_code
@@ -216,8 +216,8 @@ def foreign_key_access(work: Path) -> str:
         seen = {
             "get": httpx.get(f"{server.base_url}/v1/jobs/{job_id}", headers=headers).status_code,
             "list": len(httpx.get(f"{server.base_url}/v1/jobs", headers=headers).json()["items"]),
-            "cancel": httpx.post(
-                f"{server.base_url}/v1/jobs/{job_id}/cancel", headers=headers
+            "cancel": httpx.delete(
+                f"{server.base_url}/v1/jobs/{job_id}", headers=headers
             ).status_code,
         }
         return f"other key: GET {seen['get']}, lists {seen['list']} jobs, cancel {seen['cancel']}"
