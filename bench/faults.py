@@ -425,6 +425,52 @@ def small_ones(work: Path) -> str:
     )
 
 
+def killed_ffmpeg(work: Path) -> str:
+    with serving(work / "data", **CHUNKED) as server, server.client() as client:
+        job_id = start_job(client, upload(client, CLIPS.bikes), SLOW)
+        assert server.process is not None
+        group = server.process.pid
+        [victim, *_] = wait_for(
+            lambda: [p for p in group_members(group) if _comm(p).startswith("ffmpeg")],
+            "an ffmpeg at work",
+        )
+        os.kill(victim, signal.SIGKILL)
+        return outcome(ended(client, job_id))
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def playlist_upload(work: Path) -> str:
+    playlist = work / "clip.mp4"
+    playlist.write_text("#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:///etc/passwd\n")
+    with serving(work / "data") as server, server.client() as client:
+        ticket = client.post(
+            "/v1/uploads",
+            json={
+                "filename": playlist.name,
+                "size": playlist.stat().st_size,
+                "content_type": "video/mp4",
+            },
+        ).json()
+        put = httpx.put(ticket["url"], content=playlist.read_bytes(), headers=dict(client.headers))
+        if put.status_code != 200:
+            return f"PUT {put.status_code}: {put.json().get('detail')}"
+        view = wait_for(
+            lambda: (
+                (v := client.get(f"/v1/uploads/{ticket['upload_id']}").json())["status"]
+                in ("READY", "INVALID")
+                and v
+            ),
+            "the upload",
+        )
+        return f"{view['status']}: {view.get('error')}"
+
+
 FAULTS = [
     Fault("webhook hang", "3rd job SUCCEEDED while 2 deliveries pending", webhook_hang),
     Fault("oversized upload", "507 before bytes, no partial file, API healthy", oversized_upload),
@@ -442,6 +488,8 @@ FAULTS = [
     ),
     Fault("full disk during a job", "huge job FAILED naming the space; small SUCCEEDED", full_disk),
     Fault("job right after upload", "202, job SUCCEEDED", job_right_after_upload),
+    Fault("killed ffmpeg", "FAILED naming the ffmpeg that died and SIGKILL", killed_ffmpeg),
+    Fault("playlist as an upload", "refused by the header check, with the reason", playlist_upload),
     Fault(
         "small ones", "token 401/404; events 401 both; 422 on reuse; 429 for bad keys", small_ones
     ),
