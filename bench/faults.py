@@ -15,11 +15,9 @@ import contextlib
 import importlib.util
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,13 +26,10 @@ from typing import Any
 
 import httpx
 
-from mpr.adapters.local_storage import LocalStorage
-from mpr.adapters.webhook_notifier import StorageDeliveryLog, WebhookNotifier, WebhookSender
-from mpr.core.models import JobRecord, JobSpec, JobStatus, Preset
 from mpr.settings import get_settings
 from tests.support.netns import in_private_network
 from tests.support.serve import MPR, ServeProcess, group_members, job, upload, wait_for
-from tests.support.webhooks import HangingReceiver
+from tests.support.webhooks import HangingReceiver, Receiver
 
 FAST = {"name": "180p", "height": 180, "max_bitrate_kbps": 300, "x264_preset": "ultrafast"}
 SLOW = {"name": "272p", "height": 272, "max_bitrate_kbps": 600, "x264_preset": "slow"}
@@ -254,6 +249,10 @@ def sigterm(work: Path) -> str:
 
 # 5
 def dns_rebinding(work: Path) -> str:
+    from mpr.adapters.local_storage import LocalStorage
+    from mpr.adapters.webhook_notifier import StorageDeliveryLog, WebhookNotifier, WebhookSender
+    from mpr.core.models import JobRecord, JobSpec, JobStatus, Preset
+
     answers: list[str] = []
 
     def rebinding(host: str, port: int) -> list[Any]:
@@ -263,21 +262,18 @@ def dns_rebinding(work: Path) -> str:
         return [ipaddress.ip_address(answers[-1])]
 
     def deliver() -> str:
-        got: list[bytes] = []
-        listener = socket.create_server(("127.0.0.1", 0))
-        threading.Thread(
-            target=lambda: got.append(listener.accept()[0].recv(100)), daemon=True
-        ).start()
-        url = f"http://hooks.rebind.test:{listener.getsockname()[1]}/"
-        log = StorageDeliveryLog(LocalStorage(work / "state"))
-        sender = WebhookSender(b"secret", timeout_seconds=3, resolver=rebinding)
-        notifier = WebhookNotifier(sender, log, api_base_url="http://127.0.0.1", max_attempts=1)
-        spec = JobSpec(source="s.mp4", presets=[Preset(name="t", kind="thumbnails")])
-        notifier.job_ended(
-            JobRecord(job_id="j", spec=spec, callback_url=url, status=JobStatus.SUCCEEDED)
-        )
-        listener.close()
-        return f"{len(answers)} lookup(s); loopback receiver got {len(got)} request(s)"
+        with Receiver(b"secret") as receiver:
+            url = f"http://hooks.rebind.test:{receiver.port}/"
+            log = StorageDeliveryLog(LocalStorage(work / "state"))
+            sender = WebhookSender(b"secret", timeout_seconds=3, resolver=rebinding)
+            notifier = WebhookNotifier(sender, log, api_base_url="http://127.0.0.1", max_attempts=1)
+            spec = JobSpec(source="s.mp4", presets=[Preset(name="t", kind="thumbnails")])
+            ended_job = JobRecord(
+                job_id="j", spec=spec, callback_url=url, status=JobStatus.SUCCEEDED
+            )
+            notifier.job_ended(ended_job)
+            got = len(receiver.requests)
+        return f"{len(answers)} lookup(s); loopback receiver got {got} request(s)"
 
     with serving(work / "data") as server, server.client() as client:
         source = upload(client, CLIPS.bikes)

@@ -4,6 +4,7 @@ real receiver on loopback."""
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,7 +59,7 @@ def ended_job(url: str) -> JobRecord:
 
 
 def test_a_rebinding_host_cannot_reach_loopback(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # Given a resolver whose answer for one name is public once, then loopback
     real_getaddrinfo = socket.getaddrinfo
