@@ -4,7 +4,6 @@ middle of a job, a second server on the same data directory."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import sqlite3
@@ -20,6 +19,8 @@ from mpr.settings import get_settings
 from tests.support.serve import (
     MPR,
     ServeProcess,
+    adopting_orphans,
+    ffmpeg_pids,
     group_members,
     job,
     submit,
@@ -112,24 +113,8 @@ def test_hanging_receivers_hold_no_job_worker_and_resume_after_a_restart(
 
 @pytest.fixture
 def subreaper() -> Iterator[None]:
-    """Make this process the subreaper of its descendants: an orphaned grandchild becomes
-    our child, and `os.waitpid` tells how it ended."""
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    pr_set_child_subreaper = 36
-    assert prctl(pr_set_child_subreaper, 1) == 0
-    yield
-    prctl(pr_set_child_subreaper, 0)
-
-
-def ffmpeg_pids(pgid: int) -> list[int]:
-    pids = []
-    for pid in group_members(pgid):
-        try:
-            if Path(f"/proc/{pid}/comm").read_text().strip().startswith("ffmpeg"):
-                pids.append(pid)
-        except OSError:
-            continue
-    return pids
+    with adopting_orphans():
+        yield
 
 
 def midway(client: httpx.Client, job_id: str) -> dict[str, Any] | None:

@@ -3,6 +3,8 @@ one data directory, with the first API key it printed."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import queue
 import signal
@@ -10,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,30 @@ def group_members(pgid: int) -> list[int]:
         if int(group) == pgid and state != "Z":
             members.append(int(entry.name))
     return members
+
+
+def ffmpeg_pids(pgid: int) -> list[int]:
+    """The ffmpeg processes in process group `pgid`."""
+    pids = []
+    for pid in group_members(pgid):
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/comm").read_text().strip().startswith("ffmpeg"):
+                pids.append(pid)
+    return pids
+
+
+@contextlib.contextmanager
+def adopting_orphans() -> Iterator[None]:
+    """Make this process the subreaper of its descendants while the block runs: an orphaned
+    grandchild becomes our child, and `os.waitpid` tells how it ended."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_child_subreaper = 36
+    if prctl(pr_set_child_subreaper, 1) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+    try:
+        yield
+    finally:
+        prctl(pr_set_child_subreaper, 0)
 
 
 class ServeProcess:
