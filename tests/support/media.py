@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,37 @@ def facts(path: Path | str) -> Facts:
         width=int(video["width"]),  # type: ignore[call-overload]
         height=int(video["height"]),  # type: ignore[call-overload]
     )
+
+
+def sound_start(path: Path | str, threshold: float = 0.01) -> float:
+    """Where the sound begins: the time of the first decoded audio sample louder than
+    `threshold` (of full scale), relative to the container start."""
+    pcm = subprocess.run(
+        [
+            get_settings().ffmpeg,
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "a:0",
+            "-ac",
+            "1",
+            "-ar",
+            "48000",
+            "-f",
+            "s16le",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    samples = array("h")
+    samples.frombytes(pcm)
+    first = next(i for i, level in enumerate(samples) if abs(level) > threshold * 32768)
+    audio_start = facts(path).audio_start
+    assert audio_start is not None
+    return audio_start + first / 48000
 
 
 def psnr(
