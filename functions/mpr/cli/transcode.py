@@ -91,6 +91,9 @@ def command(
     for record in manifest.outputs:
         if record.rendition is None or record.kind == "mp4":
             click.echo(f"  {record.kind:<10} {out / record.path}")
+    for stream in manifest.media.not_carried:
+        language = f", {stream.language}" if stream.language else ""
+        click.echo(f"not carried: stream {stream.index} ({stream.type}, {stream.codec}{language})")
     click.echo(f"manifest: {out / 'manifest.json'}")
 
 

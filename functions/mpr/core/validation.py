@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from mpr.core.errors import LimitExceededError, UnsupportedMediaError
-from mpr.core.models import MediaInfo, Trim
+from mpr.core.models import FrameIndex, MediaInfo, Trim
 
 
 class Limits(BaseModel):
@@ -56,4 +56,18 @@ def check_trim(trim: Trim | None, media: MediaInfo) -> None:
         raise UnsupportedMediaError(
             f"trim start {trim.start:g} s is at or after the end of the video "
             f"({media.video.duration:.3f} s)"
+        )
+
+
+def check_frame_times(index: FrameIndex) -> None:
+    """Reject a video whose frames repeat a presentation time.
+
+    A decoder that meets a repeated time re-times every later frame from its decode time,
+    so frames no longer land where the index puts them and chunks cannot be cut by time.
+    """
+    if index.repeated:
+        raise UnsupportedMediaError(
+            f"video timestamps are broken: {len(index.repeated)} frame(s) repeat the "
+            f"presentation time of another (first at {index.repeated[0]:.6f} s); "
+            "remux the source with corrected timestamps"
         )
