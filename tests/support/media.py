@@ -8,6 +8,8 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
+from mutagen.mp4 import Atoms
+
 from mpr.settings import get_settings
 
 
@@ -194,6 +196,12 @@ def sound_start(path: Path | str, threshold: float = 0.01) -> float:
     audio_start = facts(path).audio_start
     assert audio_start is not None
     return audio_start + first / 48000
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    """Types of an MP4 file's top-level boxes in file order, read by mutagen's parser."""
+    with path.open("rb") as file:
+        return [atom.name.decode("latin-1") for atom in Atoms(file).atoms]
 
 
 def psnr(
