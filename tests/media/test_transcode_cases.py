@@ -40,6 +40,7 @@ CASES = {
     "no_audio": Case("no_audio"),
     "long_audio": Case("long_audio"),
     "late_audio": Case("late_audio"),
+    "late_audio_trimmed": Case("late_audio", trim=(1.0, 4.0), chunk_seconds=1.0),
     "late_video": Case("late_video"),
     "trimmed": Case("cfr", trim=(1.3, 4.7), chunk_seconds=1.0),
 }
