@@ -126,6 +126,20 @@ EXTRA_NOT_CARRIED = [
 """The streams of `make_extra_streams` that no output carries."""
 
 
+def make_backward_timestamps(path: Path) -> Path:
+    """An 8 s 30 fps Matroska file without B-frames whose frames at 1.100 s and 1.133 s are
+    stored the other way round: the decode order shows 1.133 s, then 1.101 s."""
+    clean = path.with_name(f"clean-{path.name}")
+    ffmpeg(
+        *("-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=8"),
+        *("-c:v", "libx264", "-bf", "0", "-g", "30", "-pix_fmt", "yuv420p", str(clean)),
+    )
+    swap = "if(eq(PTS,1100),1133,if(eq(PTS,1133),1100,PTS))"
+    ffmpeg("-i", str(clean), "-c", "copy", "-bsf:v", f"setts=pts='{swap}'", str(path))
+    clean.unlink()
+    return path
+
+
 def make_extra_streams(path: Path) -> Path:
     """A 2 s MP4 with a video, two audio tracks (eng, fra), a subtitle track (eng) and a
     timecode data track."""

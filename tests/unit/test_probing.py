@@ -7,6 +7,7 @@ here (frame counts, keyframe times) were checked against ffmpeg decoding the sam
 from __future__ import annotations
 
 import copy
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -184,6 +185,7 @@ def test_start_time_is_subtracted_and_b_frames_are_sorted() -> None:
     _, packets = load_probe("bframes")
     pts = [float(p["pts_time"]) for p in packets]
     assert pts != sorted(pts)
+    first_backwards = next(b for a, b in pairwise(pts) if b < a)
     # When it is probed
     media, index = probe("bframes")
     # Then times are relative to the container start, in presentation order
@@ -193,6 +195,8 @@ def test_start_time_is_subtracted_and_b_frames_are_sorted() -> None:
     assert len(index.times) == 50
     assert [index.times[k] for k in index.keyframes] == pytest.approx([0.023222, 1.023222])
     assert media.video.has_b_frames
+    # and the first time lower than the one decoded before it is kept
+    assert index.first_backwards == pytest.approx(first_backwards - 1.456778)
     assert media.audio is not None
     assert media.audio.start_time == pytest.approx(0.0)
     assert (media.audio.sample_rate, media.audio.channels) == (44100, 1)

@@ -97,6 +97,11 @@ class FrameIndex(Model):
     repeated: list[float] = Field(
         default_factory=list, description="times that more than one frame had (kept once)"
     )
+    first_backwards: float | None = Field(
+        None,
+        description="the first time lower than the time of the frame decoded before it "
+        "(normal with B-frames)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> FrameIndex:

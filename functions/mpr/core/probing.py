@@ -53,6 +53,7 @@ def frame_index(packets: list[Json], format_start: float) -> FrameIndex:
         )
     if not rows:
         raise UnsupportedMediaError("source has no decodable video frames")
+    backwards = next((b[0] for a, b in pairwise(rows) if b[0] < a[0]), None)
     rows.sort(key=lambda r: r[0])
     times: list[float] = []
     keyframes: list[int] = []
@@ -72,7 +73,13 @@ def frame_index(packets: list[Json], format_start: float) -> FrameIndex:
         keyframes = [0]  # the keyframe lies before the edit list's start; decoding begins there
     gaps = [b - a for a, b in pairwise(times)]
     last = durations[-1] or (sorted(gaps)[len(gaps) // 2] if gaps else 1 / 25)
-    return FrameIndex(times=times, keyframes=keyframes, end=times[-1] + last, repeated=repeated)
+    return FrameIndex(
+        times=times,
+        keyframes=keyframes,
+        end=times[-1] + last,
+        repeated=repeated,
+        first_backwards=backwards,
+    )
 
 
 def rotation(stream: Json) -> int:

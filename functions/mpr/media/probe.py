@@ -45,8 +45,9 @@ def probe(tools: Tools, source: str) -> tuple[MediaInfo, FrameIndex]:
     except MediaProcessingError as exc:
         raise UnsupportedMediaError(f"source is not a readable media file ({exc})") from exc
     index = frame_index(packets, float(fmt.get("start_time") or 0.0))
-    check_frame_times(index)
-    return parse_media(info, index), index
+    media = parse_media(info, index)
+    check_frame_times(index, media.video)
+    return media, index
 
 
 def stream_facts(tools: Tools, path: str, *, count_packets: bool) -> dict[str, dict[str, object]]:
