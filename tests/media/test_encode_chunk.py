@@ -16,6 +16,7 @@ from mpr.core.presets import builtin_presets, renditions_for
 from mpr.media.encode import encode_chunk
 from mpr.media.probe import probe, stream_facts
 from mpr.media.tools import Tools
+from tests.support.processes import child_processes
 
 # bikes.mp4: 640x272, 25 fps, 250 frames; frames 50-99 are 2.0 s to 4.0 s
 SECOND_CHUNK = Chunk(
@@ -126,15 +127,3 @@ def test_an_ffmpeg_killed_mid_encode_is_named_with_its_signal(
     assert str(failure[0]).startswith(
         f"encoding chunk 0 failed: {program} (pid {reader}) was killed by SIGKILL"
     ), failure[0]
-
-
-def child_processes() -> list[tuple[int, str]]:
-    """(pid, command line) of this process's children (Linux /proc)."""
-    me = os.getpid()
-    found = []
-    for task_dir in Path(f"/proc/{me}/task").iterdir():
-        for pid in (task_dir / "children").read_text().split():
-            cmdline = Path(f"/proc/{pid}/cmdline")
-            if cmdline.exists():
-                found.append((int(pid), cmdline.read_bytes().replace(b"\0", b" ").decode()))
-    return found
