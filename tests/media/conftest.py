@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from mpr.settings import get_settings
+from tests.support.media import ffmpeg
 
 VIDEO = "testsrc2=s={size}:r={rate}:d={seconds}"
 TONE = "sine=f=440:r={sample_rate}:d={seconds}"
@@ -189,13 +188,6 @@ RECIPES: dict[str, list[str]] = {
 }
 
 
-def _run(args: list[str]) -> None:
-    subprocess.run(
-        [get_settings().ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
-        check=True,
-    )
-
-
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """Make (once per session) the clip of a recipe name; `rotated` adds a 90 degree turn,
@@ -208,13 +200,13 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
             path = folder / f"{name}.mp4"
             if name == "rotated":
                 plain = make("cfr")
-                _run(["-display_rotation", "90", "-i", str(plain), "-c", "copy", str(path)])
+                ffmpeg("-display_rotation", "90", "-i", str(plain), "-c", "copy", str(path))
             elif name == "late_start":
                 # the container starts at 1.378 s (audio), the video at 1.4 s
                 plain = make("cfr")
-                _run(["-i", str(plain), "-c", "copy", "-output_ts_offset", "1.4", str(path)])
+                ffmpeg("-i", str(plain), "-c", "copy", "-output_ts_offset", "1.4", str(path))
             else:
-                _run([*RECIPES[name], str(path)])
+                ffmpeg(*RECIPES[name], str(path))
             made[name] = path
         return made[name]
 
