@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from mpr.core.errors import MediaProcessingError
@@ -78,13 +79,20 @@ class Tools:
                 raise MediaProcessingError(
                     f"{what} timed out after {self.timeout_seconds:.0f} s"
                 ) from exc
-            failed = [log for log, code in zip(logs, codes, strict=True) if code != 0]
-            if failed:
-                tails = []
-                for log in failed:
+            roles = [
+                f"{Path(args[0]).name} reading the source",
+                *(f"{Path(c[0]).name} writing {Path(c[-1]).name}" for c in consumers),
+            ]
+            failed = []
+            for proc, log, code, role in zip(procs, logs, codes, roles, strict=True):
+                if code != 0:
                     log.seek(0)
-                    tails.append(_tail(log.read(), lines=2))
-                raise MediaProcessingError(f"{what} failed: {' / '.join(tails)}")
+                    program = f"{role} (pid {proc.pid})"
+                    failed.append((code > 0, _failure(program, code, log.read(), lines=2)))
+            if failed:
+                # a process killed by a signal first: the others fail because it stopped
+                reasons = [reason for _, reason in sorted(failed, key=lambda f: f[0])]
+                raise MediaProcessingError(f"{what} failed: {' / '.join(reasons)}")
 
     def probe_json(self, args: list[str], what: str) -> dict[str, Any]:
         """Run ffprobe with JSON output and parse it."""
@@ -93,21 +101,28 @@ class Tools:
         return result
 
     def _execute(self, args: list[str], what: str) -> subprocess.CompletedProcess[str]:
-        try:
-            done = subprocess.run(
-                args,
-                capture_output=True,
-                text=True,
-                timeout=self.timeout_seconds,
-                stdin=subprocess.DEVNULL,
-                check=False,
-                preexec_fn=_die_with(os.getpid()),
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise MediaProcessingError(f"{what} timed out after {exc.timeout:.0f} s") from exc
-        if done.returncode != 0:
-            raise MediaProcessingError(f"{what} failed: {_tail(done.stderr)}")
-        return done
+        with subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_die_with(os.getpid()),
+        ) as proc:
+            try:
+                stdout, stderr = proc.communicate(timeout=self.timeout_seconds)
+            except subprocess.TimeoutExpired as exc:
+                proc.kill()
+                proc.communicate()
+                raise MediaProcessingError(
+                    f"{what} timed out after {self.timeout_seconds:.0f} s"
+                ) from exc
+        if proc.returncode < 0:
+            program = f"{Path(args[0]).name} (pid {proc.pid})"
+            raise MediaProcessingError(f"{what} failed: {_failure(program, proc.returncode, '')}")
+        if proc.returncode != 0:
+            raise MediaProcessingError(f"{what} failed: {_tail(stderr)}")
+        return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
 
 
 def _stop(procs: Sequence[subprocess.Popen[str]]) -> None:
@@ -148,6 +163,18 @@ def _die_with(parent: int) -> Callable[[], None]:
             os.kill(os.getpid(), signal.SIGKILL)
 
     return request
+
+
+def _failure(program: str, code: int, stderr: str, lines: int = 3) -> str:
+    """Why a process failed: the signal that ended it (a negative exit code), else the
+    last lines of its error output."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"{program} was killed by {name}"
+    return f"{program}: {_tail(stderr, lines)}"
 
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
