@@ -157,6 +157,8 @@ def test_an_interrupted_job_resumes_after_a_restart(
                 statuses.append(os.waitpid(pid, 0)[1])
         assert statuses
         assert all(os.WIFSIGNALED(s) and os.WTERMSIG(s) == signal.SIGKILL for s in statuses)
+        # and what the dead server was writing is left in its scratch space
+        assert list((server.data_dir / "scratch").iterdir())
     finished = [p for p in work_files(server.data_dir, job_id) if p.suffix == ".json"]
     kept = {p: p.stat().st_ino for p in finished if p.parent.parent.name == "chunks"}
     assert kept, work_files(server.data_dir, job_id)
