@@ -9,7 +9,9 @@ fixture clip, fragmented and faststart variants, and a presigned URL on the real
 from __future__ import annotations
 
 import subprocess
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -132,3 +134,42 @@ def test_a_presigned_url_reads_a_few_hundred_kilobytes(
     assert all(r.startswith("bytes=") for r in traffic.requests)
     assert traffic.bytes_sent < 400_000 < big.stat().st_size
     assert_same_as_scan(tools, big)
+
+
+def test_a_redirecting_url_is_not_followed(clip: Callable[[str], Path]) -> None:
+    # Given a URL that redirects to another path of the same server, which serves the clip
+    data = clip("cfr").read_bytes()
+    hits: list[str] = []
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            if self.path != "/real.mp4":
+                self.send_response(302)
+                self.send_header("Location", "/real.mp4")
+                self.end_headers()
+                return
+            first, last = self.headers["Range"].removeprefix("bytes=").split("-")
+            part = data[int(first) : int(last) + 1]
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
+            self.send_header("Content-Length", str(len(part)))
+            self.end_headers()
+            self.wfile.write(part)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        # Then the index reader reads the real path, and declines the redirecting one
+        assert index_packets(f"{base}/real.mp4") is not None
+        hits.clear()
+        assert index_packets(f"{base}/a.mp4") is None
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hits == ["/a.mp4"]

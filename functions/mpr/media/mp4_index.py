@@ -57,6 +57,16 @@ class FileSource:
         self._file.close()
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A presigned URL answers itself; a redirect could point anywhere."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        raise Mp4IndexError("the source URL redirects")
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+
+
 class HttpSource:
     """An HTTP(S) URL (a presigned S3 GET) read with `Range` requests."""
 
@@ -72,7 +82,7 @@ class HttpSource:
         span = {"Range": f"bytes={offset}-{offset + length - 1}"}
         request = urllib.request.Request(self._url, headers=span)  # noqa: S310 - http(s) only
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
+            with _NO_REDIRECTS.open(request, timeout=self._timeout) as response:
                 if response.status != 206:
                     raise Mp4IndexError(f"server ignored the Range request ({response.status})")
                 total = response.headers.get("Content-Range", "").rpartition("/")[2]
