@@ -186,6 +186,7 @@ def estimate(
     if thumbnails:
         package_s += duration * pixels * calibration.decode_cpu_per_pixel_second / cpu
         package_note += "; decodes the source again for thumbnails and the sprite"
+    holder = " (the audio holds the stage)" if audio_s > encode_wall else ""
     # (stage, wall seconds, Lambda seconds billed, invocations, note)
     rows = [
         ("probe", warm + calibration.probe_seconds, None, 1, "index read with ranged GETs"),
@@ -195,7 +196,8 @@ def estimate(
             encode_s,
             sum(chunk_seconds) + audio_s,
             len(plan.chunks) + (1 if media.audio else 0),
-            f"{len(plan.chunks)} chunk tasks on {slots} Lambdas; audio {audio_s:.1f} s beside",
+            f"{len(plan.chunks)} chunk tasks on {slots} Lambdas: {encode_wall:.1f} s; audio "
+            f"{audio_s:.1f} s beside{holder}",
         ),
         ("stitch", stitch_s, stitch_s * len(renditions), len(renditions), "one Lambda a rung"),
         ("package", package_s, None, 1, package_note),
