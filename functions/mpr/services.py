@@ -73,6 +73,14 @@ class Services:
     )
     output_prefix: str = "{job_id}/"
     public_base_url: str | None = None  # URLs the API returns start here; None: the request's
+    upload_dir: Path | None = None  # where uploaded bytes arrive (embedded); checked for room
+    upload_processor: Callable[[str], None] | None = field(
+        default=None,
+        metadata={
+            "doc": "hands an UPLOADED upload's id to its own function (cloud); "
+            "None: probed in `background`"
+        },
+    )
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -233,6 +241,7 @@ def build_local(
         background=lambda task: _submit(background, task),
         presigner=presigner,
         links=links,
+        upload_dir=data / "incoming",
         closers=[lambda: background.shutdown(wait=True), runner.shutdown],
     )
 

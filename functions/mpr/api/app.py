@@ -72,6 +72,7 @@ def create_app(services: Services) -> FastAPI:
         )
     app.state.services = services
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit_per_minute)
+    app.state.failure_limiter = RateLimiter(services.settings.auth_failures_per_minute)
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: no key needed")

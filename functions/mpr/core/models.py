@@ -315,6 +315,9 @@ class JobRecord(Model):
     timings: dict[str, float] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    request_hash: str | None = Field(
+        None, description="SHA-256 of the request that made the job (idempotency checks)"
+    )
 
     @property
     def progress(self) -> float:
