@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         60, ge=1, description="requests with a missing or invalid key one address may make"
     )
     free_space_reserve_bytes: int = Field(
-        1024**3,
+        512 * 1024**2,
         ge=0,
         description="free space an upload must leave on the data dir's file system (embedded)",
     )

@@ -22,7 +22,9 @@ def settings_overrides() -> dict[str, Any]:
 @pytest.fixture
 def job_id(client: TestClient, services: Services) -> str:
     services.inputs.put_bytes("clips/a.bin", b"not media")
-    job = client.post("/v1/jobs", json={"source": {"key": "clips/a.bin"}, "presets": ["thumbnails"]})
+    job = client.post(
+        "/v1/jobs", json={"source": {"key": "clips/a.bin"}, "presets": ["thumbnails"]}
+    )
     assert job.status_code == 202, job.text
     return str(job.json()["id"])
 

@@ -117,14 +117,18 @@ def test_a_foreign_id_is_as_unknown_as_a_missing_one(
         missing = (missing[0], missing[1].replace(fake, real))
     assert foreign == missing
     # while alice herself is not told that her own job or upload does not exist
-    status, detail = _call(t.alice, method, _fill(path, *mine), _fill(body, *mine) if body else None)
+    status, detail = _call(
+        t.alice, method, _fill(path, *mine), _fill(body, *mine) if body else None
+    )
     assert not (status == 404 and t.job_id in detail and "not found" in detail), detail
     assert not (status == 404 and f"no upload {t.upload_id}" in detail), detail
 
 
 def test_listings_hold_the_callers_jobs_and_an_admin_sees_all(tenants: Tenants) -> None:
     t = tenants
-    bobs = t.bob.post("/v1/jobs", json={"source": {"key": "clips/a.bin"}, "presets": ["thumbnails"]})
+    bobs = t.bob.post(
+        "/v1/jobs", json={"source": {"key": "clips/a.bin"}, "presets": ["thumbnails"]}
+    )
     assert bobs.status_code == 202
 
     def ids(client: TestClient) -> set[str]:
@@ -158,7 +162,7 @@ def test_graphql_fields_hold_the_callers_jobs(tenants: Tenants) -> None:
     assert foreign == missing.replace(UNKNOWN_JOB, t.job_id)
     assert t.alice.get(f"/v1/jobs/{t.job_id}").json()["status"] != "CANCELLED"
 
-    create = "mutation($u: String) { createJob(presets: [\"thumbnails\"], uploadId: $u) { id } }"
+    create = 'mutation($u: String) { createJob(presets: ["thumbnails"], uploadId: $u) { id } }'
     foreign = gql(t.bob, create, u=t.upload_id)["errors"][0]["message"]
     missing = gql(t.bob, create, u=UNKNOWN_UPLOAD)["errors"][0]["message"]
     assert foreign == missing.replace(UNKNOWN_UPLOAD, t.upload_id)
