@@ -265,6 +265,7 @@ def build_cloud(settings: Settings) -> Services:
     import boto3
 
     from mpr.adapters.dynamo_jobs import DynamoJobStore
+    from mpr.adapters.lambda_invoker import AsyncInvoker
     from mpr.adapters.s3_storage import S3Storage
     from mpr.adapters.sfn_orchestrator import SfnOrchestrator
 
@@ -278,6 +279,7 @@ def build_cloud(settings: Settings) -> Services:
             ("MPR_API_KEYS_TABLE", settings.api_keys_table),
             ("MPR_CALLBACK_SECRET", settings.callback_secret),
             ("MPR_WEBHOOK_SECRET", settings.webhook_secret),
+            ("MPR_UPLOAD_FUNCTION_NAME", settings.upload_function_name),
         )
         if not value
     ]
@@ -288,6 +290,7 @@ def build_cloud(settings: Settings) -> Services:
     assert settings.state_machine_arn
     assert settings.callback_secret
     assert settings.webhook_secret
+    assert settings.upload_function_name
     inputs = S3Storage.from_settings(settings, settings.input_bucket)
     outputs = S3Storage.from_settings(settings, settings.output_bucket)
     state = cloud_state(settings)
@@ -329,6 +332,12 @@ def build_cloud(settings: Settings) -> Services:
         background=_run_now,
         presigner=inputs,
         public_base_url=settings.api_base_url,
+        # uploads are probed by their own function, never inside an API request
+        upload_processor=AsyncInvoker(
+            boto3.client("lambda", region_name=settings.s3_region),
+            settings.upload_function_name,
+            field="upload_id",
+        ),
     )
 
 

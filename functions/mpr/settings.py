@@ -112,7 +112,7 @@ class Settings(BaseSettings):
         description="free space an upload must leave on the data dir's file system (embedded)",
     )
     upload_processing_seconds: int = Field(
-        1800,
+        3600,
         ge=60,
         description="an UPLOADED source not probed within this becomes FAILED (a lost probe)",
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -155,12 +154,7 @@ def test_upload_with_start_job(client: TestClient, bunny_clip: Path) -> None:
         },
     ).json()
     assert client.put(ticket["url"], content=bunny_clip.read_bytes()).status_code == 200
-    view = wait_upload(client, ticket["upload_id"])
+    view = wait_upload(client, ticket["upload_id"], done=lambda v: v["job_id"] is not None)
     assert view["status"] == "READY"
-    for _ in range(100):
-        view = client.get(f"/v1/uploads/{ticket['upload_id']}").json()
-        if view["job_id"]:
-            break
-        time.sleep(0.05)
     job = client.get(f"/v1/jobs/{view['job_id']}").json()
     assert job["metadata"] == {"from": "upload"}

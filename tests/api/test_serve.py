@@ -19,7 +19,7 @@ import pytest
 from mpr.settings import get_settings
 from tests.support.seaweed import S3Server, free_ports, seaweed_s3
 
-from .api_helpers import FAST_RENDITION, probe_video
+from .api_helpers import FAST_RENDITION, probe_video, wait_job
 
 __all__ = ["seaweed_s3"]
 MPR = Path(sys.executable).parent / "mpr"
@@ -108,7 +108,7 @@ def transcode_through(client: httpx.Client, bunny_clip: Path, tmp_path: Path) ->
         json={"source": {"upload_id": upload["upload_id"]}, "renditions": [FAST_RENDITION]},
     )
     assert created.status_code == 202, created.text
-    job = wait_until(client, f"/v1/jobs/{created.json()['id']}", {"SUCCEEDED", "FAILED"})
+    job = wait_job(client, created.json()["id"])
     assert job["status"] == "SUCCEEDED", job["error"]
     [mp4] = job["outputs"]
     local = tmp_path / "served.mp4"
