@@ -265,7 +265,6 @@ def build_cloud(settings: Settings) -> Services:
     import boto3
 
     from mpr.adapters.dynamo_jobs import DynamoJobStore
-    from mpr.adapters.lambda_invoker import AsyncInvoker
     from mpr.adapters.s3_storage import S3Storage
     from mpr.adapters.sfn_orchestrator import SfnOrchestrator
 
@@ -279,7 +278,6 @@ def build_cloud(settings: Settings) -> Services:
             ("MPR_API_KEYS_TABLE", settings.api_keys_table),
             ("MPR_CALLBACK_SECRET", settings.callback_secret),
             ("MPR_WEBHOOK_SECRET", settings.webhook_secret),
-            ("MPR_UPLOAD_FUNCTION_NAME", settings.upload_function_name),
         )
         if not value
     ]
@@ -290,7 +288,6 @@ def build_cloud(settings: Settings) -> Services:
     assert settings.state_machine_arn
     assert settings.callback_secret
     assert settings.webhook_secret
-    assert settings.upload_function_name
     inputs = S3Storage.from_settings(settings, settings.input_bucket)
     outputs = S3Storage.from_settings(settings, settings.output_bucket)
     state = cloud_state(settings)
@@ -332,13 +329,26 @@ def build_cloud(settings: Settings) -> Services:
         background=_run_now,
         presigner=inputs,
         public_base_url=settings.api_base_url,
-        # uploads are probed by their own function, never inside an API request
-        upload_processor=AsyncInvoker(
-            boto3.client("lambda", region_name=settings.s3_region),
-            settings.upload_function_name,
-            field="upload_id",
-        ),
+        upload_processor=_upload_processor(settings),
     )
+
+
+def _upload_processor(settings: Settings) -> Callable[[str], None]:
+    """Uploads are probed by their own function (MPR_UPLOAD_FUNCTION_NAME), never inside an
+    API request; that function itself, which probes, needs no such name."""
+    import boto3
+
+    from mpr.adapters.lambda_invoker import AsyncInvoker
+
+    name = settings.upload_function_name
+    if not name:
+
+        def unconfigured(upload_id: str) -> None:
+            raise InvalidInputError("the API needs MPR_UPLOAD_FUNCTION_NAME to probe uploads")
+
+        return unconfigured
+    client = boto3.client("lambda", region_name=settings.s3_region)
+    return AsyncInvoker(client, name, field="upload_id")
 
 
 def key_store(settings: Settings) -> ApiKeyStore:

@@ -119,7 +119,6 @@ def test_cloud_wiring_through_the_lambda_handler(aws: None) -> None:
         callback_secret="cb",
         webhook_secret="wh",
         api_keys_table="mpr-keys",
-        upload_function_name="mpr-upload",
     )
     services = build_cloud(settings)
     _, key = create_key(services.keys, "cloud")

@@ -14,9 +14,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from mpr.api import jobs_service, uploads_service
-from mpr.handlers.runtime import logger, tracer
+from mpr.handlers.runtime import Env as BaseEnv
+from mpr.handlers.runtime import Name, logger, require, tracer
 from mpr.services import Services, build_cloud
 from mpr.settings import get_settings
+
+
+class Env(BaseEnv):
+    """Reads the source, writes the API's records, starts the jobs waiting for the upload."""
+
+    input_bucket: Name
+    output_bucket: Name
+    state_machine_arn: Name
 
 
 class UploadEvent(BaseModel):
@@ -25,7 +34,9 @@ class UploadEvent(BaseModel):
 
 @cache
 def _services() -> Services:
-    return build_cloud(get_settings())
+    settings = get_settings()
+    require(Env, settings)
+    return build_cloud(settings)
 
 
 @logger.inject_lambda_context
