@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ import pytest
 
 from mpr.settings import get_settings
 from tests.support.seaweed import S3Server, free_ports, seaweed_s3
+from tests.support.serving import wait_until_listening
 
 from .api_helpers import FAST_RENDITION, probe_video, wait_job
 
@@ -36,19 +36,11 @@ def mpr_serve(args: list[str], env: dict[str, str] | None = None) -> Iterator[ht
         text=True,
         env={**os.environ, **(env or {})},
     )
-    assert process.stdout is not None
     try:
-        key = _first_key(process)
+        output = wait_until_listening(process, timeout=30)
+        key = next(line.strip() for line in output if line.startswith("mpr_"))
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/healthz").raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
+        assert httpx.get(f"{base}/healthz").status_code == 200
         with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as client:
             yield client
     finally:
@@ -58,16 +50,6 @@ def mpr_serve(args: list[str], env: dict[str, str] | None = None) -> Iterator[ht
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _first_key(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("mpr_"):
-            # keep reading its log so that a full pipe never blocks the server
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            return line.strip()
-    raise AssertionError(f"mpr serve printed no key (exit {process.wait()})")
 
 
 def wait_until(
