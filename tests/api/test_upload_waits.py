@@ -123,3 +123,21 @@ def test_an_upload_whose_probe_was_lost_fails_and_so_do_its_waiting_jobs(
     job = client.get(f"/v1/jobs/{posted.json()['id']}").json()
     assert job["status"] == "FAILED"
     assert view["error"] in job["error"]
+
+
+def test_a_job_waiting_for_a_lost_probe_fails_when_it_is_read(
+    client: TestClient, services: Services, held: HeldProbes
+) -> None:
+    # Given a job waiting for an upload whose probe was lost, past the probing deadline
+    upload_id = send(client, b"\x00" * 64)
+    posted = client.post(
+        "/v1/jobs", json={"source": {"upload_id": upload_id}, "presets": ["thumbnails"]}
+    )
+    held.tasks.clear()
+    limit = services.settings.upload_processing_seconds
+    _backdate(services, upload_id, uploaded_at=datetime.now(UTC) - timedelta(seconds=limit + 1))
+    # When only the job is read
+    job = client.get(f"/v1/jobs/{posted.json()['id']}").json()
+    # Then it has failed with the upload's reason, without anyone reading the upload
+    assert job["status"] == "FAILED"
+    assert f"not probed within {limit} s" in job["error"]

@@ -181,7 +181,7 @@ def owned_job(services: Services, job_id: str, caller: Caller) -> JobRecord:
     job = services.jobs.get(job_id)
     if not caller.sees(job.owner):
         raise NotFoundError(f"job {job_id} not found")
-    return job
+    return _settled(services, job)
 
 
 def cancel_job(services: Services, job_id: str, caller: Caller) -> JobRecord:
@@ -243,7 +243,8 @@ def output_prefix(services: Services, job_id: str) -> str:
     return services.output_prefix.format(job_id=job_id)
 
 
-def _upload_media(services: Services, job: JobRecord) -> MediaInfo | None:
+def _upload_of(services: Services, job: JobRecord) -> uploads_service.UploadRecord | None:
+    """The upload a job reads its source from, if it reads one."""
     parts = job.spec.source.split("/")
     if (
         len(parts) == 3
@@ -251,10 +252,30 @@ def _upload_media(services: Services, job: JobRecord) -> MediaInfo | None:
         and job.spec.source == uploads_service.source_key(parts[1])
     ):
         try:
-            return uploads_service.load(services, parts[1]).media
+            return uploads_service.load(services, parts[1])
         except NotFoundError:
             return None
     return None
+
+
+def _upload_media(services: Services, job: JobRecord) -> MediaInfo | None:
+    upload = _upload_of(services, job)
+    return upload.media if upload is not None else None
+
+
+def _settled(services: Services, job: JobRecord) -> JobRecord:
+    """A job waiting for its upload, as it stands now: if the upload has reached a final
+    state (or passed its deadline, see `uploads_service.overdue`), the job is released."""
+    if job.status is not JobStatus.QUEUED or job.stage != WAITING_STAGE:
+        return job
+    upload = _upload_of(services, job)
+    if upload is None:
+        return job
+    upload = uploads_service.refresh(services, upload)
+    if upload.status not in uploads_service.FINAL:
+        return job
+    release_waiting(services, upload)
+    return services.jobs.get(job.job_id)
 
 
 def job_view(services: Services, job: JobRecord, files_url: str) -> JobView:

@@ -150,7 +150,7 @@ async def job_events(
         if job.status in TERMINAL or await request.is_disconnected():
             return
         await asyncio.sleep(POLL_SECONDS)
-        job = await run_in_threadpool(services.jobs.get, job_id)
+        job = await run_in_threadpool(jobs_service.owned_job, services, job_id, Caller.of(key))
 
 
 @router.get("/{job_id}/files/{path:path}", summary="Download an output file (API key)")
