@@ -6,7 +6,6 @@ import base64
 import json
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,25 +45,45 @@ def _processed(view: dict[str, Any]) -> bool:
     return view["status"] in ("READY", "INVALID", "FAILED")
 
 
+def _ended(job: dict[str, Any]) -> bool:
+    return job["status"] in ("SUCCEEDED", "FAILED", "CANCELLED")
+
+
+def follow_events(
+    client: httpx.Client,
+    path: str,
+    until: Callable[[dict[str, Any]], bool],
+    timeout: float,
+) -> dict[str, Any]:
+    """Follow an event stream (`/v1/jobs/{id}/events`, `/v1/uploads/{id}/events`) until an
+    event's record satisfies `until`; AssertionError if none did within `timeout` seconds."""
+    seen: list[dict[str, Any]] = []
+    found = threading.Event()
+
+    def read() -> None:
+        with client.stream("GET", path) as response:
+            for name, record in sse_events(response):
+                if name == "progress":
+                    seen.append(record)
+                    if until(record):
+                        break
+        found.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not found.wait(timeout) or not seen or not until(seen[-1]):
+        last = seen[-1]["status"] if seen else "no event"
+        raise AssertionError(f"{path} did not get there in {timeout} s (last: {last})")
+    return seen[-1]
+
+
 def wait_upload(
-    client: TestClient,
+    client: httpx.Client,
     upload_id: str,
     timeout: float = 60,
     done: Callable[[dict[str, Any]], bool] = _processed,
 ) -> dict[str, Any]:
-    """Read the upload until `done(view)` (default: probed); AssertionError past `timeout`.
-    (Uploads have no event stream: this reads the record, 10 times a second.)"""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        view: dict[str, Any] = client.get(f"/v1/uploads/{upload_id}").json()
-        if done(view):
-            return view
-        time.sleep(0.1)
-    raise AssertionError(f"upload {upload_id} did not get there in {timeout} s")
-
-
-def _ended(job: dict[str, Any]) -> bool:
-    return job["status"] in ("SUCCEEDED", "FAILED", "CANCELLED")
+    """The upload once `done(view)` (default: probed), from its event stream."""
+    return follow_events(client, f"/v1/uploads/{upload_id}/events", done, timeout)
 
 
 def follow_job(
@@ -73,25 +92,8 @@ def follow_job(
     until: Callable[[dict[str, Any]], bool] = _ended,
     timeout: float = 180,
 ) -> dict[str, Any]:
-    """Follow the job's event stream (`/v1/jobs/{id}/events`) until an event's job satisfies
-    `until`; AssertionError if none did within `timeout` seconds."""
-    seen: list[dict[str, Any]] = []
-    found = threading.Event()
-
-    def read() -> None:
-        with client.stream("GET", f"/v1/jobs/{job_id}/events") as response:
-            for name, job in sse_events(response):
-                if name == "progress":
-                    seen.append(job)
-                    if until(job):
-                        break
-        found.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    if not found.wait(timeout) or not seen or not until(seen[-1]):
-        last = seen[-1]["status"] if seen else "no event"
-        raise AssertionError(f"job {job_id} did not get there in {timeout} s (last: {last})")
-    return seen[-1]
+    """The job once `until(job)`, from its event stream."""
+    return follow_events(client, f"/v1/jobs/{job_id}/events", until, timeout)
 
 
 def wait_job(client: httpx.Client, job_id: str, timeout: float = 180) -> dict[str, Any]:

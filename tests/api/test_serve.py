@@ -6,11 +6,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +17,7 @@ from mpr.settings import get_settings
 from tests.support.seaweed import S3Server, free_ports, seaweed_s3
 from tests.support.serving import wait_until_listening
 
-from .api_helpers import FAST_RENDITION, probe_video, wait_job
+from .api_helpers import FAST_RENDITION, probe_video, wait_job, wait_upload
 
 __all__ = ["seaweed_s3"]
 MPR = Path(sys.executable).parent / "mpr"
@@ -52,18 +50,6 @@ def mpr_serve(args: list[str], env: dict[str, str] | None = None) -> Iterator[ht
             process.wait()
 
 
-def wait_until(
-    client: httpx.Client, path: str, done: set[str], timeout: float = 120
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = client.get(path).json()
-        if body["status"] in done:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"{path} did not reach {done}")
-
-
 def transcode_through(client: httpx.Client, bunny_clip: Path, tmp_path: Path) -> None:
     """Upload with the returned ticket, run a job, download and check its MP4."""
     ticket = client.post(
@@ -80,7 +66,7 @@ def transcode_through(client: httpx.Client, bunny_clip: Path, tmp_path: Path) ->
         httpx.put(ticket["url"], content=bunny_clip.read_bytes(), headers=headers).status_code
         == 200
     )
-    upload = wait_until(client, f"/v1/uploads/{ticket['upload_id']}", {"READY", "INVALID"})
+    upload = wait_upload(client, ticket["upload_id"])
     assert upload["status"] == "READY", upload["error"]
     poster = httpx.get(upload["poster_url"], follow_redirects=True)
     assert poster.content.startswith(b"\xff\xd8")

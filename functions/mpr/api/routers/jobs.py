@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from mpr.adapters.api_keys import ApiKey
@@ -23,6 +21,7 @@ from mpr.api.deps import (
 from mpr.api.errors import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from mpr.api.owners import Caller
 from mpr.api.schemas import JobCreate, JobPage, JobView
+from mpr.api.streams import follow
 from mpr.api.tokens import UrlSigner
 from mpr.core.errors import NotFoundError
 from mpr.core.jobs import TERMINAL
@@ -31,7 +30,6 @@ from mpr.services import Services
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=PROBLEM_RESPONSES)
 JobId = Annotated[str, "job id"]
-POLL_SECONDS = 0.5
 
 
 def files_url(request: Request, signer: UrlSigner, key: ApiKey, job_id: str) -> str:
@@ -135,22 +133,16 @@ async def job_events(
     services: ServicesDep,
     signer: SignerDep,
 ) -> AsyncIterator[ServerSentEvent]:
-    job_id = job.job_id
-    last: tuple[object, ...] | None = None
-    count = 0
-    while True:
-        state = (job.status, job.stage, job.chunks_done, job.chunks_total, job.updated_at)
-        if state != last:
-            last = state
-            count += 1
-            payload = await run_in_threadpool(view, request, services, signer, key, job)
-            yield ServerSentEvent(
-                event="progress", id=str(count), data=payload.model_dump(mode="json")
-            )
-        if job.status in TERMINAL or await request.is_disconnected():
-            return
-        await asyncio.sleep(POLL_SECONDS)
-        job = await run_in_threadpool(jobs_service.owned_job, services, job_id, Caller.of(key))
+    events = follow(
+        request,
+        job,
+        read=lambda: jobs_service.owned_job(services, job.job_id, Caller.of(key)),
+        state=lambda j: (j.status, j.stage, j.chunks_done, j.chunks_total, j.updated_at),
+        final=lambda j: j.status in TERMINAL,
+        render=lambda j: view(request, services, signer, key, j),
+    )
+    async for event in events:
+        yield event
 
 
 @router.get("/{job_id}/files/{path:path}", summary="Download an output file (API key)")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from mpr.adapters.api_keys import ApiKey
 from mpr.api import files, jobs_service, uploads_service
@@ -28,6 +30,7 @@ from mpr.api.schemas import (
     UploadTicket,
     UploadView,
 )
+from mpr.api.streams import follow
 from mpr.api.tokens import UrlSigner
 from mpr.api.uploads_service import FIRST_SHEET, PREVIEW_NAME, UploadRecord
 from mpr.core.errors import NotFoundError
@@ -118,11 +121,54 @@ def create_upload(
 def get_upload(
     upload_id: UploadId, request: Request, key: ApiKeyDep, services: ServicesDep, signer: SignerDep
 ) -> UploadView:
-    record = uploads_service.owned(services, upload_id, Caller.of(key))
+    record = _current(services, uploads_service.owned(services, upload_id, Caller.of(key)))
+    return _view(request, services, signer, key, record)
+
+
+def existing_upload(upload_id: UploadId, key: ApiKeyDep, services: ServicesDep) -> UploadRecord:
+    """The caller's upload, looked up (key first) before a streamed response starts."""
+    return uploads_service.owned(services, upload_id, Caller.of(key))
+
+
+def _current(services: Services, record: UploadRecord) -> UploadRecord:
+    """The upload as it stands, handed to its probe if it has just been noticed as sent."""
     refreshed = uploads_service.refresh(services, record)
     if refreshed is not record:
         _after_upload(services, refreshed)
-    return _view(request, services, signer, key, refreshed)
+    return refreshed
+
+
+def _settled(record: UploadRecord) -> bool:
+    """Final, and the job it asked for (`start_job`) made, if it is READY."""
+    asked = record.start_job is not None and record.status is UploadStatus.READY
+    return record.status in uploads_service.FINAL and not (asked and record.job_id is None)
+
+
+@router.get(
+    "/{upload_id}/events",
+    response_class=EventSourceResponse,
+    summary="Follow an upload: `progress` events (the Upload as JSON) until it is final",
+)
+async def upload_events(
+    upload: Annotated[UploadRecord, Depends(existing_upload)],
+    request: Request,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    signer: SignerDep,
+) -> AsyncIterator[ServerSentEvent]:
+    events = follow(
+        request,
+        await run_in_threadpool(_current, services, upload),
+        read=lambda: _current(services, uploads_service.load(services, upload.upload_id)),
+        state=lambda u: (u.status, u.job_id, u.error),
+        final=lambda u: (
+            u.status in uploads_service.FINAL
+            and (u.start_job is None or u.job_id is not None or u.status is not UploadStatus.READY)
+        ),
+        render=lambda u: _view(request, services, signer, key, u),
+    )
+    async for event in events:
+        yield event
 
 
 @router.put(
