@@ -36,7 +36,9 @@ def mpr_serve(args: list[str], env: dict[str, str] | None = None) -> Iterator[ht
     )
     try:
         output = wait_until_listening(process, timeout=30)
-        key = next(line.strip() for line in output if line.startswith("mpr_"))
+        keys = [line.strip() for line in output if line.startswith("mpr_")]
+        assert keys, f"mpr serve printed no key:\n{''.join(output)}"
+        key = keys[0]
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{base}/healthz").status_code == 200
         with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as client:
