@@ -10,7 +10,9 @@ scan prints, timestamp for timestamp, flag for flag. Pure: tables in, rows out.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 Row = dict[str, str]
 
@@ -52,10 +54,14 @@ class FragmentSample:
 
 
 @dataclass
-class _Entry:
-    timestamp: int
-    keyframe: bool
-    discard: bool = False
+class _Index:
+    """A demuxer's index entries, as parallel lists (one item a sample)."""
+
+    timestamps: list[int]
+    keys: list[bool]
+    discards: list[bool]
+    offsets: list[int] | None
+    durations: list[int]
 
 
 def movie_rows(table: SampleTable) -> list[Row]:
@@ -66,22 +72,35 @@ def movie_rows(table: SampleTable) -> list[Row]:
     deltas = _expand(table.stts, count)
     offsets = _expand(table.ctts, count) if table.ctts is not None else None
     dts_shift = _dts_shift(table.ctts) if table.ctts is not None else 0
-    keys = _keyframes(table.stss, count)
-    entries: list[_Entry] = []
-    dts = -dts_shift
-    for i in range(count):
-        entries.append(_Entry(dts, keys[i]))
-        dts += deltas[i]
-    durations = list(deltas)
+    starts = list(accumulate(deltas[:-1], initial=-dts_shift))
+    index = _Index(starts, _keyframes(table.stss, count), [False] * count, offsets, deltas)
     if table.edits:
-        entries, offsets, durations = _apply_edits(table, entries, offsets, deltas, dts_shift)
+        index = _apply_edits(table, index, dts_shift)
+    shift = dts_shift if index.offsets is not None else 0
+    pts = list(index.timestamps)
+    if index.offsets is not None:
+        for i, offset in enumerate(index.offsets[: len(pts)]):
+            pts[i] += shift + offset
+    flags = {
+        (key, drop): ("K" if key else "_") + ("D" if drop else "_") + "_"
+        for key in (False, True)
+        for drop in (False, True)
+    }
+    base = 1 / table.timescale  # ffprobe: ts * av_q2d(time_base), printed with %f
+    shown: dict[int, str] = {}
     rows: list[Row] = []
-    for i, entry in enumerate(entries):
-        pts = entry.timestamp
-        if offsets is not None and i < len(offsets):
-            pts += dts_shift + offsets[i]
-        flags = ("K" if entry.keyframe else "_") + ("D" if entry.discard else "_") + "_"
-        rows.append(_row(pts, durations[i], table.timescale, flags))
+    for t, duration, key, drop in zip(
+        pts, index.durations, index.keys, index.discards, strict=True
+    ):
+        if duration not in shown:
+            shown[duration] = f"{duration * base:f}"
+        rows.append(
+            {
+                "pts_time": f"{t * base:f}",
+                "duration_time": shown[duration],
+                "flags": flags[key, drop],
+            }
+        )
     return rows
 
 
@@ -137,45 +156,29 @@ def _keyframes(stss: list[int] | None, count: int) -> list[bool]:
     return keys
 
 
-def _search_keyframe(
-    old: list[_Entry], offsets: list[int] | None, wanted: int, dts_shift: int, any_frame: bool
-) -> int:
+def _search_keyframe(old: _Index, wanted: int, dts_shift: int, any_frame: bool) -> int:
     """`find_prev_closest_index`: the last keyframe whose PTS is at or before `wanted`."""
     wanted -= max(dts_shift, 0)
-    lo, hi = -1, len(old)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if old[mid].timestamp >= wanted:
-            hi = mid
-        if old[mid].timestamp <= wanted:
-            lo = mid
-    index = lo
+    index = bisect_right(old.timestamps, wanted) - 1
     if not any_frame:
-        while index >= 0 and not old[index].keyframe:
+        while index >= 0 and not old.keys[index]:
             index -= 1
-    if offsets is not None and index >= 0:
+    if old.offsets is not None:
         while index >= 0:
-            if old[index].timestamp + offsets[index] <= wanted and old[index].keyframe:
+            if old.timestamps[index] + old.offsets[index] <= wanted and old.keys[index]:
                 break
             index -= 1
     return index
 
 
-def _apply_edits(
-    table: SampleTable,
-    old: list[_Entry],
-    offsets: list[int] | None,
-    deltas: list[int],
-    dts_shift: int,
-) -> tuple[list[_Entry], list[int] | None, list[int]]:
+def _apply_edits(table: SampleTable, old: _Index, dts_shift: int) -> _Index:
     """`mov_fix_index` for a video track: keep the samples each edit needs, retimed."""
-    new: list[_Entry] = []
-    new_offsets: list[int] = []
-    new_durations: list[int] = []
+    new = _Index([], [], [], [] if old.offsets is not None else None, [])
     entry_end = -dts_shift
     empty_sum = 0
     found_non_empty = False
-    min_pts = -1
+    min_pts = -1  # FFmpeg's min_corrected_pts: a negative value means none yet
+    total = len(old.timestamps)
     for edit in table.edits:
         duration = _rescale(edit.duration, table.timescale, table.movie_timescale)
         media_time = edit.media_time
@@ -185,49 +188,48 @@ def _apply_edits(
             empty_sum += duration
             continue
         found_non_empty = True
-        index = _search_keyframe(old, offsets, media_time, dts_shift, any_frame=False)
+        index = _search_keyframe(old, media_time, dts_shift, any_frame=False)
         if index < 0:
-            index = _search_keyframe(old, offsets, media_time, dts_shift, any_frame=True)
-            index = max(index, 0)
+            index = max(_search_keyframe(old, media_time, dts_shift, any_frame=True), 0)
         started = False
-        discarded_durations: list[int] = []
+        discarded: list[int] = []  # durations of the dropped samples before the edit starts
         found_key_after = False
-        for i in range(index, len(old)):
-            current = old[i]
-            frame_duration = (
-                old[i + 1].timestamp - current.timestamp if i + 1 < len(old) else duration
-            )
-            ctts = offsets[i] if offsets is not None else 0
-            cts = current.timestamp + dts_shift + ctts
-            discard = cts < media_time or cts >= duration + media_time
-            if discard:
+        for i in range(index, total):
+            stamp = old.timestamps[i]
+            step = old.timestamps[i + 1] - stamp if i + 1 < total else duration
+            ctts = old.offsets[i] if old.offsets is not None else 0
+            cts = stamp + dts_shift + ctts
+            drop = cts < media_time or cts >= duration + media_time
+            if drop:
                 if not started:
-                    discarded_durations.append(frame_duration)
+                    discarded.append(step)
             else:
                 pts = counter + ctts + dts_shift
                 min_pts = pts if min_pts < 0 else min(min_pts, pts)
                 if not started:
                     started = True
                     end_ts = counter
-                    for k, d in enumerate(reversed(discarded_durations)):
+                    for k, d in enumerate(reversed(discarded)):
                         end_ts -= d
-                        new[len(new) - 1 - k].timestamp = end_ts
-                    discarded_durations = []
-            new.append(_Entry(counter, current.keyframe, current.discard or discard))
-            new_offsets.append(ctts)
-            new_durations.append(deltas[i])
+                        new.timestamps[-1 - k] = end_ts
+                    discarded = []
+            new.timestamps.append(counter)
+            new.keys.append(old.keys[i])
+            new.discards.append(old.discards[i] or drop)
+            if new.offsets is not None:
+                new.offsets.append(ctts)
+            new.durations.append(old.durations[i])
             if started:
-                counter += frame_duration
-            if cts + frame_duration >= duration + media_time and current.keyframe:
-                if offsets is not None and not found_key_after:
+                counter += step
+            if cts + step >= duration + media_time and old.keys[i]:
+                if old.offsets is not None and not found_key_after:
                     found_key_after = True
                     continue
                 break
-    min_pts -= empty_sum
-    if min_pts > 0:
-        for entry in new:
-            entry.timestamp -= min_pts
-    return new, (new_offsets if offsets is not None else None), new_durations
+    lowest = min_pts - empty_sum
+    if lowest > 0:
+        new.timestamps = [t - lowest for t in new.timestamps]
+    return new
 
 
 def _rescale(value: int, num: int, den: int) -> int:
