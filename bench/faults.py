@@ -371,7 +371,7 @@ def broken_timestamps(work: Path) -> str:
 # 8
 def full_disk(work: Path) -> str:
     with small_disk(work, "24m") as disk:
-        env = {**CHUNKED, "MPR_CONCURRENT_JOBS": "2"}
+        env = {**CHUNKED, "MPR_CONCURRENT_JOBS": "2", "MPR_FREE_SPACE_RESERVE_BYTES": "2097152"}
         with serving(disk / "data", **env) as server, server.client() as client:
             small_source, huge_source = upload(client, CLIPS.bikes), upload(client, CLIPS.bunny)
             small = start_job(client, small_source, SLOW)

@@ -51,6 +51,7 @@ def test_only_the_job_without_room_fails(
             "MPR_CONCURRENT_JOBS": "2",
             "MPR_CHUNK_SECONDS": "1",
             "MPR_MIN_CHUNK_SECONDS": "1",
+            "MPR_FREE_SPACE_RESERVE_BYTES": str(2 * 1024 * 1024),
         },
     )
     server.start()

@@ -121,8 +121,9 @@ class ServeProcess:
         return process
 
     def _healthy(self) -> bool:
+        """Whether the server answers (a 503 reports on its storage: it answers too)."""
         try:
-            return httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
+            return httpx.get(f"{self.base_url}/healthz", timeout=2).status_code in (200, 503)
         except httpx.HTTPError:
             return False
 

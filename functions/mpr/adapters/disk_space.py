@@ -41,10 +41,12 @@ def job_bytes(tasks: list[ChunkTask], *, with_audio: bool) -> int:
 
 
 class SpaceLedger:
-    """What the running jobs have reserved on the file system that holds `root`."""
+    """What the running jobs have reserved on the file system that holds `root`, which
+    always keeps `reserve_bytes` free (for the job database, among others)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, reserve_bytes: int = 0) -> None:
         self.root = root
+        self.reserve_bytes = reserve_bytes
         self._held: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -53,12 +55,18 @@ class SpaceLedger:
         with self._lock:
             free = shutil.disk_usage(self.root).free
             held = sum(size for job, size in self._held.items() if job != job_id)
-            available = max(0, free - held)
+            available = max(0, free - held - self.reserve_bytes)
             if needed > available:
+                kept = [
+                    f"{held / MIB:.1f} MiB held by running jobs" if held else "",
+                    f"{self.reserve_bytes / MIB:.1f} MiB kept in reserve"
+                    if self.reserve_bytes
+                    else "",
+                ]
                 raise InsufficientStorageError(
                     f"no space on the data dir {self.root}: the job needs up to "
                     f"{needed / MIB:.1f} MiB, {available / MIB:.1f} MiB is free"
-                    + (f" ({held / MIB:.1f} MiB held by running jobs)" if held else "")
+                    + (f" ({', '.join(k for k in kept if k)})" if any(kept) else "")
                 )
             self._held[job_id] = needed
 
