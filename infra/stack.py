@@ -33,7 +33,7 @@ class MprStack(Stack):
         Tags.of(self).add("stage", config.stage)
         self.storage = Storage(self, "Storage", config=config)
         self.tables = JobTables(self, "Tables", config=config)
-        self.image = HandlerImage(self, "HandlerImage")
+        self.image = HandlerImage(self, "HandlerImage", config=config)
         values = {
             "MPR_S3_REGION": Aws.REGION,
             "MPR_DATA_DIR": LAMBDA_DATA_DIR,
@@ -70,6 +70,7 @@ class MprStack(Stack):
             config=config,
             functions=self.stages.functions,
             work_bucket=self.storage.work,
+            jobs_table=self.tables.jobs,
         )
         # Functions outside the state machine may know its ARN (no dependency cycle).
         values["MPR_STATE_MACHINE_ARN"] = self.pipeline.state_machine.state_machine_arn

@@ -52,6 +52,14 @@ POWERTOOLS_ENV = {
 }
 
 
+# Lambda architecture and the image platform built for it
+_ARCHITECTURES = {
+    "x86_64": (lambda_.Architecture.X86_64, ecr_assets.Platform.LINUX_AMD64),
+    "arm64": (lambda_.Architecture.ARM_64, ecr_assets.Platform.LINUX_ARM64),
+}
+ENCODE_FUNCTION = "encode_chunk"
+
+
 def handler_command(name: str) -> str:
     """The image CMD that runs handler `name` (`mpr.handlers.<name>.handler`)."""
     return f"mpr.handlers.{name}.handler"
@@ -60,8 +68,9 @@ def handler_command(name: str) -> str:
 class HandlerImage(Construct):
     """One image for every handler; each function picks its handler through CMD."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: DeployConfig) -> None:
         super().__init__(scope, construct_id)
+        self.architecture, platform = _ARCHITECTURES[config.architecture]
         self.asset = ecr_assets.DockerImageAsset(
             self,
             "Asset",
@@ -69,7 +78,7 @@ class HandlerImage(Construct):
             file=DOCKERFILE,
             exclude=IMAGE_CONTEXT_EXCLUDE,
             ignore_mode=IgnoreMode.DOCKER,
-            platform=ecr_assets.Platform.LINUX_AMD64,
+            platform=platform,
         )
 
     def function(
@@ -97,7 +106,10 @@ class HandlerImage(Construct):
                 tag_or_digest=self.asset.image_tag,
                 cmd=[handler_command(name)],
             ),
-            architecture=lambda_.Architecture.X86_64,
+            architecture=self.architecture,
+            reserved_concurrent_executions=(
+                config.encode_reserved_concurrency if name == ENCODE_FUNCTION else None
+            ),
             memory_size=size.memory_mb,
             timeout=Duration.seconds(size.timeout_seconds),
             ephemeral_storage_size=Size.mebibytes(size.ephemeral_mb),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from typing import Any
 
 import pytest
-from infra_support import ASL_PATH, Synthesized
+from infra_support import ASL_PATH, Synthesized, resolve
 
 from infra.config import DEFAULT_SIZES
 from infra.env_vars import ENV_VARS_BY_FUNCTION
@@ -239,16 +240,48 @@ def test_state_machine_may_invoke_only_the_stage_functions(synthesized: Synthesi
         if statement["Action"] == "lambda:InvokeFunction":
             invoked |= references(statement["Resource"])
     assert invoked == {synthesized.logical_id(name) for name in STAGE_FUNCTIONS}
-    # the Distributed Map starts child executions of this machine and reads the task list
-    machine_id = next(iter(synthesized.resources("AWS::StepFunctions::StateMachine")))
-    by_action = {
-        json.dumps(s["Action"]): s["Resource"] for s in statements if s["Effect"] == "Allow"
+    # the Distributed Map starts child executions of this machine and reads the task list:
+    # what AWS's least-privilege example grants, checked as the ARNs IAM will match
+    (machine,) = synthesized.resources("AWS::StepFunctions::StateMachine").values()
+    name = machine["Properties"]["StateMachineName"]
+    granted = {
+        json.dumps(s["Action"]): resolve(s["Resource"])
+        for s in statements
+        if s["Effect"] == "Allow"
     }
-    assert by_action['"states:StartExecution"'] == {"Ref": machine_id}
+    arn = "arn:aws:states:eu-west-1:123456789012"
+    assert granted['"states:StartExecution"'] == f"{arn}:stateMachine:{name}"
+    assert granted['["states:DescribeExecution", "states:StopExecution"]'] == (
+        f"{arn}:execution:{name}/*"
+    )
+    assert granted['"states:RedriveExecution"'] == f"{arn}:execution:{name}/EncodeChunks:*"
     work = bucket_id(synthesized, "WorkBucketName")
-    assert by_action['"s3:GetObject"'] == {
-        "Fn::Join": ["", [{"Fn::GetAtt": [work, "Arn"]}, "/work/*"]]
-    }
+    assert granted['"s3:GetObject"'] == f"<{work}.Arn>/work/*/tasks.json"
+    assert granted['"dynamodb:UpdateItem"'] == f"<{synthesized.output_ref('JobsTableName')}.Arn>"
+
+
+def test_the_distributed_map_grants_match_its_child_executions(
+    synthesized: Synthesized, asl: dict[str, Any]
+) -> None:
+    # A child execution of a Distributed Map is named `<machine>/<map label>:<id>`; IAM
+    # matches the resource patterns as globs. The ARN of the machine's own executions and of
+    # another machine's children must not match.
+    (machine,) = synthesized.resources("AWS::StepFunctions::StateMachine").values()
+    name = machine["Properties"]["StateMachineName"]
+    label = asl["States"]["Encode"]["Branches"][0]["States"]["EncodeChunks"]["Label"]
+    patterns = {}
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            for action in [actions] if isinstance(actions, str) else actions:
+                if action in {"states:DescribeExecution", "states:RedriveExecution"}:
+                    patterns[action] = resolve(statement["Resource"])
+    arn = "arn:aws:states:eu-west-1:123456789012:execution"
+    child = f"{arn}:{name}/{label}:9b3f0c1e-5a7d-4e0b-8c2f-1d6e7a8b9c0d"
+    assert fnmatch.fnmatchcase(child, patterns["states:DescribeExecution"])
+    assert fnmatch.fnmatchcase(child, patterns["states:RedriveExecution"])
+    for other in (f"{arn}:{name}:job-1", f"{arn}:mpr-other-transcode/{label}:x"):
+        assert not fnmatch.fnmatchcase(other, patterns["states:DescribeExecution"]), other
 
 
 def test_no_wildcard_resource_except_where_aws_requires_it(synthesized: Synthesized) -> None:

@@ -16,13 +16,18 @@ attribute per changing field: `stage`, `chunks_total`, `chunks_done`, `error`, `
 `manifest_key`, `timings` (map of seconds), `updated_at`. `created_at` is a fixed-width UTC
 stamp (`2026-01-31T12:00:00.000000Z`) so both indexes list newest first. An idempotency item
 holds `job_id` and `ttl`. Transitions are conditional updates (`#status IN (...)` from
-core.jobs.sources_for); progress is an atomic `ADD chunks_done :n`.
+core.jobs.sources_for); progress is an atomic `ADD chunks_done :n`, or, per chunk, `ADD` of
+the chunk's index to the number set `chunks_counted` on the condition that it is not there
+yet, so a retried chunk counts once. The state machine's `RecordChunkError` state writes
+`chunk_error` (map: `chunk` N, `error` S, `cause` S) once, when a chunk fails for good; a new
+plan (`set_stage` with `chunks_total`) removes both.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -54,8 +59,20 @@ TRANSIENT_REASONS = frozenset(
     {"ProvisionedThroughputExceeded", "ThrottlingError", "TransactionConflict"}
 )
 
+CHUNK_ERROR = "chunk_error"
+CHUNKS_COUNTED = "chunks_counted"
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class ChunkFailure:
+    """The error of the first chunk that failed for good, as the state machine wrote it."""
+
+    chunk: int
+    error: str
+    cause: str
 
 
 def create_table(client: Any, name: str) -> None:
@@ -296,12 +313,57 @@ class DynamoJobStore:
 
     def set_stage(self, job_id: str, stage: str, *, chunks_total: int | None = None) -> None:
         fields: dict[str | tuple[str, str], Any] = {"stage": stage}
-        if chunks_total is not None:
-            fields |= {"chunks_total": chunks_total, "chunks_done": 0}
-        self._update(job_id, set_values=fields)
+        if chunks_total is None:
+            self._update(job_id, set_values=fields)
+            return
+        fields |= {"chunks_total": chunks_total, "chunks_done": 0}
+        self._update(job_id, set_values=fields, remove=[CHUNKS_COUNTED, CHUNK_ERROR])
 
     def add_progress(self, job_id: str, chunks: int = 1) -> JobRecord:
         return self._update(job_id, set_values={}, add={"chunks_done": chunks})
+
+    def count_chunk(self, job_id: str, chunk: int) -> JobRecord:
+        with translated(f"count chunk {chunk} of job {job_id}"):
+            try:
+                response = self.client.update_item(
+                    TableName=self.table,
+                    Key=_job_key(job_id),
+                    UpdateExpression="SET #u = :u ADD #d :one, #c :chunk",
+                    ConditionExpression="attribute_exists(PK) AND NOT contains(#c, :n)",
+                    ExpressionAttributeNames={
+                        "#u": "updated_at",
+                        "#d": "chunks_done",
+                        "#c": CHUNKS_COUNTED,
+                    },
+                    ExpressionAttributeValues={
+                        ":u": {"S": now_stamp()},
+                        ":one": {"N": "1"},
+                        ":chunk": {"NS": [str(chunk)]},
+                        ":n": {"N": str(chunk)},
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                return self.get(job_id)  # counted before, or NotFoundError
+        return _record(response["Attributes"])
+
+    def chunk_failure(self, job_id: str) -> ChunkFailure | None:
+        """The failing chunk's own error, when the state machine recorded one."""
+        with translated(f"get job {job_id}"):
+            response = self.client.get_item(
+                TableName=self.table,
+                Key=_job_key(job_id),
+                ConsistentRead=True,
+                ProjectionExpression="#e",
+                ExpressionAttributeNames={"#e": CHUNK_ERROR},
+            )
+        recorded = response.get("Item", {}).get(CHUNK_ERROR)
+        if recorded is None:
+            return None
+        value = _deserializer.deserialize(recorded)
+        return ChunkFailure(chunk=int(value["chunk"]), error=value["error"], cause=value["cause"])
 
     def record_timing(self, job_id: str, stage: str, seconds: float) -> None:
         self._update(job_id, set_values={("timings", stage): seconds})

@@ -90,7 +90,7 @@ class Adapters:
     """The stage context and job store of one function."""
 
     ctx: StageContext
-    jobs: JobStore
+    jobs: DynamoJobStore
 
 
 @cache
