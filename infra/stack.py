@@ -8,9 +8,10 @@ from typing import Any
 from aws_cdk import Aws, CfnOutput, Stack, Tags
 from constructs import Construct
 
+from infra.caps import max_source_seconds
 from infra.config import DeployConfig
 from infra.constructs.api import API_FUNCTION, HttpApi
-from infra.constructs.functions import HandlerImage, StageFunctions
+from infra.constructs.functions import ENCODE_FUNCTION, HandlerImage, StageFunctions
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
@@ -34,6 +35,7 @@ class MprStack(Stack):
         self.storage = Storage(self, "Storage", config=config)
         self.tables = JobTables(self, "Tables", config=config)
         self.image = HandlerImage(self, "HandlerImage", config=config)
+        encode = config.sizes[ENCODE_FUNCTION]
         values = {
             "MPR_S3_REGION": Aws.REGION,
             "MPR_DATA_DIR": LAMBDA_DATA_DIR,
@@ -43,6 +45,11 @@ class MprStack(Stack):
             "MPR_WORK_BUCKET": self.storage.work.bucket_name,
             "MPR_JOBS_TABLE": self.tables.jobs.table_name,
             "MPR_IDEMPOTENCY_TABLE": self.tables.idempotency.table_name,
+            # what the single-function stages can hold (probe refuses longer sources) and
+            # what one chunk encode may take (the plan cuts chunks to fit)
+            "MPR_MAX_DURATION_SECONDS": str(float(max_source_seconds(config))),
+            "MPR_ENCODE_TIMEOUT_SECONDS": str(encode.timeout_seconds),
+            "MPR_ENCODE_MEMORY_MB": str(encode.memory_mb),
         }
         # The UI's origin is known first (API CORS); the API's URL then goes into the UI.
         self.web = WebHosting(self, "Web", config=config, access_logs=self.storage.access_logs)

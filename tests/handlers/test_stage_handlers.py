@@ -13,7 +13,7 @@ import pytest
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.adapters.webhook_notifier import StorageDeliveryLog
 from mpr.core import keys
-from mpr.core.errors import JobStateError, UnsafeInputError
+from mpr.core.errors import JobStateError, LimitExceededError, UnsafeInputError
 from mpr.core.models import JobRecord, JobSpec, JobStatus, Manifest, Preset, VideoRendition
 from mpr.handlers import (
     encode_audio,
@@ -292,3 +292,15 @@ def test_a_webhook_that_cannot_be_recorded_does_not_undo_the_end_of_the_job(
     assert result["status"] == "FAILED"
     assert jobs.get(JOB).status is JobStatus.FAILED
     assert [status for status, _, _ in receiver.requests] == [204]
+
+
+def test_probe_refuses_a_source_longer_than_the_cloud_stages_can_hold(
+    queued: JobRecord, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the stack's cap on source length (infra/caps.py) below the clip's 5.3 s
+    monkeypatch.setenv("MPR_MAX_DURATION_SECONDS", "5")
+    get_settings.cache_clear()
+
+    # When probe runs, then it refuses the source with the reason, before any encode
+    with pytest.raises(LimitExceededError, match=r"source lasts 5\.\d s; the limit is 5 s"):
+        probe.handler(sample_event("probe"), context)

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from infra_support import SMALL_ACCOUNT, Synthesized
 
+from mpr.settings import Settings
+
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
 
 
@@ -46,3 +48,33 @@ def test_a_small_account_gets_its_width_memory_reservation_and_graviton(
     # jobs spread their chunks over the map's width
     for name in ("s3_trigger", "api"):
         assert functions[name]["Environment"]["Variables"]["MPR_WORKERS"] == str(width)
+
+
+def test_probe_refuses_sources_longer_than_stitch_and_package_can_hold(
+    synthesized: Synthesized,
+) -> None:
+    # package keeps the HLS ladder (6000 + 3500 + 1500 + 900 kb/s, 128 kb/s audio each)
+    # beside the 1080p MP4 (6128 kb/s) in 90 % of its 10,240 MB /tmp:
+    # 0.9 x 10240 x 2^20 B / ((12412 + 6128) x 125 B/s) = 4169 s; stitch (two copies of the
+    # 1080p rendition in 10,240 MB) would allow 6,311 s
+    probe = synthesized.functions()["probe"]["Environment"]["Variables"]
+    assert probe["MPR_MAX_DURATION_SECONDS"] == "4169.0"
+    assert float(probe["MPR_MAX_DURATION_SECONDS"]) < Settings().max_duration_seconds
+
+
+def test_plan_sizes_chunks_for_the_deployed_encode_function(synthesized: Synthesized) -> None:
+    functions = synthesized.functions()
+    plan = functions["plan"]["Environment"]["Variables"]
+    encode = functions["encode_chunk"]
+    assert plan["MPR_ENCODE_TIMEOUT_SECONDS"] == str(encode["Timeout"])
+    assert plan["MPR_ENCODE_MEMORY_MB"] == str(encode["MemorySize"])
+
+
+def test_child_executions_are_standard_so_no_five_minute_cap_applies(
+    synthesized: Synthesized, asl: dict[str, Any]
+) -> None:
+    # EXPRESS children stop at 5 minutes, retries included; STANDARD children run up to a
+    # year, so each encode attempt is bounded by the function's own timeout only
+    chunk_map = asl["States"]["Encode"]["Branches"][0]["States"]["EncodeChunks"]
+    assert chunk_map["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "STANDARD"
+    assert synthesized.functions()["encode_chunk"]["Timeout"] <= 900
