@@ -73,6 +73,12 @@ def acknowledge_findings(stack: MprStack) -> None:
             "CDK grant_invoke: the state machine may invoke this stage function and its "
             "versions/aliases, nothing else.",
         )
+    _ack(
+        stack.trigger.failed_uploads,
+        "SQS3",
+        "This queue is itself the dead letter of the trigger: the on-failure destination of "
+        "S3's asynchronous invocations; `mpr cloud redrive` empties it.",
+    )
     policy = stack.pipeline.distributed_map_policy
     name = stack.pipeline.name
     _ack(

@@ -109,6 +109,13 @@ class MprStack(Stack):
                 TRIGGER_FUNCTION: self.trigger.function,
                 API_FUNCTION: self.api.function,
             },
+            failed_uploads=self.trigger.failed_uploads,
+            rest_api=self.api.rest_api,
+            tables={
+                "Jobs": self.tables.jobs,
+                "Idempotency": self.tables.idempotency,
+                "ApiKeys": self.api.keys_table,
+            },
         )
         self._outputs()
 
@@ -127,6 +134,12 @@ class MprStack(Stack):
             "ApiKeysTableName": self.api.keys_table.table_name,
             "WebUrl": self.web.url,
             "WebBucketName": self.web.bucket.bucket_name,
+            "FailedUploadsQueueUrl": self.trigger.failed_uploads.queue_url,
+            "TriggerFunctionName": self.trigger.function.function_name,
+            # `mpr cloud check` reads each function's memory and reserved concurrency
+            "FunctionNames": self.to_json_string(
+                {name: f.function_name for name, f in self.monitoring.functions.items()}
+            ),
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -346,6 +346,35 @@ def test_trigger_starts_the_state_machine_for_uploads_under_the_prefix(
     assert [s["Resource"] for s in starts] == [{"Ref": machine_id}]
 
 
+def test_an_upload_the_trigger_cannot_start_is_kept_in_a_queue(synthesized: Synthesized) -> None:
+    # S3 invokes the trigger asynchronously: after Lambda's own retries the event goes to the
+    # on-failure destination, an encrypted, TLS-only queue that keeps it for 14 days
+    trigger_id = synthesized.logical_id("s3_trigger")
+    (invoke_config,) = synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+    props = invoke_config["Properties"]
+    queue = synthesized.output_ref("FailedUploadsQueueUrl")
+    assert props["FunctionName"] == {"Ref": trigger_id}
+    assert props["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": [queue, "Arn"]}}
+    }
+    assert props["MaximumRetryAttempts"] == 2
+    assert props["MaximumEventAgeInSeconds"] == 6 * 3600
+    queue_props = synthesized.template["Resources"][queue]["Properties"]
+    assert queue_props["SqsManagedSseEnabled"] is True
+    assert queue_props["MessageRetentionPeriod"] == 14 * 86400
+    sends = [
+        s
+        for s in statements_of_role(synthesized, role_of(synthesized, "s3_trigger"))
+        if "sqs:SendMessage" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": [queue, "Arn"]}]
+    (queue_policy,) = synthesized.resources("AWS::SQS::QueuePolicy").values()
+    (deny,) = queue_policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert synthesized.template["Outputs"]["TriggerFunctionName"]["Value"] == {"Ref": trigger_id}
+
+
 def test_alarms_cover_failed_executions_errors_and_throttles(synthesized: Synthesized) -> None:
     alarms = list(synthesized.resources("AWS::CloudWatch::Alarm").values())
     by_metric: dict[str, set[str]] = {}
@@ -360,6 +389,16 @@ def test_alarms_cover_failed_executions_errors_and_throttles(synthesized: Synthe
     assert by_metric["Errors"] == functions
     assert by_metric["Throttles"] == functions
     assert len(synthesized.resources("AWS::CloudWatch::Dashboard")) == 1
+    # uploads the trigger gave up on, the API's 5xx answers, and every table's throttling
+    queue = synthesized.output_ref("FailedUploadsQueueUrl")
+    assert by_metric["ApproximateNumberOfMessagesVisible"] == {queue}
+    (api,) = synthesized.resources("AWS::ApiGateway::RestApi").values()
+    server_errors = [a for a in alarms if a["Properties"]["MetricName"] == "5XXError"]
+    assert [a["Properties"]["Dimensions"] for a in server_errors] == [
+        [{"Name": "ApiName", "Value": api["Properties"]["Name"]}]
+    ]
+    tables = logical_ids(synthesized, "AWS::DynamoDB::Table")
+    assert by_metric["ReadThrottleEvents"] == by_metric["WriteThrottleEvents"] == tables
 
 
 def test_outputs_name_the_resources(synthesized: Synthesized) -> None:
