@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from mpr.core.errors import MediaProcessingError
+from mpr.core.errors import MediaProcessingError, MprError, RetryableError
 
 if TYPE_CHECKING:
     from mpr.settings import Settings
@@ -77,7 +77,7 @@ class Tools:
                 for log in failed:
                     log.seek(0)
                     tails.append(_tail(log.read(), lines=2))
-                raise MediaProcessingError(f"{what} failed: {' / '.join(tails)}")
+                raise _failure(what, " / ".join(tails))
 
     def probe_json(self, args: list[str], what: str) -> dict[str, Any]:
         """Run ffprobe with JSON output and parse it."""
@@ -98,7 +98,7 @@ class Tools:
         except subprocess.TimeoutExpired as exc:
             raise MediaProcessingError(f"{what} timed out after {exc.timeout:.0f} s") from exc
         if done.returncode != 0:
-            raise MediaProcessingError(f"{what} failed: {_tail(done.stderr)}")
+            raise _failure(what, _tail(done.stderr))
         return done
 
 
@@ -116,6 +116,21 @@ def _spawn(
     return subprocess.Popen(
         args, stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr, text=True, pass_fds=fds
     )
+
+
+# ffmpeg's words for a source URL it could not read (its socket errors, an HTTP 5xx): the
+# storage or the network failed, not the media, and a later attempt may succeed
+_NETWORK = re.compile(
+    r"Connection (refused|reset by peer|timed out)|Network is unreachable|Broken pipe"
+    r"|Server returned 5\d\d|Server returned 5XX|Failed to resolve hostname|I/O error.*http",
+    re.IGNORECASE,
+)
+
+
+def _failure(what: str, tail: str) -> MprError:
+    """RetryableError when ffmpeg could not read over the network, else MediaProcessingError."""
+    message = f"{what} failed: {tail}"
+    return RetryableError(message) if _NETWORK.search(tail) else MediaProcessingError(message)
 
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
