@@ -25,6 +25,8 @@ from mpr.services import cloud_notifier
 from mpr.settings import Settings, get_settings, usable_cores
 from mpr.stages import StageContext
 
+# the `mpr` logger: the loggers of every module (`mpr.adapters...`) propagate to it, so their
+# lines are the same JSON, with the invocation's correlation id
 logger = Logger(service="mpr")
 tracer = Tracer(service="mpr")
 metrics = Metrics(namespace="MPR", service="mpr")
