@@ -29,7 +29,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -51,6 +51,10 @@ from mpr.core.errors import InvalidInputError, JobStateError, NotFoundError, Ret
 from mpr.core.jobs import check_transition, sources_for
 from mpr.core.models import JobRecord, JobStatus
 from mpr.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import GlobalSecondaryIndexTypeDef, TransactWriteItemTypeDef
 
 BY_STATUS = "by_status"
 BY_CREATED = "by_created"
@@ -75,11 +79,11 @@ class ChunkFailure:
     cause: str
 
 
-def create_table(client: Any, name: str) -> None:
+def create_table(client: DynamoDBClient, name: str) -> None:
     """Create the jobs table with its indexes and TTL, and wait until it is active."""
     strings = ("PK", "SK", "status", "created_at", "type")
 
-    def index(index_name: str, hash_key: str) -> dict[str, Any]:
+    def index(index_name: str, hash_key: str) -> GlobalSecondaryIndexTypeDef:
         return {
             "IndexName": index_name,
             "KeySchema": [
@@ -137,7 +141,7 @@ def _record(item: Mapping[str, Any]) -> JobRecord:
 
 
 class DynamoJobStore:
-    def __init__(self, client: Any, table: str, *, ttl_days: int = 7) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, *, ttl_days: int = 7) -> None:
         self.client = client
         self.table = table
         self.ttl_days = ttl_days
@@ -160,7 +164,9 @@ class DynamoJobStore:
             }
         ) | _job_key(job.job_id)
         new_only = "attribute_not_exists(PK)"
-        writes = [{"Put": {"TableName": self.table, "Item": item, "ConditionExpression": new_only}}]
+        writes: list[TransactWriteItemTypeDef] = [
+            {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": new_only}}
+        ]
         if job.idempotency_key is not None:
             expires = int(time.time()) + self.ttl_days * 86400
             key_item = _serialize({"job_id": job.job_id, "ttl": expires})
