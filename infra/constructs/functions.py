@@ -70,15 +70,20 @@ class HandlerImage(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: DeployConfig) -> None:
         super().__init__(scope, construct_id)
-        self.architecture, platform = _ARCHITECTURES[config.architecture]
-        self.asset = ecr_assets.DockerImageAsset(
-            self,
-            "Asset",
-            directory=str(REPO_ROOT),
+        self.architecture, self.platform = _ARCHITECTURES[config.architecture]
+
+    def code(self, name: str) -> lambda_.DockerImageCode:
+        """The image as an asset of the function (built from the Dockerfile at deploy), CMD
+        picking handler `name`. Every function's asset has the same source, so the image is
+        built and pushed once; each function resource carries the `aws:asset:*` metadata
+        that `sam build` / `sam local invoke` build it from."""
+        return lambda_.DockerImageCode.from_image_asset(
+            str(REPO_ROOT),
             file=DOCKERFILE,
             exclude=IMAGE_CONTEXT_EXCLUDE,
             ignore_mode=IgnoreMode.DOCKER,
-            platform=platform,
+            platform=self.platform,
+            cmd=[handler_command(name)],
         )
 
     def function(
@@ -101,11 +106,7 @@ class HandlerImage(Construct):
             scope,
             pascal_case(name),
             description=f"MPR {config.stage}: {handler_command(name)}",
-            code=lambda_.DockerImageCode.from_ecr(
-                self.asset.repository,
-                tag_or_digest=self.asset.image_tag,
-                cmd=[handler_command(name)],
-            ),
+            code=self.code(name),
             architecture=self.architecture,
             reserved_concurrent_executions=(
                 config.encode_reserved_concurrency if name == ENCODE_FUNCTION else None
