@@ -4,16 +4,20 @@ media. Real ffmpeg/ffprobe against a real HTTP server on loopback."""
 
 from __future__ import annotations
 
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from mpr.core.errors import RetryableError
+from mpr.core.errors import RetryableError, UnsupportedMediaError
 from mpr.media import probe
 from mpr.media.tools import Tools
+from mpr.settings import get_settings
 
 
 class Flaky:
@@ -96,3 +100,79 @@ def test_a_server_error_is_retryable_not_bad_media(server: tuple[str, Flaky], to
     # ffmpeg as it reads a source, without reconnects, so that it gives up at once
     with pytest.raises(RetryableError, match="Server returned 5"):
         tools.run([tools.ffmpeg, "-hide_banner", "-nostdin", "-i", url, "-f", "null", "-"], "read")
+
+
+@pytest.fixture(scope="module")
+def https_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """bikes.mp4 over HTTPS on loopback, its certificate (for IP 127.0.0.1) signed by a CA
+    made here; yields the URL and that CA's certificate file."""
+    folder = tmp_path_factory.mktemp("tls")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca",
+            "-keyout", "ca.key", "-out", "ca.pem")  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", "server.key", "-out", "server.csr")  # fmt: skip
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "san.ext",
+            "-out", "server.pem")  # fmt: skip
+    flaky = flaky_bikes(None)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            ranged = self.headers.get("Range")
+            start = int(ranged.removeprefix("bytes=").split("-")[0]) if ranged else 0
+            body = flaky.data[start:]
+            self.send_response(206 if ranged else 200)
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", str(len(body)))
+            if ranged:
+                total = len(flaky.data)
+                self.send_header("Content-Range", f"bytes {start}-{total - 1}/{total}")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "server.pem", folder / "server.key")
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{httpd.server_address[1]}/clip.mp4", folder / "ca.pem"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_an_https_source_is_read_when_its_certificate_chains_to_the_bundle(
+    https_source: tuple[str, Path], tools: Tools
+) -> None:
+    url, ca = https_source
+    _, index = probe.probe(replace(tools, ca_file=str(ca)), url)
+    assert len(index.times) == 250
+
+
+def test_an_https_source_whose_certificate_is_not_trusted_is_refused(
+    https_source: tuple[str, Path], settings_tools: Tools
+) -> None:
+    # Given the tools as every function builds them: the CA bundle that ships in the image,
+    # which does not hold this server's CA
+    url, _ = https_source
+    assert settings_tools.ca_file is not None
+    assert Path(settings_tools.ca_file).is_file()
+
+    # When the source is probed, then ffprobe refuses the server's certificate
+    with pytest.raises(UnsupportedMediaError, match=r"(?i)certificate|verif|x509"):
+        probe.probe(settings_tools, url)
+
+
+@pytest.fixture
+def settings_tools() -> Tools:
+    return Tools.from_settings(get_settings())

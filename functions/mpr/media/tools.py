@@ -26,10 +26,26 @@ class Tools:
     ffmpeg: str
     ffprobe: str
     timeout_seconds: float = 3600.0
+    # CA certificates that an HTTPS source's server must chain to; None: not checked
+    ca_file: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tools:
-        return cls(ffmpeg=settings.ffmpeg, ffprobe=settings.ffprobe)
+        return cls(ffmpeg=settings.ffmpeg, ffprobe=settings.ffprobe, ca_file=_ca_bundle())
+
+    def _verified(self, args: list[str]) -> list[str]:
+        """`args` with the server certificate of every HTTPS input checked against
+        `ca_file` (ffmpeg's TLS does not check it by default): the options go before the
+        URL (and before its `-i`)."""
+        if self.ca_file is None:
+            return args
+        checked: list[str] = []
+        for arg in args:
+            if arg.startswith("https://"):
+                at = len(checked) - 1 if checked and checked[-1] == "-i" else len(checked)
+                checked[at:at] = ["-tls_verify", "1", "-ca_file", self.ca_file]
+            checked.append(arg)
+        return checked
 
     def run(self, args: list[str], what: str) -> str:
         """Run a command; return its stderr; raise MediaProcessingError naming `what`."""
@@ -55,11 +71,11 @@ class Tools:
                     writers.append(write)
                     logs.append(stack.enter_context(tempfile.TemporaryFile("w+")))
                     try:
-                        procs.append(_spawn(args, stdin=read, stderr=logs[-1]))
+                        procs.append(_spawn(self._verified(args), stdin=read, stderr=logs[-1]))
                     finally:
                         os.close(read)
                 logs.insert(0, stack.enter_context(tempfile.TemporaryFile("w+")))
-                args = producer([f"pipe:{fd}" for fd in writers])
+                args = self._verified(producer([f"pipe:{fd}" for fd in writers]))
                 procs.insert(0, _spawn(args, stdin=subprocess.DEVNULL, stderr=logs[0], fds=writers))
             finally:
                 for fd in writers:
@@ -88,7 +104,7 @@ class Tools:
     def _execute(self, args: list[str], what: str) -> subprocess.CompletedProcess[str]:
         try:
             done = subprocess.run(
-                args,
+                self._verified(args),
                 capture_output=True,
                 text=True,
                 timeout=self.timeout_seconds,
@@ -100,6 +116,15 @@ class Tools:
         if done.returncode != 0:
             raise _failure(what, _tail(done.stderr))
         return done
+
+
+def _ca_bundle() -> str | None:
+    """The CA bundle that ships with the package (certifi), where it is installed."""
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
 
 
 def _stop(procs: Sequence[subprocess.Popen[str]]) -> None:
