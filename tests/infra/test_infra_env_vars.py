@@ -71,6 +71,7 @@ def test_settings_accept_the_values_the_stack_sets(monkeypatch: pytest.MonkeyPat
         "MPR_MAX_DURATION_SECONDS": "4169.0",
         "MPR_ENCODE_TIMEOUT_SECONDS": "600",
         "MPR_ENCODE_MEMORY_MB": "10240",
+        "MPR_UPLOAD_FUNCTION_NAME": "mpr-dev-process-upload",
     }
     assert set(values) == set().union(*ENV_VARS_BY_FUNCTION.values())
     for name, value in values.items():

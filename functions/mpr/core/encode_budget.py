@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mpr.core.errors import LimitExceededError
-from mpr.core.models import ChunkPlan, FrameIndex, SizedRendition, Trim
+from mpr.core.models import Chunk, ChunkPlan, FrameIndex, SizedRendition, Trim
 from mpr.core.planning import plan_chunks
 
 # `python -m bench.encode_cost` (4 s of 1080p30 to 720p, CRF 21), rounded up
@@ -30,7 +30,12 @@ CPU_SECONDS_PER_PIXEL_SECOND = {
 # Lambda gives 1 vCPU per 1,769 MB, 6 at 10,240 MB
 MB_PER_VCPU = 1769
 MAX_VCPUS = 6.0
-_SHRINK_STEPS = 8
+# a chunk cut inside a GOP first decodes from the keyframe before it (`Chunk.seek`); decoding
+# costs at most this share of encoding the same footage (bench/calibrate.py: 0.16 for the
+# 1080p ladder, 0.57 for one 720p MP4)
+DECODE_SHARE = 0.6
+_SHRINK_STEPS = 16
+_MIN_SHRINK = 1.25
 
 
 @dataclass(frozen=True)
@@ -54,14 +59,19 @@ class EncodeBudget:
 
 
 def encode_seconds(
-    chunk_seconds: float, renditions: Sequence[SizedRendition], fps: float, vcpus: float
+    chunk_seconds: float,
+    renditions: Sequence[SizedRendition],
+    fps: float,
+    vcpus: float,
+    preroll_seconds: float = 0.0,
 ) -> float:
-    """Estimated wall seconds to encode `chunk_seconds` of the source to every rendition."""
+    """Estimated wall seconds to encode `chunk_seconds` of the source to every rendition,
+    after decoding `preroll_seconds` from the keyframe before the chunk."""
     cpu = sum(
         CPU_SECONDS_PER_PIXEL_SECOND[r.rendition.x264_preset] * r.width * r.height * fps
         for r in renditions
     )
-    return chunk_seconds * cpu / vcpus
+    return (chunk_seconds + DECODE_SHARE * preroll_seconds) * cpu / vcpus
 
 
 def max_chunk_seconds(
@@ -77,7 +87,7 @@ def check_plan(
     """Raise LimitExceededError naming the first chunk whose encode would not fit."""
     for chunk in plan.chunks:
         seconds = chunk.end - chunk.start
-        estimate = encode_seconds(seconds, renditions, fps, budget.vcpus)
+        estimate = encode_seconds(seconds, renditions, fps, budget.vcpus, preroll(chunk))
         if estimate > budget.seconds:
             limit = max_chunk_seconds(renditions, fps, budget)
             raise LimitExceededError(
@@ -87,6 +97,11 @@ def check_plan(
                 f"last {limit:.1f} s for these renditions (re-encode the source with "
                 "keyframes at least that often, or choose fewer or smaller renditions)"
             )
+
+
+def preroll(chunk: Chunk) -> float:
+    """Seconds decoded before the chunk's first frame (from the keyframe it seeks to)."""
+    return max(0.0, chunk.start - chunk.seek)
 
 
 def plan_within_budget(
@@ -103,9 +118,9 @@ def plan_within_budget(
     """`plan_chunks` with chunks no longer than the budget allows, or LimitExceededError;
     without a budget (or renditions to encode), `plan_chunks` as it is.
 
-    The planner cuts on the keyframe nearest its target, so a chunk may overrun the target
-    by up to a GOP: the target shrinks by the overrun until every chunk fits, or a chunk
-    is a single GOP longer than allowed."""
+    The planner cuts near its target, so a chunk may overrun it (up to a GOP, or by the
+    decoding before a cut inside a GOP): the target shrinks by the overrun until every
+    chunk fits, or the planner cannot cut a GOP fine enough."""
     if budget is None or not renditions:
         return plan_chunks(
             index,
@@ -116,17 +131,27 @@ def plan_within_budget(
         )
     longest = max_chunk_seconds(renditions, fps, budget)
     target = min(target_seconds, longest)
+    previous = None
     for _ in range(_SHRINK_STEPS):
         plan = plan_chunks(
             index,
             target_seconds=target,
-            min_seconds=min(min_seconds, target),
+            min_seconds=min(min_seconds, target / 2),
             workers=workers,
             trim=trim,
         )
-        overrun = max(c.end - c.start for c in plan.chunks) / longest
+        overrun = (
+            max(
+                encode_seconds(c.end - c.start, renditions, fps, budget.vcpus, preroll(c))
+                for c in plan.chunks
+            )
+            / budget.seconds
+        )
         if overrun <= 1:
             break
-        target /= overrun * 1.01
+        # a plan that did not change needs a bigger step before the planner cuts elsewhere
+        stuck = plan.chunks == previous
+        target /= max(overrun * 1.01, _MIN_SHRINK) if stuck else overrun * 1.01
+        previous = plan.chunks
     check_plan(plan, renditions, fps, budget)
     return plan
