@@ -174,7 +174,7 @@ def _failure(program: str, code: int, stderr: str, lines: int = 3) -> str:
 # ffmpeg's words for a source URL it could not read (its socket errors, an HTTP 5xx): the
 # storage or the network failed, not the media, and a later attempt may succeed
 _NETWORK = re.compile(
-    r"Connection (refused|reset by peer|timed out)|Network is unreachable|Broken pipe"
+    r"Connection (refused|reset by peer|timed out)|Network is unreachable"
     r"|Server returned 5\d\d|Server returned 5XX|Failed to resolve hostname|I/O error.*http",
     re.IGNORECASE,
 )
