@@ -51,12 +51,13 @@ def stream_facts(tools: Tools, path: str, *, count_packets: bool) -> dict[str, d
     """Facts about an output file: per stream type, frame count, duration, start, codec.
 
     Frames are counted by reading every packet (`nb_read_packets`) with `count_packets`;
-    an MP4 file's index also states them (`nb_frames`) without reading the file.
+    an MP4 file's index also states them (`nb_frames`) without reading the file, so a
+    faststart MP4 is measured from its first bytes (a presigned URL for S3 reads only them).
     """
     info = tools.probe_json(
         [
             "-protocol_whitelist",
-            "file",
+            input_options(path)["protocol_whitelist"],
             *(["-count_packets"] if count_packets else []),
             "-show_entries",
             "stream=codec_type,codec_name,profile,level,width,height,nb_read_packets,nb_frames,"

@@ -1,0 +1,189 @@
+"""HLS (fMP4) outputs: each chunk task segments its encode of every rung; packaging a rung
+is writing its playlist over the chunks' segments and publishing them with one init
+segment. The audio is one rendition that every variant plays.
+
+A chunk starts on a keyframe at its own place on the output timeline, and every fragment
+states its decode time, so the chunks' segments join with no discontinuity; the QC reads
+back where each chunk's segments start and checks every join.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mpr.core import hls, keys
+from mpr.core.models import (
+    ChunkTask,
+    OutputRecord,
+    Preset,
+    QCCheck,
+    QCResult,
+    SegmentTarget,
+    SizedRendition,
+)
+from mpr.core.payloads import SegmentedChunk
+from mpr.core.presets import renditions_for
+from mpr.core.qc import Measurement, judge
+from mpr.media import hls as media_hls
+from mpr.media.tools import Tools
+from mpr.packaging.job import PackagingJob
+from mpr.ports import Storage
+
+INIT = "init.mp4"
+PLAYLIST = "index.m3u8"
+MASTER = "master.m3u8"
+AUDIO_FOLDER = "audio"
+AUDIO_CODEC = "mp4a.40.2"
+JOIN_TOLERANCE = 0.0005
+"""Seconds a chunk's first frame may sit off the end of the segments before it (the
+segmenter's times are printed to the microsecond)."""
+
+
+def segment_chunk(
+    tools: Tools,
+    work: Storage,
+    task: ChunkTask,
+    target: SegmentTarget,
+    encoded: Path,
+    folder: Path,
+) -> SegmentedChunk:
+    """Segment a chunk's encode of one rung into the work area; measure what was written.
+
+    The playlist's durations are exact: the last packet lasts to the chunk's planned end,
+    and the last segment's duration is what the chunk leaves after the others.
+    """
+    chunk = task.chunk
+    written = media_hls.segment(
+        tools,
+        encoded,
+        folder,
+        f"seg_{chunk.index:05d}",
+        target.segment_seconds,
+        offset=task.offset,
+        last_packet=chunk.frames - 1,
+        end_ticks=round(chunk.duration * task.timescale),
+    )
+    rest = chunk.duration - sum(s.duration for s in written[:-1])
+    segments = [*written[:-1], written[-1].model_copy(update={"duration": rest})]
+    start, video = media_hls.stream_start(tools, folder, "video")
+    uploads = [s.uri for s in segments] + ([INIT] if chunk.index == 0 else [])
+    for name in uploads:
+        key = keys.segment(task.job_id, target.preset, target.name, name)
+        work.put_file(key, folder / name, "video/mp4" if name == INIT else "video/iso.segment")
+    return SegmentedChunk(
+        segments=segments,
+        frames=int(str(video.get("nb_read_packets") or 0)),
+        start=start,
+        codecs=hls.avc1_codec(str(video.get("profile", "High")), int(str(video.get("level", 40)))),
+    )
+
+
+class _Audio:
+    """The audio rendition of one HLS preset, segmented and published."""
+
+    def __init__(self, job: PackagingJob, preset: Preset, tmp: Path) -> None:
+        folder = tmp / preset.name / AUDIO_FOLDER
+        with job.work.local_path(keys.audio(job.job_id)) as audio:
+            segments = media_hls.segment(job.tools, audio, folder, "seg", preset.segment_seconds)
+        self.start, _ = media_hls.stream_start(job.tools, folder, "audio")
+        (folder / media_hls.SEGMENTER_PLAYLIST).unlink()
+        (folder / PLAYLIST).write_text(hls.media_playlist(segments, INIT))
+        self.uri = f"{AUDIO_FOLDER}/{PLAYLIST}"
+        self.files = job.upload_folder(folder, f"{preset.name}/{AUDIO_FOLDER}")
+        self.peak, self.average = hls.bandwidths([(s.duration, s.size) for s in segments])
+
+
+def package(job: PackagingJob, preset: Preset, tmp: Path) -> list[OutputRecord]:
+    """The master playlist, the audio rendition and every rung's playlist and segments,
+    each rung checked against the source."""
+    audio = _Audio(job, preset, tmp) if job.work.exists(keys.audio(job.job_id)) else None
+    made = [_rung(job, preset, sized, audio) for sized in renditions_for(preset, job.media)]
+    records = [record for record, _ in made]
+    master = f"{preset.name}/{MASTER}"
+    job.put_text(master, hls.master_playlist([v for _, v in made], audio.uri if audio else None))
+    combined = QCResult(
+        passed=all(r.qc is not None and r.qc.passed for r in records),
+        checks=[
+            c.model_copy(update={"name": f"{r.rendition}.{c.name}"})
+            for r in records
+            if r.qc is not None
+            for c in r.qc.checks
+        ],
+    )
+    top = OutputRecord(
+        preset=preset.name,
+        kind="hls",
+        path=master,
+        duration=records[0].duration,
+        frames=records[0].frames,
+        files=[master, *(audio.files if audio else []), *(f for r in records for f in r.files)],
+        qc=combined,
+    )
+    return [top, *records]
+
+
+def _rung(
+    job: PackagingJob, preset: Preset, sized: SizedRendition, audio: _Audio | None
+) -> tuple[OutputRecord, hls.Variant]:
+    parts = [r.hls[preset.name] for r in job.chunk_results(sized)]
+    segments = [s for p in parts for s in p.segments]
+    name = sized.rendition.name
+    folder = f"{preset.name}/{name}"
+    files = job.publish(
+        (keys.segment(job.job_id, preset.name, name, uri), f"{folder}/{uri}")
+        for uri in [INIT, *(s.uri for s in segments)]
+    )
+    playlist = f"{folder}/{PLAYLIST}"
+    job.put_text(playlist, hls.media_playlist(segments, INIT))
+    duration = sum(s.duration for s in segments)
+    measured = Measurement(
+        frames=sum(p.frames for p in parts),
+        duration=duration,
+        has_audio=audio is not None,
+        video_start=parts[0].start,
+        audio_start=audio.start if audio else None,
+        psnr_db=job.psnr(sized),
+    )
+    judged, joins = judge(job.expect, measured), _joins(parts)
+    qc = QCResult(passed=judged.passed and joins.passed, checks=[*judged.checks, joins])
+    peak, average = hls.bandwidths([(s.duration, s.size) for s in segments])
+    if audio is not None:
+        peak, average = peak + audio.peak, average + audio.average
+    variant = hls.Variant(
+        uri=f"{name}/{PLAYLIST}",
+        bandwidth=peak,
+        average_bandwidth=average,
+        width=sized.width,
+        height=sized.height,
+        codecs=",".join([parts[0].codecs, *([AUDIO_CODEC] if audio else [])]),
+        frame_rate=job.plan.total_frames / job.plan.duration,
+    )
+    record = job.video_record(
+        preset,
+        "hls",
+        playlist,
+        sized,
+        qc,
+        [playlist, *files],
+        frames=measured.frames,
+        duration=duration,
+        bandwidth=peak,
+    )
+    return record, variant
+
+
+def _joins(parts: list[SegmentedChunk]) -> QCCheck:
+    """Every chunk's first frame read back where the segments before it end."""
+    off = 0
+    elapsed = 0.0
+    for part in parts:
+        if abs(part.start - parts[0].start - elapsed) > JOIN_TOLERANCE:
+            off += 1
+        elapsed += sum(s.duration for s in part.segments)
+    return QCCheck(
+        name="chunk_joins",
+        passed=off == 0,
+        expected=0,
+        actual=off,
+        detail="chunks whose first frame is not where the segments before them end",
+    )
