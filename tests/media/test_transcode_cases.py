@@ -155,6 +155,9 @@ def test_every_output_keeps_frames_timing_and_sync(
             assert abs(segment.frame_times[0] - rung.facts.video_start - elapsed) < 1e-3
             elapsed += segment.duration
         assert abs(elapsed - expected_duration) < 1e-3
+        # and each segment's samples last exactly until the next one's first decode time
+        for before, after in pairwise(rung.segments):
+            assert abs(before.decode_end - after.decode_start) < 1e-4, rung.uri
 
 
 @pytest.mark.parametrize("name", ["cfr", "vfr", "trimmed", "rotated", "late_start"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import m3u8
@@ -108,6 +108,8 @@ class HlsSegment:
     frame_times: list[float]
     frame_durations: list[float]
     starts_with_key: bool
+    decode_start: float
+    decode_end: float = field(metadata={"doc": "last packet's decode time plus its duration"})
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,11 @@ class HlsRung:
 
 def _packets(path: Path, stream: str) -> list[dict[str, str]]:
     return ffprobe(  # type: ignore[return-value]
-        "-select_streams", stream, "-show_entries", "packet=pts_time,duration_time,flags", str(path)
+        "-select_streams",
+        stream,
+        "-show_entries",
+        "packet=pts_time,dts_time,duration_time,flags",
+        str(path),
     )["packets"]
 
 
@@ -162,17 +168,20 @@ def hls_rungs(master: Path, scratch: Path) -> list[HlsRung]:
         segments = []
         for i, segment in enumerate(playlist.segments):
             alone = _joined(init, [folder / segment.uri], scratch / f"v{n}_{i}.mp4")
+            packets = _packets(alone, "v:0")
             rows = sorted(
                 (float(p["pts_time"]), float(p.get("duration_time", 0) or 0), p["flags"])
-                for p in _packets(alone, "v:0")
+                for p in packets
             )
-            first_in_decode_order = _packets(alone, "v:0")[0]["flags"]
+            last = packets[-1]
             segments.append(
                 HlsSegment(
                     duration=float(segment.duration),
                     frame_times=[r[0] for r in rows],
                     frame_durations=[r[1] for r in rows],
-                    starts_with_key="K" in first_in_decode_order,
+                    starts_with_key="K" in packets[0]["flags"],
+                    decode_start=float(packets[0]["dts_time"]),
+                    decode_end=float(last["dts_time"]) + float(last.get("duration_time", 0) or 0),
                 )
             )
         times = [t for s in segments for t in s.frame_times]
