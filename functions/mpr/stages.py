@@ -182,7 +182,7 @@ def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
             ctx.decode_threads,
             pictures,
         )
-        images.store_chunk_pictures(ctx.work, task, tmp / "pictures")
+        images.store_chunk_pictures(ctx.tools, ctx.work, task, tmp / "pictures")
         for rendition, (path, psnr_db) in encoded.items():
             key = keys.chunk(task.job_id, rendition, task.chunk.index)
             if task.stitched is None or rendition in task.stitched:
@@ -196,7 +196,7 @@ def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
                 psnr_db=psnr_db,
                 hls={
                     target.preset: segmented.segment_chunk(
-                        ctx.tools, ctx.work, task, target, path, tmp / "hls" / target.preset
+                        ctx.tools, ctx.work, task, target, path, tmp / "hls" / target.key
                     )
                     for target in task.segments
                     if target.rendition == rendition

@@ -142,7 +142,7 @@ def test_every_output_keeps_frames_timing_and_sync(
     assert len(rungs) == len(variants)
     for v in variants:
         rung = rungs[tmp_path / v["path"]]
-        assert rung.resolution == (v["width"], v["height"])
+        assert rung.resolution == (v["width"], v["height"]) == (rung.facts.width, rung.facts.height)
         assert rung.bandwidth == v["bandwidth"]
         assert rung.codecs.startswith("avc1.")
         assert ("mp4a.40.2" in rung.codecs) == (src.audio_start is not None)

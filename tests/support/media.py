@@ -114,7 +114,8 @@ class HlsSegment:
 
 @dataclass(frozen=True)
 class HlsRung:
-    """A variant of a master playlist, measured segment by segment."""
+    """A variant of a master playlist (`resolution` as the master states it), measured
+    segment by segment (`facts`, its size included)."""
 
     uri: str
     bandwidth: int
@@ -185,7 +186,15 @@ def hls_rungs(master: Path, scratch: Path) -> list[HlsRung]:
                 )
             )
         times = [t for s in segments for t in s.frame_times]
-        width, height = variant.stream_info.resolution
+        sizes = {
+            (int(v["width"]), int(v["height"]))  # type: ignore[call-overload]
+            for i in range(len(segments))
+            for v in ffprobe(
+                "-show_streams", "-select_streams", "v:0", str(scratch / f"v{n}_{i}.mp4")
+            )["streams"]  # type: ignore[union-attr]
+        }
+        assert len(sizes) == 1, f"{variant.uri}: segments of several sizes {sizes}"
+        ((width, height),) = sizes
         facts = Facts(
             frame_times=times,
             keyframe_times=[s.frame_times[0] for s in segments],
@@ -200,7 +209,7 @@ def hls_rungs(master: Path, scratch: Path) -> list[HlsRung]:
             HlsRung(
                 uri=variant.uri,
                 bandwidth=variant.stream_info.bandwidth,
-                resolution=(width, height),
+                resolution=variant.stream_info.resolution,
                 codecs=variant.stream_info.codecs,
                 discontinuities=sum(1 for s in playlist.segments if s.discontinuity),
                 segments=segments,

@@ -232,6 +232,11 @@ class SegmentTarget(Model):
     name: str = Field(description="the rung's folder in the preset's output")
     segment_seconds: float = Field(gt=0)
 
+    @property
+    def key(self) -> str:
+        """`preset/rung`: where the rung's files go, unique in the job."""
+        return f"{self.preset}/{self.name}"
+
 
 class PictureTarget(Model):
     """Frames of a chunk that become numbered pictures: thumbnails or sprite tiles."""

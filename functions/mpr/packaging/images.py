@@ -22,7 +22,9 @@ from mpr.core.models import (
     QCResult,
 )
 from mpr.core.sprites import frame_buckets, sprite_layout, sprite_vtt
+from mpr.media.probe import stream_facts
 from mpr.media.thumbnails import SHEET_NAME, make_tile_sheets
+from mpr.media.tools import Tools
 from mpr.packaging.job import PackagingJob
 from mpr.ports import Storage
 
@@ -41,21 +43,26 @@ def chunk_outputs(task: ChunkTask, folder: Path) -> list[tuple[PictureTarget, st
     return outputs
 
 
-def store_chunk_pictures(work: Storage, task: ChunkTask, folder: Path) -> None:
+def store_chunk_pictures(tools: Tools, work: Storage, task: ChunkTask, folder: Path) -> None:
     """Put the pictures the chunk's decode wrote into the work area; every planned
-    thumbnail must be there."""
+    thumbnail and tile must be there."""
     for target in task.pictures:
         place = folder / target.preset / target.kind
         files = sorted(place.iterdir())
         if target.kind == "thumbs":
-            expected = [
+            made = len(files)
+            planned = [
                 THUMB_NAME.format(target.first_number + i) for i in range(len(target.frames))
             ]
-            if [f.name for f in files] != expected:
-                raise MediaProcessingError(
-                    f"chunk {task.chunk.index} made {len(files)} thumbnails, "
-                    f"planned {len(expected)}"
-                )
+            complete = [f.name for f in files] == planned
+        else:
+            tiles = stream_facts(tools, str(files[0]), count_packets=True).get("video", {})
+            made = int(str(tiles.get("nb_read_packets") or 0))
+            complete = made == len(target.frames)
+        if not complete:
+            raise MediaProcessingError(
+                f"chunk {task.chunk.index} made {made} {target.kind}, planned {len(target.frames)}"
+            )
         for file in files:
             key = keys.pictures(task.job_id, target.preset, target.kind) + file.name
             work.put_file(key, file, "image/jpeg" if target.kind == "thumbs" else None)
