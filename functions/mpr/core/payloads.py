@@ -50,6 +50,9 @@ class SegmentedChunk(Model):
     frames: int = Field(description="video packets counted in the segments")
     start: float = Field(description="time of the first frame, read back from the segments")
     codecs: str = Field(description="RFC 6381 codec of the video, e.g. avc1.64001f")
+    codec_config: str = Field(
+        "", description="hash of the decoder configuration (SPS/PPS) the segments were made with"
+    )
 
 
 class RenditionChunk(JobRef):

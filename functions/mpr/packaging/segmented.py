@@ -16,14 +16,13 @@ from mpr.core.models import (
     ChunkTask,
     OutputRecord,
     Preset,
-    QCCheck,
     QCResult,
     SegmentTarget,
     SizedRendition,
 )
 from mpr.core.payloads import SegmentedChunk
 from mpr.core.presets import renditions_for
-from mpr.core.qc import Measurement, judge
+from mpr.core.qc import Measurement, chunk_joins, judge, one_codec_config
 from mpr.media import hls as media_hls
 from mpr.media.tools import Tools
 from mpr.packaging.job import PackagingJob
@@ -34,9 +33,6 @@ PLAYLIST = "index.m3u8"
 MASTER = "master.m3u8"
 AUDIO_FOLDER = "audio"
 AUDIO_CODEC = "mp4a.40.2"
-JOIN_TOLERANCE = 0.0005
-"""Seconds a chunk's first frame may sit off the end of the segments before it (the
-segmenter's times are printed to the microsecond)."""
 
 
 def segment_chunk(
@@ -75,6 +71,7 @@ def segment_chunk(
         frames=int(str(video.get("nb_read_packets") or 0)),
         start=start,
         codecs=hls.avc1_codec(str(video.get("profile", "High")), int(str(video.get("level", 40)))),
+        codec_config=str(video.get("extradata_hash", "")),
     )
 
 
@@ -144,8 +141,14 @@ def _rung(
         audio_start=audio.start if audio else None,
         psnr_db=job.psnr(sized),
     )
-    judged, joins = judge(job.expect, measured), _joins(parts)
-    qc = QCResult(passed=judged.passed and joins.passed, checks=[*judged.checks, joins])
+    judged = judge(job.expect, measured)
+    extra = [
+        chunk_joins([p.start for p in parts], [sum(s.duration for s in p.segments) for p in parts]),
+        one_codec_config([p.codec_config for p in parts]),
+    ]
+    qc = QCResult(
+        passed=judged.passed and all(c.passed for c in extra), checks=[*judged.checks, *extra]
+    )
     peak, average = hls.bandwidths([(s.duration, s.size) for s in segments])
     if audio is not None:
         peak, average = peak + audio.peak, average + audio.average
@@ -170,20 +173,3 @@ def _rung(
         bandwidth=peak,
     )
     return record, variant
-
-
-def _joins(parts: list[SegmentedChunk]) -> QCCheck:
-    """Every chunk's first frame read back where the segments before it end."""
-    off = 0
-    elapsed = 0.0
-    for part in parts:
-        if abs(part.start - parts[0].start - elapsed) > JOIN_TOLERANCE:
-            off += 1
-        elapsed += sum(s.duration for s in part.segments)
-    return QCCheck(
-        name="chunk_joins",
-        passed=off == 0,
-        expected=0,
-        actual=off,
-        detail="chunks whose first frame is not where the segments before them end",
-    )
