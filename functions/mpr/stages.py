@@ -208,7 +208,8 @@ def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
 
 
 def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResult:
-    """Encode the audio of the selected range once, or report that there is none."""
+    """Encode the audio of the selected range once (and segment it for each HLS preset),
+    or report that there is none."""
     media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
     if media.audio is None:
         return EncodeAudioResult(job_id=req.job_id, key=None)
@@ -228,6 +229,9 @@ def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResul
             ffmpeg_args.header_start(media),
         )
         ctx.work.put_file(keys.audio(req.job_id), out, "audio/mp4")
+        for preset in spec.presets:
+            if preset.kind == "hls":
+                segmented.segment_audio(ctx.tools, ctx.work, req.job_id, preset, out, tmp)
     return EncodeAudioResult(job_id=req.job_id, key=keys.audio(req.job_id))
 
 
@@ -273,7 +277,7 @@ def package(ctx: StageContext, req: JobRef) -> PackageResult:
             if preset.kind == "mp4":
                 records += progressive.package(job, preset)
             elif preset.kind == "hls":
-                records += segmented.package(job, preset, tmp)
+                records += segmented.package(job, preset)
             else:
                 records += images.package(job, preset, tmp)
     ctx.work.put_bytes(keys.outputs(req.job_id), OUTPUTS.dump_json(records), "application/json")

@@ -55,6 +55,13 @@ class SegmentedChunk(Model):
     )
 
 
+class SegmentedAudio(Model):
+    """An HLS preset's audio rendition, as the audio encode segmented and measured it."""
+
+    segments: list[Segment] = Field(min_length=1)
+    start: float = Field(description="time of the first sample, read back from the segments")
+
+
 class RenditionChunk(JobRef):
     """One chunk of one rendition, as encoded."""
 

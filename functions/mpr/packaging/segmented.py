@@ -1,6 +1,7 @@
 """HLS (fMP4) outputs: each chunk task segments its encode of every rung; packaging a rung
 is writing its playlist over the chunks' segments and publishing them with one init
-segment. The audio is one rendition that every variant plays.
+segment. The audio is one rendition that every variant plays, segmented by the audio
+encode, which runs beside the chunk tasks.
 
 A chunk starts on a keyframe at its own place on the output timeline, and every fragment
 states its decode time, so the chunks' segments join with no discontinuity; the QC reads
@@ -20,7 +21,7 @@ from mpr.core.models import (
     SegmentTarget,
     SizedRendition,
 )
-from mpr.core.payloads import SegmentedChunk
+from mpr.core.payloads import SegmentedAudio, SegmentedChunk
 from mpr.core.presets import renditions_for
 from mpr.core.qc import Measurement, chunk_joins, judge, one_codec_config
 from mpr.media import hls as media_hls
@@ -75,25 +76,50 @@ def segment_chunk(
     )
 
 
+def segment_audio(
+    tools: Tools, work: Storage, job_id: str, preset: Preset, audio: Path, tmp: Path
+) -> SegmentedAudio:
+    """Segment the job's encoded audio for one HLS preset into the work area, beside the
+    chunk tasks (the audio is one rendition that every variant plays)."""
+    folder = tmp / "hls" / preset.name / AUDIO_FOLDER
+    segments = media_hls.segment(tools, audio, folder, "seg", preset.segment_seconds)
+    start, _ = media_hls.stream_start(tools, folder, "audio")
+    for name in [INIT, *(s.uri for s in segments)]:
+        key = keys.segment(job_id, preset.name, AUDIO_FOLDER, name)
+        work.put_file(key, folder / name, "audio/mp4" if name == INIT else "video/iso.segment")
+    made = SegmentedAudio(segments=segments, start=start)
+    work.put_bytes(_audio_key(job_id, preset), made.model_dump_json().encode(), "application/json")
+    return made
+
+
+def _audio_key(job_id: str, preset: Preset) -> str:
+    return keys.segment(job_id, preset.name, AUDIO_FOLDER, "segments.json")
+
+
 class _Audio:
-    """The audio rendition of one HLS preset, segmented and published."""
+    """The audio rendition of one HLS preset, published with its playlist."""
 
-    def __init__(self, job: PackagingJob, preset: Preset, tmp: Path) -> None:
-        folder = tmp / preset.name / AUDIO_FOLDER
-        with job.work.local_path(keys.audio(job.job_id)) as audio:
-            segments = media_hls.segment(job.tools, audio, folder, "seg", preset.segment_seconds)
-        self.start, _ = media_hls.stream_start(job.tools, folder, "audio")
-        (folder / media_hls.SEGMENTER_PLAYLIST).unlink()
-        (folder / PLAYLIST).write_text(hls.media_playlist(segments, INIT))
+    def __init__(self, job: PackagingJob, preset: Preset, made: SegmentedAudio) -> None:
+        folder = f"{preset.name}/{AUDIO_FOLDER}"
+        playlist = f"{folder}/{PLAYLIST}"
+        job.put_text(playlist, hls.media_playlist(made.segments, INIT))
+        self.files = [
+            playlist,
+            *job.publish(
+                (keys.segment(job.job_id, preset.name, AUDIO_FOLDER, uri), f"{folder}/{uri}")
+                for uri in [INIT, *(s.uri for s in made.segments)]
+            ),
+        ]
         self.uri = f"{AUDIO_FOLDER}/{PLAYLIST}"
-        self.files = job.upload_folder(folder, f"{preset.name}/{AUDIO_FOLDER}")
-        self.peak, self.average = hls.bandwidths([(s.duration, s.size) for s in segments])
+        self.start = made.start
+        self.peak, self.average = hls.bandwidths([(s.duration, s.size) for s in made.segments])
 
 
-def package(job: PackagingJob, preset: Preset, tmp: Path) -> list[OutputRecord]:
+def package(job: PackagingJob, preset: Preset) -> list[OutputRecord]:
     """The master playlist, the audio rendition and every rung's playlist and segments,
     each rung checked against the source."""
-    audio = _Audio(job, preset, tmp) if job.work.exists(keys.audio(job.job_id)) else None
+    key = _audio_key(job.job_id, preset)
+    audio = _Audio(job, preset, job.load(key, SegmentedAudio)) if job.work.exists(key) else None
     made = [_rung(job, preset, sized, audio) for sized in renditions_for(preset, job.media)]
     records = [record for record, _ in made]
     master = f"{preset.name}/{MASTER}"
