@@ -1,7 +1,8 @@
 """One function per pipeline stage: payload in, payload out.
 
 The Lambda handlers and the local worker pool call these same functions with the same
-payloads; storage is reached only through the ports, media only through `mpr.media`.
+payloads; storage is reached only through the ports, media only through `mpr.media`, and
+the outputs are made by `mpr.packaging`.
 """
 
 from __future__ import annotations

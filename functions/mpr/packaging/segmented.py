@@ -32,7 +32,7 @@ from mpr.ports import Storage
 INIT = "init.mp4"
 PLAYLIST = "index.m3u8"
 MASTER = "master.m3u8"
-AUDIO_FOLDER = "audio"
+AUDIO_FOLDER = "_audio"  # never a rung's name: those start with a letter or a digit
 AUDIO_CODEC = "mp4a.40.2"
 
 
