@@ -237,15 +237,21 @@ def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResul
 
 
 def stitch(ctx: StageContext, req: StitchRequest) -> StitchResult:
-    """Join one rendition's chunks with their planned durations and mux the audio."""
+    """Join one rendition's chunks with their planned durations and mux the audio. The
+    chunks are fetched side by side (a store's latency, not its bandwidth, bounds many small
+    sequential downloads)."""
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
     key = keys.stitched(req.job_id, req.rendition)
-    with _scratch() as tmp:
-        files = []
-        for chunk in chunk_plan.chunks:
-            local = tmp / f"{chunk.index:05d}.mp4"
-            ctx.work.download(keys.chunk(req.job_id, req.rendition, chunk.index), local)
-            files.append(local)
+    with _scratch() as tmp, ThreadPoolExecutor(packaging_job.pool_size()) as pool:
+        files = [tmp / f"{chunk.index:05d}.mp4" for chunk in chunk_plan.chunks]
+        fetched = pool.map(
+            lambda chunk, local: ctx.work.download(
+                keys.chunk(req.job_id, req.rendition, chunk.index), local
+            ),
+            chunk_plan.chunks,
+            files,
+        )
+        list(fetched)  # raises the first failed download
         audio = None
         if ctx.work.exists(keys.audio(req.job_id)):
             audio = tmp / "audio.m4a"
