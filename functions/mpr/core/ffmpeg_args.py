@@ -395,6 +395,7 @@ def hls_segments(
     offset: float = 0.0,
     last_packet: int | None = None,
     end_ticks: int | None = None,
+    from_zero: bool = False,
 ) -> list[str]:
     """Segment an encoded file into fMP4 HLS (stream copy, cuts on its keyframes), the
     playlist's folder getting `init.mp4` beside the segments.
@@ -405,8 +406,12 @@ def hls_segments(
     With `last_packet` (the index of the last packet, decode order), that packet lasts
     until `end_ticks` (in the stream's time base, from its first decode time): the chunk's
     exact end, which the encoder only guessed.
+
+    `from_zero` drops the packets before time 0: the AAC encoder's priming frame, which an
+    MP4 hides with its edit list but a fragment of its own would play, 21 ms early for
+    everything after it (the decoder then fades in over the first frame instead).
     """
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"ss": "0"} if from_zero else {}
     if offset or last_packet is not None:
         # the first fragment's decode time is its first presentation time (with the edit
         # list that every chunk shares), never shifted to make decode times positive

@@ -22,6 +22,7 @@ def segment(
     offset: float = 0.0,
     last_packet: int | None = None,
     end_ticks: int | None = None,
+    from_zero: bool = False,
 ) -> list[hls.Segment]:
     """Write `init.mp4` and `<name>_NNN.m4s` into `folder` (see `ffmpeg_args.hls_segments`);
     return the segments with their sizes and the durations the segmenter measured."""
@@ -36,6 +37,7 @@ def segment(
         offset=offset,
         last_packet=last_packet,
         end_ticks=end_ticks,
+        from_zero=from_zero,
     )
     tools.run(args, f"segmenting {source.name}")
     return [

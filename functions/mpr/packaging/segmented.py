@@ -82,7 +82,9 @@ def segment_audio(
     """Segment the job's encoded audio for one HLS preset into the work area, beside the
     chunk tasks (the audio is one rendition that every variant plays)."""
     folder = tmp / "hls" / preset.name / AUDIO_FOLDER
-    segments = media_hls.segment(tools, audio, folder, "seg", preset.segment_seconds)
+    segments = media_hls.segment(
+        tools, audio, folder, "seg", preset.segment_seconds, from_zero=True
+    )
     start, _ = media_hls.stream_start(tools, folder, "audio")
     for name in [INIT, *(s.uri for s in segments)]:
         key = keys.segment(job_id, preset.name, AUDIO_FOLDER, name)
