@@ -67,7 +67,7 @@ class RenditionChunk(JobRef):
 
     rendition: str
     chunk: int
-    key: str
+    key: str = Field(description="work key of the chunk's MP4, stored where an MP4 stitches it")
     frames: int
     psnr_db: float = Field(description="mean luma PSNR of the chunk against the scaled source")
     hls: dict[str, SegmentedChunk] = Field(
