@@ -9,7 +9,7 @@ import pytest
 
 from mpr.settings import get_settings
 from tests.media.test_transcode_cases import transcode
-from tests.support.media import facts, hls_rungs, psnr
+from tests.support.media import facts, hls_rungs, psnr, top_level_boxes
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +36,10 @@ def test_big_buck_bunny_full_package(bunny_clip: Path, tmp_path: Path) -> None:
         "2",
     )
 
-    # Then one chunk (no keyframe to cut at), and every video output has all 132 frames,
-    # lasts 5.28 s, and carries stereo AAC starting with the video
-    assert manifest["chunk_count"] == 1
+    # Then two chunks, one per worker, cut inside the single GOP (the second decodes from
+    # the first frame), and every video output has all 132 frames, lasts 5.28 s, and
+    # carries stereo AAC starting with the video
+    assert manifest["chunk_count"] == 2
     media = manifest["media"]
     assert media["video"]["frame_count"] == 132
     assert media["audio"]["channels"] == 6
@@ -91,9 +92,10 @@ def test_big_buck_bunny_full_package(bunny_clip: Path, tmp_path: Path) -> None:
         check=True,
     ).stdout.strip()
     assert info == "aac,2"
-    # the MP4 is faststart: moov before mdat
-    head = (tmp_path / "mp4-720p.mp4").read_bytes()[:4096]
-    assert head.find(b"moov") < head.find(b"mdat") or head.find(b"mdat") == -1
+    # the MP4 is faststart: its index (moov) comes before the media data (mdat)
+    boxes = top_level_boxes(tmp_path / "mp4-720p.mp4")
+    assert boxes.count("moov") == boxes.count("mdat") == 1, boxes
+    assert boxes.index("moov") < boxes.index("mdat"), boxes
     assert set(manifest["timings"]) >= {"probe", "plan", "encode", "stitch", "package"}
 
 

@@ -18,6 +18,13 @@ class RateLimiter:
 
     def retry_after(self, key: str) -> int | None:
         """Count a request by `key`; None if allowed, else seconds until one would be."""
+        return self._check(key, count=True)
+
+    def waiting(self, key: str) -> int | None:
+        """Like `retry_after`, without counting a request."""
+        return self._check(key, count=False)
+
+    def _check(self, key: str, *, count: bool) -> int | None:
         now = self._clock()
         with self._lock:
             hits = self._hits[key]
@@ -25,5 +32,6 @@ class RateLimiter:
                 hits.popleft()
             if len(hits) >= self._limit:
                 return max(1, math.ceil(hits[0] + 60 - now))
-            hits.append(now)
+            if count:
+                hits.append(now)
         return None
