@@ -360,6 +360,7 @@ def job_estimate(
     measured: dict[str, float] | None = None,
 ) -> JobEstimate:
     """The cost model's prediction for this job on `platform` (measured seconds beside)."""
+    stitched_ids = set(outputs.stitched_renditions(spec, media))
     return estimate(
         media,
         index,
@@ -367,7 +368,7 @@ def job_estimate(
         job_renditions(spec, media),
         load_calibration(),
         platform,
-        thumbnails=any(p.kind == "thumbnails" for p in spec.presets),
+        stitched=[r for r in job_renditions(spec, media) if r.id in stitched_ids],
         measured=measured,
     )
 
