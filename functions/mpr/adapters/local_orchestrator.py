@@ -150,7 +150,7 @@ class _Run:
             self._parallel(
                 [
                     partial(stages.stitch, ctx, StitchRequest(job_id=job, rendition=r))
-                    for r in planned.renditions
+                    for r in planned.stitched
                 ]
             )
         with self._stage("package"):
