@@ -181,8 +181,9 @@ class _Run:
         self.emit(event)
 
     def _encoded(self, task: ChunkTask) -> bool:
-        """Whether an earlier run of the job left this chunk's results in the work area."""
-        return all(
+        """Whether an earlier run of the job left this chunk's results in the work area (a
+        chunk that only makes pictures leaves none, and is decoded again)."""
+        return bool(task.renditions) and all(
             self.ctx.work.exists(keys.chunk_result(self.job_id, r.id, task.chunk.index))
             for r in task.renditions
         )
