@@ -191,7 +191,8 @@ RECIPES: dict[str, list[str]] = {
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """Make (once per session) the clip of a recipe name; `rotated` adds a 90 degree turn,
-    `late_start` shifts every timestamp by 1.4 s."""
+    `late_start` shifts every timestamp by 1.4 s, `crowded_times` puts three frames within
+    two ticks of each other."""
     folder = tmp_path_factory.mktemp("clips")
     made: dict[str, Path] = {}
 
@@ -201,6 +202,17 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
             if name == "rotated":
                 plain = make("cfr")
                 ffmpeg("-display_rotation", "90", "-i", str(plain), "-c", "copy", str(path))
+            elif name == "crowded_times":
+                # video only: frames 30 and 31 take frame 29's time and the muxer moves
+                # each one tick (1/12800 s) on, as in a phone file with a timestamp glitch
+                plain = folder / "crowded-plain.mp4"
+                ffmpeg(
+                    "-i", str(make("cfr")), "-c:v", "libx264", "-bf", "0", "-g", "30",
+                    "-pix_fmt", "yuv420p", "-video_track_timescale", "12800", "-an",
+                    str(plain),
+                )  # fmt: skip
+                glitch = "setts=ts='if(eq(N\\,30)+eq(N\\,31)\\,PREV_OUTPTS\\,PTS)'"
+                ffmpeg("-i", str(plain), "-c", "copy", "-bsf:v", glitch, str(path))
             elif name == "late_start":
                 # the container starts at 1.378 s (audio), the video at 1.4 s
                 plain = make("cfr")

@@ -42,6 +42,7 @@ CASES = {
     "late_audio": Case("late_audio"),
     "late_audio_trimmed": Case("late_audio", trim=(1.0, 4.0), chunk_seconds=1.0),
     "late_video": Case("late_video"),
+    "crowded_times": Case("crowded_times"),
     "trimmed": Case("cfr", trim=(1.3, 4.7), chunk_seconds=1.0),
 }
 

@@ -201,6 +201,16 @@ def _chunk_frames(source: str, chunk: Chunk, decode_threads: int, start: float |
     )
 
 
+def exact_frame_times(timescale: int) -> dict[str, str]:
+    """Encoder options that keep every frame at its own time, in the output's timescale.
+
+    An encoder's default time base is one frame interval; frames closer together than that
+    (a timestamp glitch: three frames within two ticks) would share a time, and `fps_mode
+    vfr` would drop all but one of them.
+    """
+    return {"fps_mode": "vfr", "enc_time_base": f"1/{timescale}"}
+
+
 def _x264_output(
     frames: Any,
     output: str,
@@ -216,7 +226,7 @@ def _x264_output(
     return ffmpeg.output(
         frames,
         output,
-        **{**video_codec_options(sized, gop, b_frames), **measure},
+        **{**video_codec_options(sized, gop, b_frames), **measure, **exact_frame_times(timescale)},
         **{"frames:v": chunk.frames, "threads": threads, "an": None, "sn": None, "dn": None},
         video_track_timescale=timescale,
         map_metadata=-1,
@@ -265,7 +275,11 @@ def chunk_encode(
         frames = copies.stream(0)
         extra = [
             ffmpeg.output(
-                _apply(copies.stream(i + 1), rendition_filters(other)), pipe, c="rawvideo", f="nut"
+                _apply(copies.stream(i + 1), rendition_filters(other)),
+                pipe,
+                c="rawvideo",
+                f="nut",
+                **exact_frame_times(timescale),
             )
             for i, (other, pipe) in enumerate(piped)
         ]
