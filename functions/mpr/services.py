@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mpr.adapters.api_keys import ApiKeyStore, SqliteApiKeyStore
 from mpr.adapters.webhook_notifier import DeliveryLog, StorageDeliveryLog, WebhookNotifier
@@ -23,7 +25,11 @@ from mpr.core import keys
 from mpr.core.errors import InvalidInputError
 from mpr.media.tools import Tools
 from mpr.ports import JobStore, Notifier, Orchestrator, Storage
-from mpr.settings import Settings
+from mpr.settings import Settings, usable_cores
+
+if TYPE_CHECKING:
+    from mpr.adapters.celery_pipeline import WorkerRuntime
+    from mpr.adapters.postgres_db import PostgresDatabase
 
 log = logging.getLogger(__name__)
 
@@ -152,65 +158,87 @@ def parse_storage_url(url: str) -> tuple[str, str]:
     return bucket, (prefix.strip("/") + "/") if prefix.strip("/") else ""
 
 
-def build_local(
-    settings: Settings,
-    *,
-    storage_url: str | None = None,
-) -> Services:
-    """Embedded mode (directory storage), or S3 storage with the local runner and SQLite."""
-    from mpr.adapters.job_runner import JobRunner
-    from mpr.adapters.local_orchestrator import LocalPipeline
-    from mpr.adapters.local_storage import LocalStorage
-    from mpr.adapters.sqlite_jobs import SqliteJobStore
-    from mpr.stages import StageContext
+@dataclass(frozen=True)
+class StorageAreas:
+    """Where a local or self-hosted installation keeps its files."""
 
-    data = settings.data_dir
     inputs: Storage
     outputs: Storage
     work: Storage
     state: Storage
     presigner: Presigner | None = None
-    links: dict[str, Storage] = {}
-    if storage_url is None:
-        inputs, outputs, work, state = (
-            LocalStorage(data / name) for name in ("input", "output", "work", "state")
-        )
-    else:
-        from mpr.adapters.s3_storage import S3Storage
+    links: dict[str, Storage] = field(default_factory=dict)
 
-        bucket, prefix = parse_storage_url(storage_url)
-        s3 = [
-            S3Storage.from_settings(settings, bucket, f"{prefix}{name}/")
-            for name in ("input", "output", "work", "state")
-        ]
-        inputs, outputs, work, state = s3
-        public = settings
-        if settings.s3_public_endpoint_url:
-            public = settings.model_copy(
-                update={"s3_endpoint_url": settings.s3_public_endpoint_url}
-            )
-        s3_links = {
-            name: S3Storage.from_settings(public, bucket, f"{prefix}{name}/")
-            for name in ("input", "output", "state")
-        }
-        presigner = s3_links["input"]
-        links = dict(s3_links)
+
+def storage_areas(settings: Settings, storage_url: str | None) -> StorageAreas:
+    """Directories under data_dir, or prefixes of an S3 bucket (`s3://BUCKET[/PREFIX]`)."""
+    from mpr.adapters.local_storage import LocalStorage
+
+    if storage_url is None:
+        data = settings.data_dir
+        return StorageAreas(
+            LocalStorage(data / "input"),
+            LocalStorage(data / "output"),
+            LocalStorage(data / "work"),
+            LocalStorage(data / "state"),
+        )
+    from mpr.adapters.s3_storage import S3Storage
+
+    bucket, prefix = parse_storage_url(storage_url)
+    inputs, outputs, work, state = (
+        S3Storage.from_settings(settings, bucket, f"{prefix}{name}/")
+        for name in ("input", "output", "work", "state")
+    )
+    public = settings
+    if settings.s3_public_endpoint_url:
+        public = settings.model_copy(update={"s3_endpoint_url": settings.s3_public_endpoint_url})
+    s3_links = {
+        name: S3Storage.from_settings(public, bucket, f"{prefix}{name}/")
+        for name in ("input", "output", "state")
+    }
+    return StorageAreas(
+        inputs, outputs, work, state, presigner=s3_links["input"], links=dict(s3_links)
+    )
+
+
+def build_local(
+    settings: Settings,
+    *,
+    storage_url: str | None = None,
+) -> Services:
+    """Embedded mode (directory storage), or S3 storage with the local runner and SQLite;
+    with MPR_DATABASE_URL jobs live in PostgreSQL, with MPR_QUEUE_URL `mpr worker`
+    processes run them."""
+    from mpr.adapters.job_runner import JobRunner
+    from mpr.adapters.local_orchestrator import LocalPipeline
+    from mpr.stages import StageContext
+
+    areas = storage_areas(settings, storage_url)
+    inputs, outputs, work, state = areas.inputs, areas.outputs, areas.work, areas.state
+    presigner, links = areas.presigner, areas.links
     webhook_secret, callback_secret = embedded_secrets(settings)
-    deliveries = StorageDeliveryLog(state)
+    deliveries = delivery_log(settings, state)
     notifier = webhook_notifier(settings, webhook_secret, deliveries)
     tools = Tools.from_settings(settings)
-    jobs = SqliteJobStore(data / "jobs.db")
-    ctx = StageContext(
-        inputs=inputs, work=work, outputs=outputs, tools=tools, limits=settings.limits
-    )
-    runner = JobRunner(
-        jobs,
-        lambda: LocalPipeline(ctx, workers=settings.workers),
-        notifier,
-        work,
-        concurrency=settings.concurrent_jobs,
-    )
-    runner.recover()
+    jobs = job_store(settings)
+    launcher: Orchestrator
+    stoppers: list[Callable[[], None]] = []
+    if settings.queue_url:
+        launcher = queue_launcher(settings, work)
+    else:
+        ctx = StageContext(
+            inputs=inputs, work=work, outputs=outputs, tools=tools, limits=settings.limits
+        )
+        runner = JobRunner(
+            jobs,
+            lambda: LocalPipeline(ctx, workers=settings.workers),
+            notifier,
+            work,
+            concurrency=settings.concurrent_jobs,
+        )
+        runner.recover()
+        launcher = runner
+        stoppers.append(runner.shutdown)
     background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mpr-api")
     url_secret = (
         settings.url_signing_secret.get_secret_value().encode()
@@ -223,7 +251,7 @@ def build_local(
         outputs=outputs,
         state=state,
         jobs=jobs,
-        launcher=runner,
+        launcher=launcher,
         notifier=notifier,
         deliveries=deliveries,
         keys=key_store(settings),
@@ -233,7 +261,7 @@ def build_local(
         background=lambda task: _submit(background, task),
         presigner=presigner,
         links=links,
-        closers=[lambda: background.shutdown(wait=True), runner.shutdown],
+        closers=[lambda: background.shutdown(wait=True), *stoppers],
     )
 
 
@@ -332,4 +360,88 @@ def key_store(settings: Settings) -> ApiKeyStore:
 
         dynamo: Any = boto3.resource("dynamodb", region_name=settings.s3_region)
         return DynamoApiKeyStore(dynamo.Table(settings.api_keys_table))
+    if settings.database_url:
+        from mpr.adapters.postgres_records import PostgresApiKeyStore
+
+        return PostgresApiKeyStore(postgres_database(settings))
     return SqliteApiKeyStore(settings.data_dir / "keys.db")
+
+
+def postgres_database(settings: Settings) -> PostgresDatabase:
+    """The PostgreSQL pools of this process (one per process: pools do not cross a fork)."""
+    if not settings.database_url:
+        raise InvalidInputError("PostgreSQL needs MPR_DATABASE_URL")
+    return _database(
+        settings.database_url, settings.database_read_url, settings.database_pool_size, os.getpid()
+    )
+
+
+@cache
+def _database(url: str, read_url: str | None, pool_size: int, _pid: int) -> PostgresDatabase:
+    from mpr.adapters.postgres_db import PostgresDatabase
+
+    return PostgresDatabase(url, read_url, pool_size)
+
+
+def job_store(settings: Settings) -> JobStore:
+    """PostgreSQL when MPR_DATABASE_URL is set, else SQLite under data_dir."""
+    if settings.database_url:
+        from mpr.adapters.postgres_jobs import PostgresJobStore
+
+        return PostgresJobStore(postgres_database(settings))
+    from mpr.adapters.sqlite_jobs import SqliteJobStore
+
+    return SqliteJobStore(settings.data_dir / "jobs.db")
+
+
+def delivery_log(settings: Settings, state: Storage) -> DeliveryLog:
+    """Webhook deliveries in PostgreSQL when MPR_DATABASE_URL is set, else in `state`."""
+    if settings.database_url:
+        from mpr.adapters.postgres_records import PostgresDeliveryLog
+
+        return PostgresDeliveryLog(postgres_database(settings))
+    return StorageDeliveryLog(state)
+
+
+def configure_queue(settings: Settings) -> None:
+    """Point this process's Celery application at MPR_QUEUE_URL."""
+    from mpr.adapters.celery_app import configure
+
+    if not settings.queue_url:
+        raise InvalidInputError("the job queue needs MPR_QUEUE_URL")
+    configure(settings.queue_url, settings.queue_visibility_timeout_seconds)
+
+
+def queue_launcher(settings: Settings, work: Storage) -> Orchestrator:
+    """Jobs enqueued on Redis for `mpr worker` processes (Celery)."""
+    from mpr.adapters.celery_orchestrator import CeleryOrchestrator
+
+    configure_queue(settings)
+    return CeleryOrchestrator(work)
+
+
+def build_worker(settings: Settings, storage_url: str | None, concurrency: int) -> WorkerRuntime:
+    """What the tasks of one `mpr worker` pool process need: storage, jobs, webhooks, and
+    encoder threads for the cores each of the `concurrency` processes gets."""
+    from mpr.adapters.celery_pipeline import WorkerRuntime
+    from mpr.core.ffmpeg_args import x264_threads
+    from mpr.stages import StageContext
+
+    areas = storage_areas(settings, storage_url)
+    webhook_secret, _ = embedded_secrets(settings)
+    per_process = max(1, usable_cores() // concurrency)
+    ctx = StageContext(
+        inputs=areas.inputs,
+        work=areas.work,
+        outputs=areas.outputs,
+        tools=Tools.from_settings(settings),
+        limits=settings.limits,
+        encode_threads=x264_threads(per_process),
+        decode_threads=per_process,
+    )
+    deliveries = delivery_log(settings, areas.state)
+    return WorkerRuntime(
+        ctx=ctx,
+        jobs=job_store(settings),
+        notifier=webhook_notifier(settings, webhook_secret, deliveries),
+    )

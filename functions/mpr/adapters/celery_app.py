@@ -22,7 +22,12 @@ app = Celery("mpr", set_as_current=False)
 
 def configure(queue_url: str, visibility_timeout: int) -> Celery:
     """Point the application at a Redis URL; every process (API and worker) calls this."""
-    transport = {"visibility_timeout": visibility_timeout}
+    transport = {
+        "visibility_timeout": visibility_timeout,
+        # how often a worker looks for messages whose visibility timeout has passed
+        "unacked_restore_interval": max(1, min(10, visibility_timeout // 10)),
+        "unacked_restore_throttle": 1,
+    }
     app.conf.update(
         broker_url=queue_url,
         result_backend=queue_url,
@@ -38,7 +43,6 @@ def configure(queue_url: str, visibility_timeout: int) -> Celery:
         task_default_queue=CONTROL_QUEUE,
         task_create_missing_queues=True,
         result_expires=24 * 3600,
-        worker_hijack_root_logger=False,
         broker_connection_timeout=10,
     )
     return app

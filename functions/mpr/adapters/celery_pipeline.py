@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -24,6 +25,7 @@ import redis
 from celery import Task, chain, chord
 from celery.canvas import Signature
 from celery.exceptions import Ignore
+from celery.signals import worker_process_init
 
 from mpr import stages
 from mpr.adapters.celery_app import (
@@ -299,6 +301,18 @@ def notify(job_id: str) -> None:
     """Send a job's webhook (the notifier retries and records each attempt)."""
     run = runtime()
     run.notifier.job_ended(run.jobs.get(job_id))
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]
+def _exit_on_sigterm(**_: object) -> None:
+    """A revoked running task gets SIGTERM: leave through an exception, which kills the
+    task's ffmpeg (the media layer kills its processes on the way out) instead of leaving
+    it running on its own."""
+    signal.signal(signal.SIGTERM, _exit)
+
+
+def _exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def revoke(job_id: str) -> None:

@@ -1,0 +1,79 @@
+"""Acceptance: two API servers and two workers as real processes on one Redis, one
+PostgreSQL and one shared directory. Ten jobs go in through both APIs; one worker is killed
+with SIGKILL while it encodes a chunk; every job still succeeds, with every frame."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mpr.settings import get_settings
+from tests.api.api_helpers import probe_video
+from tests.scale.conftest import (
+    CLIP_FPS,
+    CLIP_SECONDS,
+    TINY_RENDITION,
+    Cluster,
+    chunk_starts,
+    place_source,
+    wait_ended,
+)
+
+JOBS = 10
+
+
+@pytest.mark.slow
+def test_jobs_survive_a_worker_killed_mid_chunk(
+    cluster: Cluster, tiny_clip: Path, tmp_path: Path
+) -> None:
+    source_frames, _ = probe_video(get_settings().ffprobe, tiny_clip)
+    assert source_frames == CLIP_SECONDS * CLIP_FPS
+    key = cluster.create_key()
+    apis = [cluster.serve("api-a"), cluster.serve("api-b")]
+    doomed = cluster.worker("worker-a")
+    survivor = cluster.worker("worker-b")
+    clients = [api.client(key) for api in apis]
+    job_ids = []
+    for i in range(JOBS):
+        place_source(cluster, tiny_clip, f"clips/{i}.mp4")
+        created = clients[i % 2].post(
+            "/v1/jobs", json={"source": {"key": f"clips/{i}.mp4"}, "renditions": [TINY_RENDITION]}
+        )
+        assert created.status_code == 202, created.text
+        job_ids.append(created.json()["id"])
+
+    # the doomed worker has begun a chunk: its job is RUNNING and the chunk not done yet
+    started = doomed.wait_for(r"chunk started: job (\w+) chunk (\d+) task (\w+)", timeout=120)
+    killed_job, killed_chunk, killed_task = started[1], int(started[2]), started[3]
+    doomed.kill_group()
+    assert clients[0].get(f"/v1/jobs/{killed_job}").json()["status"] == "RUNNING"
+
+    ended = [wait_ended(clients[(i + 1) % 2], job_id) for i, job_id in enumerate(job_ids)]
+
+    assert [job["status"] for job in ended] == ["SUCCEEDED"] * JOBS, [
+        (job["status"], job["error"]) for job in ended
+    ]
+    for job in ended:
+        [mp4] = job["outputs"]
+        local = tmp_path / f"{job['id']}.mp4"
+        local.write_bytes(httpx.get(mp4["url"], follow_redirects=True).content)
+        frames, duration = probe_video(get_settings().ffprobe, local)
+        assert frames == source_frames
+        assert abs(duration - CLIP_SECONDS) < 1 / CLIP_FPS
+        assert (job["chunks_done"], job["chunks_total"]) == (3, 3)
+    # the killed chunk ran again on the surviving worker, as the same task, redelivered
+    again = [
+        m
+        for m in chunk_starts(survivor)
+        if (m["job"], int(m["chunk"])) == (killed_job, killed_chunk)
+    ]
+    assert [(m["task"], m["redelivered"]) for m in again] == [(killed_task, "True")]
+    # every other chunk was encoded exactly once, by one worker or the other
+    finished = Counter(
+        (m["job"], int(m["chunk"])) for p in (doomed, survivor) for m in chunk_starts(p)
+    )
+    assert sorted(finished) == sorted((j, c) for j in job_ids for c in range(3))
+    assert {k: n for k, n in finished.items() if n != 1} == {(killed_job, killed_chunk): 2}
