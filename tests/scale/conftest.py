@@ -64,6 +64,10 @@ class Cluster:
     processes: list[MprProcess] = field(default_factory=list)
 
     @property
+    def scratch(self) -> Path:
+        return Path(self.env["TMPDIR"])
+
+    @property
     def data_dir(self) -> Path:
         return Path(self.env["MPR_DATA_DIR"])
 
@@ -111,7 +115,10 @@ class Cluster:
 def cluster(tmp_path: Path, postgres_server: PostgresServer, redis_url: str) -> Iterator[Cluster]:
     from tests.support.postgres_server import create_database
 
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
     env = {
+        "TMPDIR": str(scratch),  # where the stages keep their scratch files
         "MPR_DATA_DIR": str(tmp_path / "shared"),
         "MPR_DATABASE_URL": postgres_server.url(create_database(postgres_server)),
         "MPR_QUEUE_URL": redis_url,

@@ -16,6 +16,17 @@ ENCODE_QUEUE = "mpr.encode"  # chunk encodes and the audio encode
 PACKAGE_QUEUE = "mpr.package"  # stitch and package
 WEBHOOK_QUEUE = "mpr.webhooks"  # job-ended webhooks
 QUEUES = (CONTROL_QUEUE, ENCODE_QUEUE, PACKAGE_QUEUE, WEBHOOK_QUEUE)
+ROUTES = {
+    "mpr.probe": CONTROL_QUEUE,
+    "mpr.plan": CONTROL_QUEUE,
+    "mpr.encode_chunk": ENCODE_QUEUE,
+    "mpr.encode_audio": ENCODE_QUEUE,
+    "mpr.stitch_all": CONTROL_QUEUE,
+    "mpr.stitch": PACKAGE_QUEUE,
+    "mpr.package": PACKAGE_QUEUE,
+    "mpr.finalize": CONTROL_QUEUE,
+    "mpr.notify": WEBHOOK_QUEUE,
+}
 
 app = Celery("mpr", set_as_current=False)
 
@@ -41,6 +52,7 @@ def configure(queue_url: str, visibility_timeout: int) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue=CONTROL_QUEUE,
+        task_routes={name: {"queue": queue} for name, queue in ROUTES.items()},
         task_create_missing_queues=True,
         result_expires=24 * 3600,
         broker_connection_timeout=10,

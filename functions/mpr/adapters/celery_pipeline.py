@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -25,16 +24,9 @@ import redis
 from celery import Task, chain, chord
 from celery.canvas import Signature
 from celery.exceptions import Ignore
-from celery.signals import worker_process_init
 
 from mpr import stages
-from mpr.adapters.celery_app import (
-    CONTROL_QUEUE,
-    ENCODE_QUEUE,
-    PACKAGE_QUEUE,
-    WEBHOOK_QUEUE,
-    app,
-)
+from mpr.adapters.celery_app import app
 from mpr.core.errors import MprError, RetryableError
 from mpr.core.jobs import TERMINAL
 from mpr.core.models import ChunkTask, JobRecord, JobStatus
@@ -162,15 +154,15 @@ def record_failure(job_id: str, error: str, cause: str) -> None:
 TaskDecorator = Callable[[Callable[..., Any]], Any]
 
 
-def _task(name: str, queue: str, **options: Any) -> TaskDecorator:
-    """`app.task`, typed: registers a function as the task `name` on `queue`."""
-    decorator: TaskDecorator = app.task(name=name, queue=queue, **options)
+def _task(name: str, **options: Any) -> TaskDecorator:
+    """`app.task`, typed: registers a function as the task `name` (its queue: ROUTES)."""
+    decorator: TaskDecorator = app.task(name=name, **options)
     return decorator
 
 
-def _stage(name: str, queue: str, **options: Any) -> TaskDecorator:
+def _stage(name: str, **options: Any) -> TaskDecorator:
     """A stage task: StageTask's acknowledgement and failure rules, the ASL's retries."""
-    return _task(name, queue, base=StageTask, **RETRY, **options)
+    return _task(name, base=StageTask, **RETRY, **options)
 
 
 def live_job(job_id: str) -> JobRecord:
@@ -186,7 +178,7 @@ def _timed(job_id: str, stage: str, since: float) -> None:
     runtime().jobs.record_timing(job_id, stage, round(time.time() - since, 3))
 
 
-@_stage("mpr.probe", CONTROL_QUEUE)
+@_stage("mpr.probe")
 def probe(payload: Payload) -> Payload:
     started = time.time()
     run = runtime()
@@ -202,7 +194,7 @@ def probe(payload: Payload) -> Payload:
     return result
 
 
-@_stage("mpr.plan", CONTROL_QUEUE)
+@_stage("mpr.plan")
 def plan(payload: Payload) -> None:
     """Plan the chunks, then fan out: every chunk task and the audio encode, as a chord."""
     started = time.time()
@@ -221,7 +213,7 @@ def plan(payload: Payload) -> None:
     launch(req.job_id, header, [stitch_all.si(after, since=time.time())])
 
 
-@_stage("mpr.encode_chunk", ENCODE_QUEUE, bind=True)
+@_stage("mpr.encode_chunk", bind=True)
 def encode_chunk(self: Task, payload: Payload) -> Payload:
     task = ChunkTask.model_validate(payload)
     live_job(task.job_id)
@@ -238,14 +230,14 @@ def encode_chunk(self: Task, payload: Payload) -> Payload:
     return {"chunk": result.chunk}
 
 
-@_stage("mpr.encode_audio", ENCODE_QUEUE)
+@_stage("mpr.encode_audio")
 def encode_audio(payload: Payload) -> Payload:
     req = EncodeAudioRequest.model_validate(payload)
     live_job(req.job_id)
     return stages.encode_audio(runtime().ctx, req).model_dump(mode="json")
 
 
-@_stage("mpr.stitch_all", CONTROL_QUEUE)
+@_stage("mpr.stitch_all")
 def stitch_all(payload: Payload, since: float) -> None:
     """Every chunk and the audio are done: stitch each rendition, then package, finalize."""
     job_id = str(payload["job_id"])
@@ -260,14 +252,14 @@ def stitch_all(payload: Payload, since: float) -> None:
     launch(job_id, stitches, [package.si(ref, since=time.time()), finalize.si(ref)])
 
 
-@_stage("mpr.stitch", PACKAGE_QUEUE)
+@_stage("mpr.stitch")
 def stitch(payload: Payload) -> Payload:
     req = StitchRequest.model_validate(payload)
     live_job(req.job_id)
     return stages.stitch(runtime().ctx, req).model_dump(mode="json")
 
 
-@_stage("mpr.package", PACKAGE_QUEUE)
+@_stage("mpr.package")
 def package(payload: Payload, since: float) -> Payload:
     req = JobRef.model_validate(payload)
     live_job(req.job_id)
@@ -280,7 +272,7 @@ def package(payload: Payload, since: float) -> Payload:
     return result
 
 
-@_stage("mpr.finalize", CONTROL_QUEUE)
+@_stage("mpr.finalize")
 def finalize(payload: Payload) -> Payload:
     started = time.time()
     run = runtime()
@@ -296,27 +288,17 @@ def finalize(payload: Payload) -> Payload:
     return result.model_dump(mode="json")
 
 
-@_task("mpr.notify", WEBHOOK_QUEUE, acks_late=True)
+@_task("mpr.notify", acks_late=True)
 def notify(job_id: str) -> None:
     """Send a job's webhook (the notifier retries and records each attempt)."""
     run = runtime()
     run.notifier.job_ended(run.jobs.get(job_id))
 
 
-@worker_process_init.connect  # type: ignore[untyped-decorator]
-def _exit_on_sigterm(**_: object) -> None:
-    """A revoked running task gets SIGTERM: leave through an exception, which kills the
-    task's ffmpeg (the media layer kills its processes on the way out) instead of leaving
-    it running on its own."""
-    signal.signal(signal.SIGTERM, _exit)
-
-
-def _exit(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def revoke(job_id: str) -> None:
-    """Revoke every task of a job: waiting ones are dropped, running ones terminated."""
+    """Revoke every task of a job: waiting ones are dropped, running ones terminated (the
+    pool process leaves through SystemExit, which stops the task's ffmpeg and removes its
+    scratch files on the way out)."""
     ids = TaskLedger(str(app.conf.broker_url)).task_ids(job_id)
     if ids:
         app.control.revoke(ids, terminate=True, signal="SIGTERM")

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 import mpr
 from mpr.api.body_limit import BodyLimitMiddleware
 from mpr.api.errors import install_error_handlers
-from mpr.api.ratelimit import RateLimiter
+from mpr.api.ratelimit import rate_limiter
 from mpr.api.routers import callbacks, graphql, jobs, presets, uploads
 from mpr.api.schemas import Health
 from mpr.core.errors import NotFoundError
@@ -71,7 +71,7 @@ def create_app(services: Services) -> FastAPI:
             max_age=3600,
         )
     app.state.services = services
-    app.state.rate_limiter = RateLimiter(services.settings.rate_limit_per_minute)
+    app.state.rate_limiter = rate_limiter(services.settings)
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: no key needed")

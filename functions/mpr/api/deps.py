@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from mpr.adapters.api_keys import ApiKey, authenticate
-from mpr.api.ratelimit import RateLimiter
+from mpr.api.ratelimit import Limiter
 from mpr.api.tokens import UrlSigner
 from mpr.services import Services
 
@@ -23,8 +23,8 @@ def get_services(request: Request) -> Services:
     return services
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
+def get_rate_limiter(request: Request) -> Limiter:
+    limiter: Limiter = request.app.state.rate_limiter
     return limiter
 
 
@@ -38,7 +38,7 @@ def api_url(request: Request, path: str) -> str:
     return f"{base.rstrip('/')}/{path.lstrip('/')}"
 
 
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+RateLimiterDep = Annotated[Limiter, Depends(get_rate_limiter)]
 
 
 def require_key(
