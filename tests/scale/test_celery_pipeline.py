@@ -29,6 +29,7 @@ from tests.scale.conftest import (
     place_source,
     wait_ended,
 )
+from tests.support.processes import assert_no_ffmpeg_left, wait_for_ffmpeg
 
 ASL = Path(__file__).parents[2] / "statemachines" / "transcode.asl.json"
 STAGE_TASKS = {
@@ -138,49 +139,12 @@ def test_cancel_stops_the_encode_that_is_running(cluster: Cluster, bunny_clip: P
     assert not any(f"chunk finished: job {job_id}" in line for line in worker.lines())
 
 
-def ffmpeg_in_group(group: int) -> list[Path]:
-    """The ffmpeg processes in a worker's process group (its pool processes' children)."""
-    return [
-        proc
-        for proc in Path("/proc").iterdir()
-        if proc.name.isdigit() and _group_of(proc) == group and _is_ffmpeg(proc)
-    ]
-
-
-def wait_for_ffmpeg(group: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not ffmpeg_in_group(group):
-        assert time.monotonic() < deadline, "the chunk encode never started ffmpeg"
-        time.sleep(0.02)
-
-
-def assert_no_ffmpeg_left(group: int, timeout: float = 3) -> None:
-    deadline = time.monotonic() + timeout
-    while running := ffmpeg_in_group(group):
-        assert time.monotonic() < deadline, f"ffmpeg still running: {running}"
-        time.sleep(0.1)
-
-
 def assert_no_scratch_left(scratch: Path, timeout: float = 3) -> None:
     """The stopped encode removed its scratch directory on the way out."""
     deadline = time.monotonic() + timeout
     while left := sorted(p.name for p in scratch.glob("mpr-*")):
         assert time.monotonic() < deadline, f"scratch files left: {left}"
         time.sleep(0.1)
-
-
-def _group_of(proc: Path) -> int | None:
-    try:
-        return int((proc / "stat").read_text().rpartition(")")[2].split()[2])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _is_ffmpeg(proc: Path) -> bool:
-    try:
-        return "ffmpeg" in (proc / "cmdline").read_bytes().split(b"\0")[0].decode()
-    except (OSError, IndexError):
-        return False
 
 
 @pytest.mark.slow

@@ -82,3 +82,43 @@ class MprProcess:
                 self.process.wait(timeout=timeout)
         self.kill_group()
         self._reader.join(timeout=5)
+
+
+def ffmpeg_in_group(group: int) -> list[list[str]]:
+    """The command lines of the ffmpeg processes in a process group (a worker's pool
+    processes and their children)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and _group_of(proc) == group:
+            command = _command(proc)
+            if command and "ffmpeg" in Path(command[0]).name:
+                found.append(command)
+    return found
+
+
+def wait_for_ffmpeg(group: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not ffmpeg_in_group(group):
+        assert time.monotonic() < deadline, "the chunk encode never started ffmpeg"
+        time.sleep(0.02)
+
+
+def assert_no_ffmpeg_left(group: int, timeout: float = 3) -> None:
+    deadline = time.monotonic() + timeout
+    while running := ffmpeg_in_group(group):
+        assert time.monotonic() < deadline, f"ffmpeg still running: {running}"
+        time.sleep(0.1)
+
+
+def _group_of(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_text().rpartition(")")[2].split()[2])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _command(proc: Path) -> list[str]:
+    try:
+        return (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        return []
