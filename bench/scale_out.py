@@ -4,8 +4,9 @@ on the same cores, with real Redis and PostgreSQL servers started on loopback.
 For each count N of worker processes: the embedded pool pinned to the first min(N, cores)
 cores, then N `mpr worker --concurrency 1` processes, each pinned to a core of its own
 (round robin where there are fewer cores than workers) with the API on the same cores.
-Each run submits `--jobs` short jobs at once (jobs per minute until all have succeeded),
-then one long job alone (its wall time). Printed: both figures and celery/embedded ratios.
+Each run warms up with one short job, submits `--jobs` short jobs at once (jobs per minute
+until all have succeeded), then one long job alone (its wall time). Printed: both figures
+and the celery/embedded ratios.
 
     python -m bench.scale_out [--workers 1,2,4] [--jobs 8] [--short-seconds 4]
         [--long-seconds 40] [--height 360]
@@ -122,6 +123,7 @@ def run_jobs(client: httpx.Client, key: str, count: int) -> float:
 
 
 def measure(client: httpx.Client, jobs: int) -> Result:
+    run_jobs(client, "short.mp4", 1)  # untimed: every process has loaded and connected
     seconds = run_jobs(client, "short.mp4", jobs)
     return Result(jobs / seconds * 60, run_jobs(client, "long.mp4", 1))
 

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import redis
@@ -106,12 +107,21 @@ class TaskLedger:
         return found
 
 
+def _ledger() -> TaskLedger:
+    return _ledger_at(str(app.conf.broker_url), os.getpid())
+
+
+@cache
+def _ledger_at(url: str, _pid: int) -> TaskLedger:
+    return TaskLedger(url)
+
+
 def launch(job_id: str, parallel: list[Signature], then: list[Signature]) -> None:
     """Enqueue `parallel` tasks and, once all of them have succeeded, the chain `then`
     (a chord; with one parallel task, a plain chain); record every task id first."""
     for sig in (*parallel, *then):
         sig.set(task_id=uuid.uuid4().hex)
-    TaskLedger(str(app.conf.broker_url)).add(job_id, [sig.id for sig in (*parallel, *then)])
+    _ledger().add(job_id, [sig.id for sig in (*parallel, *then)])
     if len(parallel) <= 1:
         chain(*parallel, *then).apply_async()
     else:
@@ -299,6 +309,6 @@ def revoke(job_id: str) -> None:
     """Revoke every task of a job: waiting ones are dropped, running ones terminated (the
     pool process leaves through SystemExit, which stops the task's ffmpeg and removes its
     scratch files on the way out)."""
-    ids = TaskLedger(str(app.conf.broker_url)).task_ids(job_id)
+    ids = _ledger().task_ids(job_id)
     if ids:
         app.control.revoke(ids, terminate=True, signal="SIGTERM")
