@@ -43,6 +43,8 @@ DEFAULT_SIZES: Mapping[str, FunctionSize] = {
     "fail": FunctionSize(memory_mb=512, timeout_seconds=120),
     "s3_trigger": FunctionSize(memory_mb=512, timeout_seconds=30),
     "api": FunctionSize(memory_mb=1024, timeout_seconds=29),
+    # ffprobe reads the source by ranges over a presigned URL; /tmp holds the preview images
+    "process_upload": FunctionSize(memory_mb=2048, timeout_seconds=900, ephemeral_mb=2048),
 }
 
 EXPRESS_LIMIT_SECONDS = 300

@@ -52,7 +52,13 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
             "MPR_CALLBACK_SECRET",
             "MPR_WEBHOOK_SECRET",
             "MPR_CORS_ORIGINS",
+            "MPR_UPLOAD_FUNCTION_NAME",
         }
         | _STARTS_JOBS
     ),
+}
+# `mpr.handlers.process_upload`: the API's wiring (`build_cloud`), run outside a request
+ENV_VARS_BY_FUNCTION["process_upload"] = ENV_VARS_BY_FUNCTION["api"] - {
+    "MPR_CORS_ORIGINS",
+    "MPR_UPLOAD_FUNCTION_NAME",
 }

@@ -16,6 +16,7 @@ from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
 from infra.constructs.tables import JobTables
 from infra.constructs.trigger import TRIGGER_FUNCTION, UploadTrigger
+from infra.constructs.upload_processing import UPLOAD_FUNCTION, UploadProcessing
 from infra.constructs.web_hosting import WebHosting
 
 # Functions keep scratch files here: /tmp is the only writable path in Lambda.
@@ -83,6 +84,17 @@ class MprStack(Stack):
             state_machine=self.pipeline.state_machine,
             values=values,
         )
+        self.uploads = UploadProcessing(
+            self,
+            "Uploads",
+            config=config,
+            image=self.image,
+            storage=self.storage,
+            tables=self.tables,
+            state_machine=self.pipeline.state_machine,
+            values=values,
+        )
+        values["MPR_UPLOAD_FUNCTION_NAME"] = self.uploads.function.function_name
         self.api.serve(
             image=self.image,
             storage=self.storage,
@@ -90,6 +102,7 @@ class MprStack(Stack):
             state_machine=self.pipeline.state_machine,
             values=values,
         )
+        self.uploads.invoked_by(self.api.function)
         self.web.publish(self.api.url)
         self.monitoring = Monitoring(
             self,
@@ -100,6 +113,7 @@ class MprStack(Stack):
                 **self.stages.functions,
                 TRIGGER_FUNCTION: self.trigger.function,
                 API_FUNCTION: self.api.function,
+                UPLOAD_FUNCTION: self.uploads.function,
             },
         )
         self._outputs()

@@ -58,9 +58,15 @@ class JobStore(Protocol):
         """Raise NotFoundError if there is no such job."""
 
     def list(
-        self, status: JobStatus | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        status: JobStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        *,
+        owner: str | None = None,
     ) -> tuple[list[JobRecord], str | None]:
-        """Jobs newest first, optionally by status; returns the page and the next cursor."""
+        """Jobs newest first, optionally by status and by owner (None: every owner);
+        returns the page and the next cursor."""
 
     def transition(
         self,

@@ -79,6 +79,14 @@ class Services:
     )
     output_prefix: str = "{job_id}/"
     public_base_url: str | None = None  # URLs the API returns start here; None: the request's
+    upload_dir: Path | None = None  # where uploaded bytes arrive (embedded); checked for room
+    upload_processor: Callable[[str], None] | None = field(
+        default=None,
+        metadata={
+            "doc": "hands an UPLOADED upload's id to its own function (cloud); "
+            "None: probed in `background`"
+        },
+    )
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -213,6 +221,8 @@ def build_local(
     from mpr.adapters.local_orchestrator import LocalPipeline
     from mpr.stages import StageContext
 
+    # uploads spool here and /healthz measures its free space, whichever store keeps the jobs
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     areas = storage_areas(settings, storage_url)
     inputs, outputs, work, state = areas.inputs, areas.outputs, areas.work, areas.state
     presigner, links = areas.presigner, areas.links
@@ -261,6 +271,7 @@ def build_local(
         background=lambda task: _submit(background, task),
         presigner=presigner,
         links=links,
+        upload_dir=settings.data_dir / "incoming",
         closers=[lambda: background.shutdown(wait=True), *stoppers],
     )
 
@@ -348,7 +359,26 @@ def build_cloud(settings: Settings) -> Services:
         background=_run_now,
         presigner=inputs,
         public_base_url=settings.api_base_url,
+        upload_processor=_upload_processor(settings),
     )
+
+
+def _upload_processor(settings: Settings) -> Callable[[str], None]:
+    """Uploads are probed by their own function (MPR_UPLOAD_FUNCTION_NAME), never inside an
+    API request; that function itself, which probes, needs no such name."""
+    import boto3
+
+    from mpr.adapters.lambda_invoker import AsyncInvoker
+
+    name = settings.upload_function_name
+    if not name:
+
+        def unconfigured(upload_id: str) -> None:
+            raise InvalidInputError("the API needs MPR_UPLOAD_FUNCTION_NAME to probe uploads")
+
+        return unconfigured
+    client = boto3.client("lambda", region_name=settings.s3_region)
+    return AsyncInvoker(client, name, field="upload_id")
 
 
 def key_store(settings: Settings) -> ApiKeyStore:

@@ -103,6 +103,22 @@ class Settings(BaseSettings):
         description="origins whose pages may call the API (JSON list, e.g. the web UI's URL "
         "when it is served from another origin); default: same origin only",
     )
+    auth_failures_per_minute: int = Field(
+        60, ge=1, description="requests with a missing or invalid key one address may make"
+    )
+    free_space_reserve_bytes: int = Field(
+        512 * 1024**2,
+        ge=0,
+        description="free space an upload must leave on the data dir's file system (embedded)",
+    )
+    upload_processing_seconds: int = Field(
+        3600,
+        ge=60,
+        description="an UPLOADED source not probed within this becomes FAILED (a lost probe)",
+    )
+    upload_function_name: str | None = Field(
+        None, description="the Lambda function that probes uploads (cloud)"
+    )
 
     # self-hosted on several machines: PostgreSQL, Redis (queue and rate limits), workers
     database_url: str | None = Field(

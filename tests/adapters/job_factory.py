@@ -19,7 +19,9 @@ SPEC = JobSpec(
 )
 
 
-def make_job(job_id: str, seconds: int = 0, idempotency_key: str | None = None) -> JobRecord:
+def make_job(
+    job_id: str, seconds: int = 0, idempotency_key: str | None = None, owner: str = "alice"
+) -> JobRecord:
     moment = T0 + timedelta(seconds=seconds)
     return JobRecord(
         job_id=job_id,
@@ -27,7 +29,7 @@ def make_job(job_id: str, seconds: int = 0, idempotency_key: str | None = None) 
         callback_url="https://example.com/hook",
         metadata={"team": "video"},
         idempotency_key=idempotency_key,
-        owner="alice",
+        owner=owner,
         created_at=moment,
         updated_at=moment,
     )

@@ -138,6 +138,37 @@ def test_jobs_list_by_status(store: JobStore) -> None:
     assert all_pages(store, limit=3, status=JobStatus.FAILED) == [[]]
 
 
+def owned_listing(
+    store: JobStore, owner: str, limit: int, status: JobStatus | None = None
+) -> list[str]:
+    """Every job id a listing by `owner` returns, following its cursors; no page over limit."""
+    found: list[str] = []
+    cursor = None
+    while True:
+        jobs, cursor = store.list(status=status, limit=limit, cursor=cursor, owner=owner)
+        assert len(jobs) <= limit
+        found.extend(job.job_id for job in jobs)
+        if cursor is None:
+            return found
+
+
+def test_jobs_list_by_owner(store: JobStore) -> None:
+    # Given jobs of two owners, interleaved in time, some running
+    for i in range(7):
+        store.create(make_job(f"j{i}", seconds=i, owner="bob" if i % 3 == 0 else "alice"))
+    for job_id in ("j0", "j1", "j3"):
+        store.transition(job_id, JobStatus.RUNNING)
+
+    # Then a listing by owner holds that owner's jobs only, newest first, in any page size
+    for limit in (1, 2, 50):
+        assert owned_listing(store, "bob", limit) == ["j6", "j3", "j0"]
+        assert owned_listing(store, "alice", limit) == ["j5", "j4", "j2", "j1"]
+        assert owned_listing(store, "bob", limit, JobStatus.RUNNING) == ["j3", "j0"]
+        assert owned_listing(store, "carol", limit) == []
+    # and no owner filter lists everyone's
+    assert len(store.list(limit=50)[0]) == 7
+
+
 def test_a_listing_of_nothing_is_one_empty_page(store: JobStore) -> None:
     assert store.list() == ([], None)
 

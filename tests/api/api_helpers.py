@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import time
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,24 +41,64 @@ def upload(client: TestClient, path: Path, **extra: Any) -> dict[str, Any]:
     return wait_upload(client, body["upload_id"])
 
 
-def wait_upload(client: TestClient, upload_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        view: dict[str, Any] = client.get(f"/v1/uploads/{upload_id}").json()
-        if view["status"] in ("READY", "INVALID"):
-            return view
-        time.sleep(0.1)
-    raise AssertionError(f"upload {upload_id} was not processed in {timeout} s")
+def _processed(view: dict[str, Any]) -> bool:
+    return view["status"] in ("READY", "INVALID", "FAILED")
 
 
-def wait_job(client: TestClient, job_id: str, timeout: float = 180) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not end in {timeout} s")
+def _ended(job: dict[str, Any]) -> bool:
+    return job["status"] in ("SUCCEEDED", "FAILED", "CANCELLED")
+
+
+def follow_events(
+    client: httpx.Client,
+    path: str,
+    until: Callable[[dict[str, Any]], bool],
+    timeout: float,
+) -> dict[str, Any]:
+    """Follow an event stream (`/v1/jobs/{id}/events`, `/v1/uploads/{id}/events`) until an
+    event's record satisfies `until`; AssertionError if none did within `timeout` seconds."""
+    seen: list[dict[str, Any]] = []
+    found = threading.Event()
+
+    def read() -> None:
+        with client.stream("GET", path) as response:
+            for name, record in sse_events(response):
+                if name == "progress":
+                    seen.append(record)
+                    if until(record):
+                        break
+        found.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not found.wait(timeout) or not seen or not until(seen[-1]):
+        last = seen[-1]["status"] if seen else "no event"
+        raise AssertionError(f"{path} did not get there in {timeout} s (last: {last})")
+    return seen[-1]
+
+
+def wait_upload(
+    client: httpx.Client,
+    upload_id: str,
+    timeout: float = 60,
+    done: Callable[[dict[str, Any]], bool] = _processed,
+) -> dict[str, Any]:
+    """The upload once `done(view)` (default: probed), from its event stream."""
+    return follow_events(client, f"/v1/uploads/{upload_id}/events", done, timeout)
+
+
+def follow_job(
+    client: httpx.Client,
+    job_id: str,
+    until: Callable[[dict[str, Any]], bool] = _ended,
+    timeout: float = 180,
+) -> dict[str, Any]:
+    """The job once `until(job)`, from its event stream."""
+    return follow_events(client, f"/v1/jobs/{job_id}/events", until, timeout)
+
+
+def wait_job(client: httpx.Client, job_id: str, timeout: float = 180) -> dict[str, Any]:
+    """The job once it has ended, from its event stream."""
+    return follow_job(client, job_id, timeout=timeout)
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:

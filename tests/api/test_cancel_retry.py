@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from mpr.adapters.local_storage import LocalStorage
 from mpr.services import Services
 
-from .api_helpers import FAST_RENDITION, wait_job
+from .api_helpers import FAST_RENDITION, follow_job, wait_job
 
 SLOW_RENDITION = {
     "name": "720p-slow",
@@ -28,12 +28,7 @@ def settings_overrides() -> dict[str, Any]:
 
 
 def wait_stage(client: TestClient, job_id: str, stage: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if client.get(f"/v1/jobs/{job_id}").json()["stage"] == stage:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"job {job_id} never reached stage {stage}")
+    follow_job(client, job_id, lambda job: job["stage"] == stage, timeout)
 
 
 def wait_until_clean(work: LocalStorage, job_id: str, timeout: float = 120) -> None:

@@ -132,7 +132,7 @@ def test_upload_size_mismatch_keeps_it_pending(client: TestClient) -> None:
             json={"source": {"upload_id": ticket["upload_id"]}, "presets": ["thumbnails"]},
         ),
         422,
-        "wait until it is READY",
+        "has not been received yet",
     )
 
 

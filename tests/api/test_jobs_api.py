@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +45,29 @@ def test_duplicate_idempotency_key_returns_the_first_job(
     assert theirs.json()["id"] != first.json()["id"]
     listed = client.get("/v1/jobs", params={"limit": 100}).json()
     assert sorted(j["id"] for j in listed["items"]) == sorted(
-        {first.json()["id"], other.json()["id"], theirs.json()["id"]}
+        {first.json()["id"], other.json()["id"]}
     )
+    listed_by_them = client.get(
+        "/v1/jobs", params={"limit": 100}, headers={"X-API-Key": second_key}
+    ).json()
+    assert [j["id"] for j in listed_by_them["items"]] == [theirs.json()["id"]]
+
+
+def test_an_idempotency_key_reused_with_another_request_is_refused(
+    client: TestClient, source: dict[str, str]
+) -> None:
+    # Given a job made with an Idempotency-Key
+    body = {"source": source, "renditions": [FAST_RENDITION]}
+    first = client.post("/v1/jobs", json=body, headers={"Idempotency-Key": "order-7"})
+    assert first.status_code == 202
+    # When the same key comes with a different body
+    changed = {**body, "metadata": {"order": "8"}}
+    reused = client.post("/v1/jobs", json=changed, headers={"Idempotency-Key": "order-7"})
+    # Then it is refused with 422, and no second job exists
+    assert reused.status_code == 422, reused.text
+    assert reused.headers["content-type"] == "application/problem+json"
+    assert "different request" in reused.json()["detail"]
+    assert [j["id"] for j in client.get("/v1/jobs").json()["items"]] == [first.json()["id"]]
 
 
 def test_list_pages_and_filters(client: TestClient, source: dict[str, str]) -> None:
@@ -134,12 +154,7 @@ def test_upload_with_start_job(client: TestClient, bunny_clip: Path) -> None:
         },
     ).json()
     assert client.put(ticket["url"], content=bunny_clip.read_bytes()).status_code == 200
-    view = wait_upload(client, ticket["upload_id"])
+    view = wait_upload(client, ticket["upload_id"], done=lambda v: v["job_id"] is not None)
     assert view["status"] == "READY"
-    for _ in range(100):
-        view = client.get(f"/v1/uploads/{ticket['upload_id']}").json()
-        if view["job_id"]:
-            break
-        time.sleep(0.05)
     job = client.get(f"/v1/jobs/{view['job_id']}").json()
     assert job["metadata"] == {"from": "upload"}

@@ -6,20 +6,18 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from mpr.settings import get_settings
 from tests.support.seaweed import S3Server, free_ports, seaweed_s3
+from tests.support.serving import wait_until_listening
 
-from .api_helpers import FAST_RENDITION, probe_video
+from .api_helpers import FAST_RENDITION, probe_video, wait_job, wait_upload
 
 __all__ = ["seaweed_s3"]
 MPR = Path(sys.executable).parent / "mpr"
@@ -36,19 +34,13 @@ def mpr_serve(args: list[str], env: dict[str, str] | None = None) -> Iterator[ht
         text=True,
         env={**os.environ, **(env or {})},
     )
-    assert process.stdout is not None
     try:
-        key = _first_key(process)
+        output = wait_until_listening(process, timeout=30)
+        keys = [line.strip() for line in output if line.startswith("mpr_")]
+        assert keys, f"mpr serve printed no key:\n{''.join(output)}"
+        key = keys[0]
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/healthz").raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
+        assert httpx.get(f"{base}/healthz").status_code == 200
         with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as client:
             yield client
     finally:
@@ -58,28 +50,6 @@ def mpr_serve(args: list[str], env: dict[str, str] | None = None) -> Iterator[ht
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _first_key(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("mpr_"):
-            # keep reading its log so that a full pipe never blocks the server
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            return line.strip()
-    raise AssertionError(f"mpr serve printed no key (exit {process.wait()})")
-
-
-def wait_until(
-    client: httpx.Client, path: str, done: set[str], timeout: float = 120
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = client.get(path).json()
-        if body["status"] in done:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"{path} did not reach {done}")
 
 
 def transcode_through(client: httpx.Client, bunny_clip: Path, tmp_path: Path) -> None:
@@ -98,7 +68,7 @@ def transcode_through(client: httpx.Client, bunny_clip: Path, tmp_path: Path) ->
         httpx.put(ticket["url"], content=bunny_clip.read_bytes(), headers=headers).status_code
         == 200
     )
-    upload = wait_until(client, f"/v1/uploads/{ticket['upload_id']}", {"READY", "INVALID"})
+    upload = wait_upload(client, ticket["upload_id"])
     assert upload["status"] == "READY", upload["error"]
     poster = httpx.get(upload["poster_url"], follow_redirects=True)
     assert poster.content.startswith(b"\xff\xd8")
@@ -108,7 +78,7 @@ def transcode_through(client: httpx.Client, bunny_clip: Path, tmp_path: Path) ->
         json={"source": {"upload_id": upload["upload_id"]}, "renditions": [FAST_RENDITION]},
     )
     assert created.status_code == 202, created.text
-    job = wait_until(client, f"/v1/jobs/{created.json()['id']}", {"SUCCEEDED", "FAILED"})
+    job = wait_job(client, created.json()["id"])
     assert job["status"] == "SUCCEEDED", job["error"]
     [mp4] = job["outputs"]
     local = tmp_path / "served.mp4"

@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sysconfig
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from tests.support.serving import wait_until_listening
 
 from .ui_helpers import DESKTOP, MprServer, PageFactory
 
@@ -54,22 +55,6 @@ def _free_port() -> int:
         return port
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"mpr serve exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    pytest.fail(
-        f"mpr serve did not answer /healthz in {START_TIMEOUT} s:\n{log.read_text()[-4000:]}"
-    )
-
-
 @pytest.fixture(scope="session")
 def ui_build() -> Path:
     if not STATIC_INDEX.is_file():
@@ -100,16 +85,18 @@ def mpr_server(ui_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     api_key = created.stdout.strip().splitlines()[-1].strip()
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log = data_dir / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [_mpr(), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", data_dir],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    log = (data_dir / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [_mpr(), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", data_dir],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
-        _wait_healthy(base_url, proc, log)
+        wait_until_listening(proc, START_TIMEOUT, sink=log)
+        with urllib.request.urlopen(f"{base_url}/healthz", timeout=10) as response:
+            assert response.status == 200
         yield MprServer(base_url=base_url, api_key=api_key, data_dir=data_dir)
     finally:
         proc.terminate()
@@ -118,6 +105,7 @@ def mpr_server(ui_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,21 +26,29 @@ FRAMES = 132  # bigbuckbunny.mp4
 IN_FRAME, OUT_FRAME = 25, 100  # 1.0 s to 4.0 s: 75 frames
 
 
+# Records every value the job's progress bar takes, from DOM mutations (the element may be
+# re-rendered, so the whole document is observed and the bar found again on each change).
+RECORD_PROGRESS = """() => {
+    const bar = () => document.querySelector('[role=progressbar][aria-label="Job progress"]');
+    const seen = (window.__progress = []);
+    const note = () => {
+        const now = Number(bar()?.getAttribute("aria-valuenow") ?? NaN);
+        if (!Number.isNaN(now) && seen.at(-1) !== now) seen.push(now);
+    };
+    note();
+    new MutationObserver(note).observe(document.body, {
+        subtree: true, childList: true, attributes: true, attributeFilter: ["aria-valuenow"],
+    });
+}"""
+ENDED = re.compile(r"^(SUCCEEDED|FAILED|CANCELLED)$")
+
+
 def _watch_progress(page: Page, timeout: float = 180.0) -> list[int]:
     """Every distinct value the job's progress bar showed until the job ended."""
-    bar = page.get_by_role("progressbar", name="Job progress")
-    badge = page.locator(".badge").first
-    seen: list[int] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = int(bar.get_attribute("aria-valuenow") or "0")
-        if not seen or seen[-1] != value:
-            seen.append(value)
-        if badge.inner_text() in {"SUCCEEDED", "FAILED", "CANCELLED"}:
-            seen.append(int(bar.get_attribute("aria-valuenow") or "0"))
-            return seen
-        time.sleep(0.1)
-    pytest.fail(f"the job did not end in {timeout} s; progress seen: {seen}")
+    page.evaluate(RECORD_PROGRESS)
+    expect(page.locator(".badge").first).to_have_text(ENDED, timeout=timeout * 1000)
+    seen: list[int] = page.evaluate("() => window.__progress")
+    return seen
 
 
 def test_trim_transcode_play_and_download(

@@ -68,6 +68,7 @@ def test_settings_accept_the_values_the_stack_sets(monkeypatch: pytest.MonkeyPat
         "MPR_WEBHOOK_SECRET": "w" * 64,
         "MPR_WORKERS": "100",
         "MPR_CORS_ORIGINS": '["https://d111111abcdef8.cloudfront.net"]',
+        "MPR_UPLOAD_FUNCTION_NAME": "mpr-dev-process-upload",
     }
     assert set(values) == set().union(*ENV_VARS_BY_FUNCTION.values())
     for name, value in values.items():

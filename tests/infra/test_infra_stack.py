@@ -157,7 +157,7 @@ def test_jobs_table_mirrors_the_adapter(synthesized: Synthesized) -> None:
 
 def test_stage_and_trigger_functions_are_deployed(synthesized: Synthesized) -> None:
     deployed = set(synthesized.functions())
-    assert deployed == STAGE_FUNCTIONS | {"s3_trigger", "api"}
+    assert deployed == STAGE_FUNCTIONS | {"s3_trigger", "api", "process_upload"}
     assert deployed <= set(ENV_VARS_BY_FUNCTION)
 
 

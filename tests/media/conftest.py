@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from mpr.settings import get_settings
+from tests.support.media import ffmpeg
 
 VIDEO = "testsrc2=s={size}:r={rate}:d={seconds}"
 TONE = "sine=f=440:r={sample_rate}:d={seconds}"
@@ -144,14 +143,49 @@ RECIPES: dict[str, list[str]] = {
         "-c:a",
         "aac",
     ],
+    # audio starts 2 s after the video (a late first sample, kept as an edit list)
+    "late_audio": [
+        "-f",
+        "lavfi",
+        "-i",
+        VIDEO.format(size="640x360", rate=30, seconds=5),
+        "-itsoffset",
+        "2",
+        "-f",
+        "lavfi",
+        "-i",
+        TONE.format(sample_rate=48000, seconds=3),
+        "-c:v",
+        "libx264",
+        "-g",
+        "30",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+    ],
+    # video starts 2 s after the audio
+    "late_video": [
+        "-itsoffset",
+        "2",
+        "-f",
+        "lavfi",
+        "-i",
+        VIDEO.format(size="640x360", rate=30, seconds=3),
+        "-f",
+        "lavfi",
+        "-i",
+        TONE.format(sample_rate=48000, seconds=5),
+        "-c:v",
+        "libx264",
+        "-g",
+        "30",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+    ],
 }
-
-
-def _run(args: list[str]) -> None:
-    subprocess.run(
-        [get_settings().ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
-        check=True,
-    )
 
 
 @pytest.fixture(scope="session")
@@ -166,13 +200,13 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
             path = folder / f"{name}.mp4"
             if name == "rotated":
                 plain = make("cfr")
-                _run(["-display_rotation", "90", "-i", str(plain), "-c", "copy", str(path)])
+                ffmpeg("-display_rotation", "90", "-i", str(plain), "-c", "copy", str(path))
             elif name == "late_start":
                 # the container starts at 1.378 s (audio), the video at 1.4 s
                 plain = make("cfr")
-                _run(["-i", str(plain), "-c", "copy", "-output_ts_offset", "1.4", str(path)])
+                ffmpeg("-i", str(plain), "-c", "copy", "-output_ts_offset", "1.4", str(path))
             else:
-                _run([*RECIPES[name], str(path)])
+                ffmpeg(*RECIPES[name], str(path))
             made[name] = path
         return made[name]
 

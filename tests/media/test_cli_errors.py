@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.support.media import ffmpeg
 
 
 def run(
@@ -124,11 +127,11 @@ def test_failed_quality_control_fails_the_job(tmp_path: Path, bikes_clip: Path) 
     done = run(
         tmp_path, str(bikes_clip), "--out", str(tmp_path / "o"), env={"MPR_QC_MIN_PSNR_DB": "99"}
     )
-    # Then the job fails naming the check, writes no manifest and leaves no work files
+    # Then the job fails naming the check, and leaves neither outputs without a manifest
+    # nor work files
     assert done.returncode == 1
     assert done.stderr.startswith("error: quality control failed: mp4-720p.mp4: psnr expected 99")
-    assert not (tmp_path / "o" / "manifest.json").exists()
-    assert not (tmp_path / "o" / ".mpr-work").exists()
+    assert list((tmp_path / "o").iterdir()) == []
 
 
 def test_audio_only_source_has_no_video_stream(tmp_path: Path, tools: object) -> None:
@@ -155,3 +158,28 @@ def test_audio_only_source_has_no_video_stream(tmp_path: Path, tools: object) ->
     done = run(tmp_path, str(audio), "--out", str(tmp_path / "o"))
     assert done.returncode == 2
     assert "no video stream" in done.stderr
+
+
+def test_an_image_sequence_pattern_is_refused_without_reading_its_frames(tmp_path: Path) -> None:
+    # Given a JPEG named as an image sequence pattern, beside the frames the pattern names
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x48:r=1:d=3", str(inputs / "clip%d.jpg"))
+    source = inputs / "clip%d.jpg"
+    shutil.copy(inputs / "clip1.jpg", source)
+    frames = [inputs / f"clip{n}.jpg" for n in (1, 2, 3)]
+    # whose access times lie before their modification: any read of them moves it (relatime)
+    for frame in frames:
+        os.utime(frame, (frame.stat().st_mtime - 3 * 86400, frame.stat().st_mtime))
+    read_before = [frame.stat().st_atime for frame in frames]
+    frames[2].read_bytes()
+    assert frames[2].stat().st_atime > read_before[2], "reads do not update access times here"
+    read_before[2] = frames[2].stat().st_atime
+
+    # When transcoding it
+    done = run(tmp_path, str(source), "--out", str(tmp_path / "out"))
+
+    # Then none of the frames it names was opened, and it is refused as unreadable
+    assert [frame.stat().st_atime for frame in frames] == read_before
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: source is not a readable media file"), done.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from mpr.core.errors import MediaProcessingError
 from mpr.media.probe import stream_facts
 from mpr.media.tools import Tools
+from tests.support.processes import child_processes
 
 
 def producer(tools: Tools, frames: int) -> Callable[[Sequence[str]], list[str]]:
@@ -67,16 +67,4 @@ def test_a_run_past_the_time_limit_is_stopped(tools: Tools, tmp_path: Path) -> N
             endless, [consumer(tools, tmp_path / "o.nut", "-c", "copy")], "encoding chunk 0"
         )
     # And neither ffmpeg is left running (or unreaped)
-    assert not [c for c in child_commands() if "testsrc2=s=64x64" in c or "o.nut" in c]
-
-
-def child_commands() -> list[str]:
-    """Command lines of this process's child processes (Linux /proc)."""
-    me = os.getpid()
-    pids = Path(f"/proc/{me}/task/{me}/children").read_text().split()
-    found = []
-    for pid in pids:
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        if cmdline.exists():
-            found.append(cmdline.read_bytes().replace(b"\0", b" ").decode())
-    return found
+    assert not [c for _, c in child_processes() if "testsrc2=s=64x64" in c or "o.nut" in c]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mpr.settings import get_settings
-from tests.support.media import Facts, facts, psnr
+from tests.support.media import Facts, facts, psnr, sound_start
 
 pytestmark = pytest.mark.slow
 
@@ -39,6 +39,9 @@ CASES = {
     "late_start": Case("late_start"),
     "no_audio": Case("no_audio"),
     "long_audio": Case("long_audio"),
+    "late_audio": Case("late_audio"),
+    "late_audio_trimmed": Case("late_audio", trim=(1.0, 4.0), chunk_seconds=1.0),
+    "late_video": Case("late_video"),
     "trimmed": Case("cfr", trim=(1.3, 4.7), chunk_seconds=1.0),
 }
 
@@ -119,11 +122,14 @@ def test_every_output_keeps_frames_timing_and_sync(
         shifted = [t - out.frame_times[0] for t in out.frame_times]
         assert max(abs(a - (b - first)) for a, b in zip(shifted, frames, strict=True)) < 1e-3
         assert abs(out.video_duration - expected_duration) <= frame + 1e-6, output["path"]
-        # audio present iff the source has it, starting with the video (offset < 1 frame)
+        # audio present iff the source has it, its track starting with the video and its
+        # sound where the source's is (both within one frame)
         assert (out.audio_start is not None) == (src.audio_start is not None)
         if out.audio_start is not None and src.audio_start is not None:
-            expected_offset = max(0.0, src.audio_start - first)
-            assert abs((out.audio_start - out.video_start) - expected_offset) < min(gaps)
+            assert abs(out.audio_start - out.video_start) < min(gaps)
+            expected_sound = max(0.0, sound_start(source) - first)
+            out_sound = sound_start(tmp_path / output["path"]) - out.video_start
+            assert abs(out_sound - expected_sound) < min(gaps), (out_sound, expected_sound)
             assert out.audio_duration is not None
             src_audio_end = src.audio_start + (src.audio_duration or 0)
             assert out.audio_duration <= min(expected_duration, src_audio_end - first) + 0.05

@@ -51,9 +51,12 @@ def test_two_api_servers_enforce_one_limit_per_key(
 def test_each_key_has_its_own_window(redis_url: str) -> None:
     first, second = RedisRateLimiter(redis_url, 2), RedisRateLimiter(redis_url, 2)
 
+    before = first.waiting("alice")
     alice = [first.retry_after("alice"), second.retry_after("alice"), first.retry_after("alice")]
     bob = second.retry_after("bob")
 
+    assert before is None
+    assert second.waiting("alice") is not None  # full, and asking does not count
     assert alice[:2] == [None, None]
     assert alice[2] is not None
     assert 1 <= alice[2] <= 60

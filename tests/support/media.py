@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
+
+from mutagen.mp4 import Atoms
 
 from mpr.settings import get_settings
 
@@ -62,6 +65,157 @@ def facts(path: Path | str) -> Facts:
         width=int(video["width"]),  # type: ignore[call-overload]
         height=int(video["height"]),  # type: ignore[call-overload]
     )
+
+
+def ffmpeg(*args: str) -> None:
+    """Run the pinned ffmpeg quietly; fail on error."""
+    subprocess.run(
+        [get_settings().ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
+        check=True,
+    )
+
+
+# Presentation and decode times (µs) of a 30 fps clip from 1.1 s on: the frames at 1.1 s
+# and 1.133 s both show at 1.1 s, each later one 65 µs after the one before.
+_GLITCH_PTS = (
+    "if(lt(PTS,1100000),PTS,"
+    "if(lte(round(PTS*3/100000),34),1100000,1100000+65*(round(PTS*3/100000)-34)))"
+)
+_GLITCH_DTS = "if(lt(DTS,1100000),DTS,1100000+65*(round(DTS*3/100000)-33))"
+
+
+def make_broken_timestamps(path: Path) -> Path:
+    """An 8 s 30 fps MP4 (B-frames) with a phone's timestamp glitch: packets at 1.100000 s
+    twice, then 0.000065 s apart."""
+    clean = path.with_name(f"clean-{path.name}")
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x180:r=30:d=8",
+        "-c:v",
+        "libx264",
+        "-bf",
+        "2",
+        "-g",
+        "30",
+        "-pix_fmt",
+        "yuv420p",
+        "-video_track_timescale",
+        "1000000",
+        str(clean),
+    )
+    ffmpeg(
+        "-i",
+        str(clean),
+        "-c",
+        "copy",
+        "-bsf:v",
+        f"setts=pts='{_GLITCH_PTS}':dts='{_GLITCH_DTS}'",
+        str(path),
+    )
+    clean.unlink()
+    return path
+
+
+EXTRA_NOT_CARRIED = [
+    {"index": 2, "type": "audio", "codec": "aac", "language": "fra"},
+    {"index": 3, "type": "subtitle", "codec": "mov_text", "language": "eng"},
+    {"index": 4, "type": "data", "codec": "tmcd", "language": "eng"},
+]
+"""The streams of `make_extra_streams` that no output carries."""
+
+
+def make_backward_timestamps(path: Path) -> Path:
+    """An 8 s 30 fps Matroska file without B-frames whose frames at 1.100 s and 1.133 s are
+    stored the other way round: the decode order shows 1.133 s, then 1.101 s."""
+    clean = path.with_name(f"clean-{path.name}")
+    ffmpeg(
+        *("-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=8"),
+        *("-c:v", "libx264", "-bf", "0", "-g", "30", "-pix_fmt", "yuv420p", str(clean)),
+    )
+    swap = "if(eq(PTS,1100),1133,if(eq(PTS,1133),1100,PTS))"
+    ffmpeg("-i", str(clean), "-c", "copy", "-bsf:v", f"setts=pts='{swap}'", str(path))
+    clean.unlink()
+    return path
+
+
+def make_extra_streams(path: Path) -> Path:
+    """A 2 s MP4 with a video, two audio tracks (eng, fra), a subtitle track (eng) and a
+    timecode data track."""
+    subtitles = path.with_name(f"{path.stem}.srt")
+    subtitles.write_text("1\n00:00:00,000 --> 00:00:01,500\nhello\n")
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x180:r=25:d=2",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:d=2",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=660:d=2",
+        "-i",
+        str(subtitles),
+        *("-map", "0", "-map", "1", "-map", "2", "-map", "3"),
+        *("-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-c:s", "mov_text"),
+        *("-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra"),
+        *("-metadata:s:s:0", "language=eng", "-timecode", "00:00:00:00"),
+        str(path),
+    )
+    subtitles.unlink()
+    return path
+
+
+def streams(path: Path) -> list[dict[str, object]]:
+    """Index, type, codec name and tag, and language of every stream of a file."""
+    info = ffprobe(
+        "-show_entries",
+        "stream=index,codec_type,codec_name,codec_tag_string:stream_tags=language",
+        str(path),
+    )
+    found: list[dict[str, object]] = info["streams"]  # type: ignore[assignment]
+    return found
+
+
+def sound_start(path: Path | str, threshold: float = 0.01) -> float:
+    """Where the sound begins: the time of the first decoded audio sample louder than
+    `threshold` (of full scale), relative to the container start."""
+    pcm = subprocess.run(
+        [
+            get_settings().ffmpeg,
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "a:0",
+            "-ac",
+            "1",
+            "-ar",
+            "48000",
+            "-f",
+            "s16le",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    samples = array("h")
+    samples.frombytes(pcm)
+    first = next(i for i, level in enumerate(samples) if abs(level) > threshold * 32768)
+    audio_start = facts(path).audio_start
+    assert audio_start is not None
+    return audio_start + first / 48000
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    """Types of an MP4 file's top-level boxes in file order, read by mutagen's parser."""
+    with path.open("rb") as file:
+        return [atom.name.decode("latin-1") for atom in Atoms(file).atoms]
 
 
 def psnr(

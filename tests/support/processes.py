@@ -1,5 +1,6 @@
-"""Real `mpr` processes for integration tests: each in its own process group, its output
-kept (in memory and in a log file) and searchable while it runs."""
+"""Processes in tests, read from Linux's /proc: the children of the test process, ffmpeg in
+a process group, and real `mpr` processes, each in its own process group, whose output is
+kept (in memory and in a log file) and searchable while they run."""
 
 from __future__ import annotations
 
@@ -14,6 +15,18 @@ import time
 from pathlib import Path
 
 MPR = Path(sys.executable).parent / "mpr"
+
+
+def child_processes() -> list[tuple[int, str]]:
+    """(pid, command line) of each child of any thread of this process."""
+    me = os.getpid()
+    found = []
+    for thread in Path(f"/proc/{me}/task").iterdir():
+        for pid in (thread / "children").read_text().split():
+            cmdline = Path(f"/proc/{pid}/cmdline")
+            if cmdline.exists():
+                found.append((int(pid), cmdline.read_bytes().replace(b"\0", b" ").decode()))
+    return found
 
 
 class MprProcess:

@@ -7,6 +7,7 @@ here (frame counts, keyframe times) were checked against ffmpeg decoding the sam
 from __future__ import annotations
 
 import copy
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -156,6 +157,26 @@ def test_duplicate_timestamps_give_one_frame_each() -> None:
     assert index.times == pytest.approx([i / 1000 for i in range(8)])
     assert index.keyframes == [0, 4]
     assert index.end == pytest.approx(0.008)
+    # and the four repeated times are recorded
+    assert len(index.repeated) == 4
+
+
+def test_streams_besides_the_first_video_and_audio_are_listed_as_not_carried() -> None:
+    # Given a clip with one video and one audio stream, plus a subtitle and a second audio
+    loaded, packets = load_probe("bigbuckbunny")
+    info = copy.deepcopy(loaded)
+    info["streams"] += [
+        {"index": 2, "codec_type": "subtitle", "codec_name": "mov_text"},
+        {"index": 3, "codec_type": "audio", "codec_name": "ac3", "tags": {"language": "fra"}},
+    ]
+    # When it is parsed
+    media = parse_media(info, frame_index(packets, 0.0))
+    # Then the extra streams are named, and the chosen ones are not
+    assert [s.model_dump() for s in media.not_carried] == [
+        {"index": 2, "type": "subtitle", "codec": "mov_text", "language": None},
+        {"index": 3, "type": "audio", "codec": "ac3", "language": "fra"},
+    ]
+    assert probe("bigbuckbunny")[0].not_carried == []
 
 
 def test_start_time_is_subtracted_and_b_frames_are_sorted() -> None:
@@ -164,6 +185,7 @@ def test_start_time_is_subtracted_and_b_frames_are_sorted() -> None:
     _, packets = load_probe("bframes")
     pts = [float(p["pts_time"]) for p in packets]
     assert pts != sorted(pts)
+    first_backwards = next(b for a, b in pairwise(pts) if b < a)
     # When it is probed
     media, index = probe("bframes")
     # Then times are relative to the container start, in presentation order
@@ -173,6 +195,8 @@ def test_start_time_is_subtracted_and_b_frames_are_sorted() -> None:
     assert len(index.times) == 50
     assert [index.times[k] for k in index.keyframes] == pytest.approx([0.023222, 1.023222])
     assert media.video.has_b_frames
+    # and the first time lower than the one decoded before it is kept
+    assert index.first_backwards == pytest.approx(first_backwards - 1.456778)
     assert media.audio is not None
     assert media.audio.start_time == pytest.approx(0.0)
     assert (media.audio.sample_rate, media.audio.channels) == (44100, 1)

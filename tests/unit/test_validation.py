@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mpr.core.errors import LimitExceededError, UnsupportedMediaError
-from mpr.core.models import MediaInfo, Trim
-from mpr.core.validation import Limits, check_media, check_size, check_trim
+from mpr.core.models import FrameIndex, MediaInfo, Trim
+from mpr.core.validation import Limits, check_frame_times, check_media, check_size, check_trim
 from tests.unit.factories import make_media
 
 LIMITS = Limits(
@@ -70,3 +70,28 @@ def test_trim_inside_the_video_is_accepted() -> None:
 def test_trim_starting_at_or_after_the_end_is_refused(start: float) -> None:
     with pytest.raises(UnsupportedMediaError):
         check_trim(Trim(start=start), make_media(duration=10.0))
+
+
+NO_B_FRAMES = make_media().video
+B_FRAMES = NO_B_FRAMES.model_copy(update={"has_b_frames": True})
+
+
+def test_frames_with_distinct_times_are_accepted() -> None:
+    check_frame_times(FrameIndex(times=[0.0, 0.04, 0.08], keyframes=[0], end=0.12), NO_B_FRAMES)
+
+
+def test_a_repeated_presentation_time_is_refused_with_the_first_one() -> None:
+    index = FrameIndex(times=[0.0, 1.1, 1.2], keyframes=[0], end=1.3, repeated=[1.1, 1.2])
+    reason = r"2 frame\(s\) repeat .* \(first at 1.100000 s\)"
+    for video in (NO_B_FRAMES, B_FRAMES):
+        with pytest.raises(UnsupportedMediaError, match=reason):
+            check_frame_times(index, video)
+
+
+def test_times_going_backwards_are_refused_only_without_b_frames() -> None:
+    # Given frames decoded at 0, 0.08, 0.04 s
+    index = FrameIndex(times=[0.0, 0.04, 0.08], keyframes=[0], end=0.12, first_backwards=0.04)
+    # Then B-frames explain the order, and without them the times are broken
+    check_frame_times(index, B_FRAMES)
+    with pytest.raises(UnsupportedMediaError, match=r"go backwards .* \(first at 0.040000 s\)"):
+        check_frame_times(index, NO_B_FRAMES)

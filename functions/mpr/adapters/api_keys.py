@@ -27,6 +27,7 @@ class ApiKey(BaseModel):
     key_hash: str = Field(description="SHA-256 of the full key, hex")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     revoked: bool = False
+    admin: bool = Field(False, description="sees and acts on every owner's jobs and uploads")
 
 
 class ApiKeyStore(Protocol):
@@ -35,6 +36,9 @@ class ApiKeyStore(Protocol):
     def find_by_hash(self, key_hash: str) -> ApiKey | None: ...
 
     def list(self) -> list[ApiKey]: ...
+
+    def get(self, key_id: str) -> ApiKey | None:
+        """The key with id `key_id` (revoked or not), or None."""
 
     def revoke(self, key_id: str) -> None:
         """Raise NotFoundError if there is no such key."""
@@ -45,14 +49,16 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(store: ApiKeyStore, name: str) -> tuple[ApiKey, str]:
-    """Make, store and return a new key; the secret is returned once and never stored."""
+def create_key(store: ApiKeyStore, name: str, *, admin: bool = False) -> tuple[ApiKey, str]:
+    """Make, store and return a new key; the secret is returned once and never stored.
+
+    An `admin` key sees every owner's jobs and uploads; any other key sees only its own."""
     name = name.strip()
     if not name:
         raise InvalidInputError("a key needs a name")
     key_id = secrets.token_hex(6)
     secret = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(24)}"
-    record = ApiKey(key_id=key_id, name=name, key_hash=hash_key(secret))
+    record = ApiKey(key_id=key_id, name=name, key_hash=hash_key(secret), admin=admin)
     store.add(record)
     return record, secret
 
@@ -65,6 +71,12 @@ def authenticate(store: ApiKeyStore, key: str) -> ApiKey | None:
     if record is None or record.revoked:
         return None
     return record
+
+
+def live(store: ApiKeyStore, key_id: str) -> ApiKey | None:
+    """The key with id `key_id` if it exists and is not revoked, else None."""
+    record = store.get(key_id)
+    return None if record is None or record.revoked else record
 
 
 class MemoryApiKeyStore:
@@ -86,11 +98,18 @@ class MemoryApiKeyStore:
         with self._lock:
             return sorted(self._keys.values(), key=lambda k: k.created_at)
 
+    def get(self, key_id: str) -> ApiKey | None:
+        with self._lock:
+            return self._keys.get(key_id)
+
     def revoke(self, key_id: str) -> None:
         with self._lock:
             if key_id not in self._keys:
                 raise NotFoundError(f"no API key with id {key_id}")
             self._keys[key_id] = self._keys[key_id].model_copy(update={"revoked": True})
+
+
+_SQLITE_COLUMNS = "key_id, name, key_hash, created_at, revoked, admin"
 
 
 class SqliteApiKeyStore:
@@ -105,44 +124,56 @@ class SqliteApiKeyStore:
                 " key_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,"
                 " revoked INTEGER NOT NULL DEFAULT 0)"
             )
+            columns = {row[1] for row in db.execute("PRAGMA table_info(api_keys)")}
+            if "admin" not in columns:  # a keys.db from before admin keys
+                db.execute("ALTER TABLE api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self._path, timeout=30, isolation_level=None)
 
     @staticmethod
     def _row(row: tuple[Any, ...]) -> ApiKey:
-        key_id, name, key_hash, created_at, revoked = row
+        key_id, name, key_hash, created_at, revoked, admin = row
         return ApiKey(
             key_id=key_id,
             name=name,
             key_hash=key_hash,
             created_at=datetime.fromisoformat(created_at),
             revoked=bool(revoked),
+            admin=bool(admin),
         )
 
     def add(self, key: ApiKey) -> None:
         with self._connect() as db:
             db.execute(
-                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?)",
-                (key.key_id, key.name, key.key_hash, key.created_at.isoformat(), int(key.revoked)),
+                "INSERT INTO api_keys (key_id, name, key_hash, created_at, revoked, admin)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    key.key_id,
+                    key.name,
+                    key.key_hash,
+                    key.created_at.isoformat(),
+                    int(key.revoked),
+                    int(key.admin),
+                ),
             )
 
-    def find_by_hash(self, key_hash: str) -> ApiKey | None:
+    def _select(self, where: str = "", params: tuple[str, ...] = ()) -> list[ApiKey]:
+        sql = f"SELECT {_SQLITE_COLUMNS} FROM api_keys {where} ORDER BY created_at"  # noqa: S608
         with self._connect() as db:
-            row = db.execute(
-                "SELECT key_id, name, key_hash, created_at, revoked FROM api_keys"
-                " WHERE key_hash = ?",
-                (key_hash,),
-            ).fetchone()
-        return None if row is None else self._row(row)
+            rows = db.execute(sql, params).fetchall()
+        return [self._row(r) for r in rows]
+
+    def find_by_hash(self, key_hash: str) -> ApiKey | None:
+        found = self._select("WHERE key_hash = ?", (key_hash,))
+        return found[0] if found else None
 
     def list(self) -> list[ApiKey]:
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT key_id, name, key_hash, created_at, revoked FROM api_keys"
-                " ORDER BY created_at"
-            ).fetchall()
-        return [self._row(r) for r in rows]
+        return self._select()
+
+    def get(self, key_id: str) -> ApiKey | None:
+        found = self._select("WHERE key_id = ?", (key_id,))
+        return found[0] if found else None
 
     def revoke(self, key_id: str) -> None:
         with self._connect() as db:
@@ -180,8 +211,12 @@ class DynamoApiKeyStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return sorted((ApiKey.model_validate(i) for i in items), key=lambda k: k.created_at)
 
+    def get(self, key_id: str) -> ApiKey | None:
+        """A scan: key tables hold a handful of keys."""
+        return next((k for k in self.list() if k.key_id == key_id), None)
+
     def revoke(self, key_id: str) -> None:
-        match = next((k for k in self.list() if k.key_id == key_id), None)
+        match = self.get(key_id)
         if match is None:
             raise NotFoundError(f"no API key with id {key_id}")
         self._table.update_item(

@@ -11,10 +11,11 @@ Table schema (the CDK jobs table mirrors it; `create_table` below creates it):
 | TTL attribute | `ttl` | N, epoch seconds; set on idempotency items only |
 | billing | PAY_PER_REQUEST | |
 
-A job item also holds `job_id`, `document` (JSON of the fields fixed at creation), and one
-attribute per changing field: `stage`, `chunks_total`, `chunks_done`, `error`, `error_cause`,
-`manifest_key`, `timings` (map of seconds), `updated_at`. `created_at` is a fixed-width UTC
-stamp (`2026-01-31T12:00:00.000000Z`) so both indexes list newest first. An idempotency item
+A job item also holds `job_id`, `owner` (when set), `document` (JSON of the fields fixed at
+creation), and one attribute per changing field: `stage`, `chunks_total`, `chunks_done`,
+`error`, `error_cause`, `manifest_key`, `timings` (map of seconds), `updated_at`.
+`created_at` is a fixed-width UTC stamp (`2026-01-31T12:00:00.000000Z`) so both indexes
+list newest first. An idempotency item
 holds `job_id` and `ttl`. Transitions are conditional updates (`#status IN (...)` from
 core.jobs.sources_for); progress is an atomic `ADD chunks_done :n`.
 """
@@ -139,6 +140,7 @@ class DynamoJobStore:
                 "job_id": job.job_id,
                 "created_at": stamp(job.created_at),
                 "document": document(job),
+                "owner": job.owner,  # a top-level copy, for filtering listings
                 **mutable_values(job),
             }
         ) | _job_key(job.job_id)
@@ -188,9 +190,15 @@ class DynamoJobStore:
         return _record(response["Item"])
 
     def list(
-        self, status: JobStatus | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        status: JobStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        *,
+        owner: str | None = None,
     ) -> tuple[list[JobRecord], str | None]:
-        """Jobs newest first from an index; the last page may come back empty."""
+        """Jobs newest first from an index; the last page may come back empty, and with
+        `owner` (a filter on the index's pages) any page may hold fewer than `limit`."""
         check_limit(limit)
         index, hash_key, value = (
             (BY_CREATED, "type", JOB_TYPE) if status is None else (BY_STATUS, "status", status)
@@ -204,6 +212,10 @@ class DynamoJobStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
+        if owner is not None:
+            query["FilterExpression"] = "#o = :o"
+            query["ExpressionAttributeNames"]["#o"] = "owner"
+            query["ExpressionAttributeValues"][":o"] = {"S": owner}
         if cursor is not None:
             start = decode_cursor(cursor)
             if not isinstance(start, dict) or start.get(hash_key) != {"S": str(value)}:

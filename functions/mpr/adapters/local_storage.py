@@ -30,15 +30,15 @@ class LocalStorage:
         the file), else a copy; readers see the whole file or none."""
         target = self._writable(key)
         if path.resolve() != target:
-            tmp = _temporary(target)
-            _link_or_copy(path, tmp)
-            os.replace(tmp, target)
+            with _temporary(target) as tmp:
+                _link_or_copy(path, tmp)
+                os.replace(tmp, target)
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         target = self._writable(key)
-        tmp = _temporary(target)
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        with _temporary(target) as tmp:
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
 
     def get_bytes(self, key: str) -> bytes:
         return self._existing(key).read_bytes()
@@ -92,9 +92,15 @@ class LocalStorage:
         return path
 
 
-def _temporary(target: Path) -> Path:
-    """A hidden name beside `target`, unique to one write."""
-    return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+@contextmanager
+def _temporary(target: Path) -> Iterator[Path]:
+    """A hidden name beside `target`, unique to one write; removed if the write fails."""
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

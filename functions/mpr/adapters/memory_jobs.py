@@ -48,7 +48,12 @@ class MemoryJobStore:
         return job
 
     def list(
-        self, status: JobStatus | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        status: JobStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        *,
+        owner: str | None = None,
     ) -> tuple[list[JobRecord], str | None]:
         check_limit(limit)
         after = after_cursor(cursor)
@@ -58,6 +63,7 @@ class MemoryJobStore:
             job
             for job in jobs
             if (status is None or job.status is status)
+            and (owner is None or job.owner == owner)
             and (after is None or sort_position(job) < after)
         ]
         return page(rows[: limit + 1], limit)

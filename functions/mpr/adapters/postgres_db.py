@@ -68,6 +68,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX webhook_deliveries_by_job ON webhook_deliveries (job_id, seq);
     """,
+    # 4: listings by owner; admin keys
+    """
+    ALTER TABLE jobs ADD COLUMN owner TEXT;
+    UPDATE jobs SET owner = document::jsonb ->> 'owner';
+    CREATE INDEX jobs_by_owner ON jobs (owner, created_at, job_id);
+    ALTER TABLE api_keys ADD COLUMN admin BOOLEAN NOT NULL DEFAULT false;
+    """,
 )
 
 

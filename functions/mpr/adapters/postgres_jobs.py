@@ -28,7 +28,7 @@ from mpr.core.errors import InvalidInputError, JobStateError, NotFoundError
 from mpr.core.jobs import check_transition, sources_for
 from mpr.core.models import JobRecord, JobStatus
 
-COLUMNS = ("job_id", "created_at", "idempotency_key", "document", *MUTABLE_FIELDS)
+COLUMNS = ("job_id", "created_at", "idempotency_key", "document", "owner", *MUTABLE_FIELDS)
 
 
 class PostgresJobStore:
@@ -52,6 +52,7 @@ class PostgresJobStore:
             "created_at": stamp(job.created_at),
             "idempotency_key": job.idempotency_key,
             "document": document(job),
+            "owner": job.owner,
             **values,
             "timings": json.dumps(values["timings"]),
         }
@@ -77,7 +78,12 @@ class PostgresJobStore:
         return self._record(rows[0])
 
     def list(
-        self, status: JobStatus | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        status: JobStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        *,
+        owner: str | None = None,
     ) -> tuple[list[JobRecord], str | None]:
         check_limit(limit)
         after = after_cursor(cursor)
@@ -86,6 +92,9 @@ class PostgresJobStore:
         if status is not None:
             conditions.append("status = %s")
             params.append(status.value)
+        if owner is not None:
+            conditions.append("owner = %s")
+            params.append(owner)
         if after is not None:
             conditions.append("(created_at, job_id) < (%s, %s)")
             params.extend(after)

@@ -9,7 +9,7 @@ from mpr.adapters.postgres_db import PostgresDatabase, Row
 from mpr.adapters.webhook_notifier import WebhookDelivery
 from mpr.core.errors import InvalidInputError, NotFoundError
 
-KEY_COLUMNS = "key_id, name, key_hash, created_at, revoked"
+KEY_COLUMNS = "key_id, name, key_hash, created_at, revoked, admin"
 
 
 def _key(row: Row) -> ApiKey:
@@ -23,8 +23,8 @@ class PostgresApiKeyStore:
     def add(self, key: ApiKey) -> None:
         try:
             self._db.write(
-                f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
-                [key.key_id, key.name, key.key_hash, key.created_at, key.revoked],
+                f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608
+                [key.key_id, key.name, key.key_hash, key.created_at, key.revoked, key.admin],
             )
         except psycopg.errors.UniqueViolation as exc:
             raise InvalidInputError(f"API key {key.key_id} already exists") from exc
@@ -40,6 +40,14 @@ class PostgresApiKeyStore:
     def list(self) -> list[ApiKey]:
         rows = self._db.read(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at")  # noqa: S608
         return [_key(row) for row in rows]
+
+    def get(self, key_id: str) -> ApiKey | None:
+        # the primary, as find_by_hash: a revoked key's signed links stop at once
+        rows = self._db.read_primary(
+            f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = %s",  # noqa: S608
+            [key_id],
+        )
+        return _key(rows[0]) if rows else None
 
     def revoke(self, key_id: str) -> None:
         if not self._db.write(

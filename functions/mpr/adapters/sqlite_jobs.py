@@ -47,7 +47,10 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at, job_id);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at, job_id);
+CREATE INDEX IF NOT EXISTS jobs_by_owner
+    ON jobs (json_extract(document, '$.owner'), created_at, job_id);
 """
+OWNER = "json_extract(document, '$.owner')"
 COLUMNS = ("job_id", "created_at", "idempotency_key", "document", *MUTABLE_FIELDS)
 
 
@@ -114,7 +117,12 @@ class SqliteJobStore:
         return self._record(row)
 
     def list(
-        self, status: JobStatus | None = None, limit: int = 50, cursor: str | None = None
+        self,
+        status: JobStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        *,
+        owner: str | None = None,
     ) -> tuple[list[JobRecord], str | None]:
         check_limit(limit)
         after = after_cursor(cursor)
@@ -123,6 +131,9 @@ class SqliteJobStore:
         if status is not None:
             conditions.append("status = ?")
             params.append(status.value)
+        if owner is not None:
+            conditions.append(f"{OWNER} = ?")
+            params.append(owner)
         if after is not None:
             conditions.append("(created_at, job_id) < (?, ?)")
             params.extend(after)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 
 import mpr
+from mpr.api import health
 from mpr.api.body_limit import BodyLimitMiddleware
 from mpr.api.errors import install_error_handlers
 from mpr.api.ratelimit import rate_limiter
@@ -71,12 +73,24 @@ def create_app(services: Services) -> FastAPI:
             max_age=3600,
         )
     app.state.services = services
-    app.state.rate_limiter = rate_limiter(services.settings)
+    settings = services.settings
+    app.state.rate_limiter = rate_limiter(settings, settings.rate_limit_per_minute, "requests")
+    app.state.failure_limiter = rate_limiter(
+        settings, settings.auth_failures_per_minute, "auth-failures"
+    )
     install_error_handlers(app)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: no key needed")
-    def healthz() -> Health:
-        return Health(version=mpr.__version__)
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Health of the job database and storage (503 when either fails); no key needed",
+        responses={503: {"model": Health, "description": "the database or storage fails"}},
+    )
+    async def healthz(response: Response) -> Health:
+        report = await run_in_threadpool(health.check, services, mpr.__version__)
+        if report.status != "ok":
+            response.status_code = 503
+        return report
 
     for module in (jobs, uploads, presets, callbacks):
         app.include_router(module.router)

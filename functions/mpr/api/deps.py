@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from mpr.adapters.api_keys import ApiKey, authenticate
+from mpr.adapters.api_keys import ApiKey, authenticate, live
 from mpr.api.ratelimit import Limiter
 from mpr.api.tokens import UrlSigner
 from mpr.services import Services
@@ -28,6 +28,11 @@ def get_rate_limiter(request: Request) -> Limiter:
     return limiter
 
 
+def get_failure_limiter(request: Request) -> Limiter:
+    limiter: Limiter = request.app.state.failure_limiter
+    return limiter
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
@@ -39,34 +44,60 @@ def api_url(request: Request, path: str) -> str:
 
 
 RateLimiterDep = Annotated[Limiter, Depends(get_rate_limiter)]
+FailureLimiterDep = Annotated[Limiter, Depends(get_failure_limiter)]
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mpr"'}
+
+
+def _too_many(wait: int, limit: int, what: str) -> HTTPException:
+    return HTTPException(
+        429,
+        f"rate limit of {limit} {what} per minute exceeded; retry in {wait} s",
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def _refused(request: Request, failures: Limiter, limit: int, detail: str) -> HTTPException:
+    """A 401 counted against the caller's address (429 once it made too many)."""
+    address = request.client.host if request.client else "unknown"
+    wait = failures.retry_after(address)
+    if wait is not None:
+        return _too_many(wait, limit, "requests without a valid key")
+    return HTTPException(401, detail, headers=CHALLENGE)
 
 
 def require_key(
+    request: Request,
     services: ServicesDep,
     limiter: RateLimiterDep,
+    failures: FailureLimiterDep,
     api_key: Annotated[str | None, Security(_API_KEY)] = None,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)] = None,
 ) -> ApiKey:
-    """The caller's API key; 401 if missing or invalid, 429 above the rate limit."""
+    """The caller's API key; 401 if missing or invalid, 429 above the rate limit.
+
+    Requests without a valid key are limited per client address: once an address has made
+    `auth_failures_per_minute` of them, it gets 429 and no key it sends is checked."""
+    settings = services.settings
+    address = request.client.host if request.client else "unknown"
+    blocked = failures.waiting(address)
+    if blocked is not None:
+        raise _too_many(blocked, settings.auth_failures_per_minute, "requests without a valid key")
     presented = api_key or (bearer.credentials if bearer else None)
-    challenge = {"WWW-Authenticate": 'Bearer realm="mpr"'}
     if not presented:
-        raise HTTPException(
-            401,
+        raise _refused(
+            request,
+            failures,
+            settings.auth_failures_per_minute,
             "missing API key: send it in the X-API-Key header or as Authorization: Bearer <key>",
-            headers=challenge,
         )
     record = authenticate(services.keys, presented)
     if record is None:
-        raise HTTPException(401, "invalid or revoked API key", headers=challenge)
+        raise _refused(
+            request, failures, settings.auth_failures_per_minute, "invalid or revoked API key"
+        )
     wait = limiter.retry_after(record.key_id)
     if wait is not None:
-        raise HTTPException(
-            429,
-            f"rate limit of {services.settings.rate_limit_per_minute} requests per minute "
-            f"exceeded; retry in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+        raise _too_many(wait, settings.rate_limit_per_minute, "requests")
     return record
 
 
@@ -78,3 +109,20 @@ def get_signer(services: ServicesDep) -> UrlSigner:
 
 
 SignerDep = Annotated[UrlSigner, Depends(get_signer)]
+INVALID_TOKEN = "the URL's token is invalid or has expired; read the resource again"  # noqa: S105
+
+
+def signed_key(
+    request: Request,
+    services: Services,
+    signer: UrlSigner,
+    failures: Limiter,
+    scope: str,
+    token: str,
+) -> ApiKey:
+    """The live key a signed URL's token was issued to; 401 for a bad, expired or revoked one."""
+    key_id = signer.holder(scope, token)
+    record = live(services.keys, key_id) if key_id is not None else None
+    if record is None:
+        raise _refused(request, failures, services.settings.auth_failures_per_minute, INVALID_TOKEN)
+    return record

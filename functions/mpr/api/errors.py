@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from mpr.core.errors import (
+    InsufficientStorageError,
     InvalidInputError,
     JobStateError,
     LimitExceededError,
@@ -42,6 +43,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[MprError], int], ...] = (
     (LimitExceededError, 422),
     (InvalidInputError, 422),
     (RetryableError, 503),
+    (InsufficientStorageError, 507),
 )
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -52,6 +54,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
         (413, "request body too large"),
         (422, "the request is not valid"),
         (429, "rate limit exceeded; see Retry-After"),
+        (507, "not enough free storage for the upload"),
     )
 }
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import uuid
+from dataclasses import dataclass
+from functools import partial
+from pathlib import PurePosixPath
 
 from mpr.adapters.webhook_notifier import check_webhook_url
 from mpr.api import uploads_service
+from mpr.api.owners import Caller
 from mpr.api.schemas import (
     JobCreate,
     JobOptions,
@@ -23,6 +29,8 @@ from mpr.core.validation import check_trim
 from mpr.services import Services
 
 CUSTOM_PRESET = "custom"
+WAITING_STAGE = "waiting for upload"
+_RELEASE = threading.Lock()  # one releaser at a time starts a waiting job
 
 
 def _preset_key(name: str) -> str:
@@ -63,49 +71,121 @@ def presets_for(services: Services, options: JobOptions) -> list[Preset]:
     return chosen
 
 
-def _source(services: Services, source: UploadSource | KeySource) -> tuple[str, MediaInfo | None]:
+@dataclass(frozen=True)
+class _Source:
+    key: str
+    media: MediaInfo | None = None
+    upload: uploads_service.UploadRecord | None = None
+
+
+def _source(services: Services, source: UploadSource | KeySource, caller: Caller) -> _Source:
+    """Where a job reads its source. An upload must be the caller's, and so must a storage
+    key under `uploads/` (which can only be an upload's source)."""
     if isinstance(source, KeySource):
-        if not services.inputs.exists(source.key):
+        parts = PurePosixPath(source.key).parts
+        if parts[:1] != ("uploads",):
+            if not services.inputs.exists(source.key):
+                raise InvalidInputError(f"no object '{source.key}' in the input storage")
+            return _Source(source.key)
+        if len(parts) != 3 or source.key != uploads_service.source_key(parts[1]):
             raise InvalidInputError(f"no object '{source.key}' in the input storage")
-        return source.key, None
-    upload = uploads_service.load(services, source.upload_id)
-    if upload.status is UploadStatus.INVALID:
+        source = UploadSource(upload_id=parts[1])
+    upload = uploads_service.refresh(
+        services, uploads_service.owned(services, source.upload_id, caller)
+    )
+    if upload.status in (UploadStatus.INVALID, UploadStatus.FAILED):
         raise InvalidInputError(f"upload {upload.upload_id} is not usable: {upload.error}")
-    if upload.status is not UploadStatus.READY:
+    if upload.status is UploadStatus.PENDING:
         raise InvalidInputError(
-            f"upload {upload.upload_id} is {upload.status.value}; wait until it is READY"
+            f"upload {upload.upload_id} has not been received yet; send the file first"
         )
-    return upload.key, upload.media
+    return _Source(upload.key, upload.media, upload)
+
+
+def request_hash(body: JobCreate) -> str:
+    """A fingerprint of a job request, to tell a retried request from a different one."""
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
 def create_job(
-    services: Services, body: JobCreate, owner: str, idempotency_key: str | None = None
+    services: Services, body: JobCreate, caller: Caller, idempotency_key: str | None = None
 ) -> tuple[JobRecord, bool]:
-    """Validate, store and launch a job; with a used idempotency key, return that job."""
+    """Validate, store and launch a job; with a used idempotency key, return that job
+    (InvalidInputError if that key came with a different request). A job on an upload that
+    is still being probed waits for it (stage `waiting for upload`)."""
     presets = presets_for(services, body)
-    key, media = _source(services, body.source)
-    if media is not None:
-        check_trim(body.trim, media)
+    source = _source(services, body.source, caller)
+    if source.media is not None:
+        check_trim(body.trim, source.media)
     if body.callback_url:
         check_webhook_url(body.callback_url, allow_private=services.settings.allow_private_webhooks)
-    spec = services.settings.job_spec(key, presets, trim=body.trim)
+    spec = services.settings.job_spec(source.key, presets, trim=body.trim)
+    waits = source.upload is not None and source.upload.status is UploadStatus.UPLOADED
     record = JobRecord(
         job_id=uuid.uuid4().hex,
+        stage=WAITING_STAGE if waits else "queued",
         spec=spec,
         callback_url=body.callback_url,
         metadata=body.metadata,
-        idempotency_key=f"{owner}:{idempotency_key}" if idempotency_key else None,
-        owner=owner,
+        idempotency_key=f"{caller.owner}:{idempotency_key}" if idempotency_key else None,
+        owner=caller.owner,
+        request_hash=request_hash(body),
     )
     stored = services.jobs.create(record)
-    created = stored.job_id == record.job_id
-    if created:
-        services.launcher.start(stored)
-    return stored, created
+    if stored.job_id != record.job_id:
+        if stored.request_hash not in (None, record.request_hash):
+            raise InvalidInputError(
+                f"Idempotency-Key {idempotency_key!r} was used for job {stored.job_id} "
+                "with a different request; use a new key for a new request"
+            )
+        return stored, False
+    if source.upload is not None and waits:
+        uploads_service.add_waiting(services, source.upload.upload_id, stored.job_id)
+        # the probe may have ended before the note above was written: release it here then
+        now = uploads_service.refresh(
+            services, uploads_service.load(services, source.upload.upload_id)
+        )
+        if now.status in uploads_service.FINAL:
+            release_waiting(services, now)
+        return services.jobs.get(stored.job_id), True
+    services.launcher.start(stored)
+    return stored, True
 
 
-def cancel_job(services: Services, job_id: str) -> JobRecord:
+def release_waiting(services: Services, upload: uploads_service.UploadRecord) -> None:
+    """Start the jobs waiting for a READY upload; fail them with its reason otherwise."""
+    for job_id in uploads_service.waiting_jobs(services, upload.upload_id):
+        with _RELEASE:
+            try:
+                job = services.jobs.get(job_id)
+            except NotFoundError:
+                job = None
+            if job is not None and job.status is JobStatus.QUEUED and job.stage == WAITING_STAGE:
+                if upload.status is UploadStatus.READY:
+                    services.jobs.set_stage(job_id, "queued")
+                    services.launcher.start(services.jobs.get(job_id))
+                else:
+                    failed = services.jobs.transition(
+                        job_id,
+                        JobStatus.FAILED,
+                        stage="failed",
+                        error=f"upload {upload.upload_id} is not usable: {upload.error}",
+                        error_cause="UploadNotUsable",
+                    )
+                    services.background(partial(services.notifier.job_ended, failed))
+            uploads_service.forget_waiting(services, upload.upload_id, job_id)
+
+
+def owned_job(services: Services, job_id: str, caller: Caller) -> JobRecord:
+    """The job if `caller` may see it; a foreign job is as unknown as a missing one."""
     job = services.jobs.get(job_id)
+    if not caller.sees(job.owner):
+        raise NotFoundError(f"job {job_id} not found")
+    return _settled(services, job)
+
+
+def cancel_job(services: Services, job_id: str, caller: Caller) -> JobRecord:
+    job = owned_job(services, job_id, caller)
     if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
         raise JobStateError(
             f"job {job_id} is {job.status.value}; only a queued or running job can be cancelled"
@@ -115,8 +195,8 @@ def cancel_job(services: Services, job_id: str) -> JobRecord:
     return job
 
 
-def retry_job(services: Services, job_id: str) -> JobRecord:
-    job = services.jobs.get(job_id)
+def retry_job(services: Services, job_id: str, caller: Caller) -> JobRecord:
+    job = owned_job(services, job_id, caller)
     if job.status is not JobStatus.FAILED:
         raise JobStateError(f"job {job_id} is {job.status.value}; only a FAILED job can be retried")
     job = services.jobs.transition(job_id, JobStatus.QUEUED, stage="queued")
@@ -125,8 +205,10 @@ def retry_job(services: Services, job_id: str) -> JobRecord:
 
 
 def start_job_from_upload(services: Services, upload_id: str) -> None:
-    """Process an uploaded source and start the job its upload asked for, if any."""
+    """Process an uploaded source, release the jobs waiting for it, and start the job its
+    upload asked for, if any."""
     upload = uploads_service.process(services, upload_id)
+    release_waiting(services, upload)
     if upload.start_job is None or upload.job_id is not None:
         return
     if upload.status is not UploadStatus.READY:
@@ -135,7 +217,9 @@ def start_job_from_upload(services: Services, upload_id: str) -> None:
         source=UploadSource(upload_id=upload_id), **upload.start_job.model_dump(exclude_unset=True)
     )
     try:
-        job, _ = create_job(services, body, upload.owner, idempotency_key=f"upload-{upload_id}")
+        job, _ = create_job(
+            services, body, Caller(upload.owner), idempotency_key=f"upload-{upload_id}"
+        )
     except InvalidInputError as exc:
         uploads_service.save(
             services,
@@ -159,7 +243,8 @@ def output_prefix(services: Services, job_id: str) -> str:
     return services.output_prefix.format(job_id=job_id)
 
 
-def _upload_media(services: Services, job: JobRecord) -> MediaInfo | None:
+def _upload_of(services: Services, job: JobRecord) -> uploads_service.UploadRecord | None:
+    """The upload a job reads its source from, if it reads one."""
     parts = job.spec.source.split("/")
     if (
         len(parts) == 3
@@ -167,10 +252,30 @@ def _upload_media(services: Services, job: JobRecord) -> MediaInfo | None:
         and job.spec.source == uploads_service.source_key(parts[1])
     ):
         try:
-            return uploads_service.load(services, parts[1]).media
+            return uploads_service.load(services, parts[1])
         except NotFoundError:
             return None
     return None
+
+
+def _upload_media(services: Services, job: JobRecord) -> MediaInfo | None:
+    upload = _upload_of(services, job)
+    return upload.media if upload is not None else None
+
+
+def _settled(services: Services, job: JobRecord) -> JobRecord:
+    """A job waiting for its upload, as it stands now: if the upload has reached a final
+    state (or passed its deadline, see `uploads_service.overdue`), the job is released."""
+    if job.status is not JobStatus.QUEUED or job.stage != WAITING_STAGE:
+        return job
+    upload = _upload_of(services, job)
+    if upload is None:
+        return job
+    upload = uploads_service.refresh(services, upload)
+    if upload.status not in uploads_service.FINAL:
+        return job
+    release_waiting(services, upload)
+    return services.jobs.get(job.job_id)
 
 
 def job_view(services: Services, job: JobRecord, files_url: str) -> JobView:

@@ -18,6 +18,9 @@ class Limiter(Protocol):
     def retry_after(self, key: str) -> int | None:
         """Count a request by `key`; None if allowed, else seconds until one would be."""
 
+    def waiting(self, key: str) -> int | None:
+        """Like `retry_after`, without counting a request."""
+
 
 class RateLimiter:
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
@@ -28,6 +31,13 @@ class RateLimiter:
 
     def retry_after(self, key: str) -> int | None:
         """Count a request by `key`; None if allowed, else seconds until one would be."""
+        return self._check(key, count=True)
+
+    def waiting(self, key: str) -> int | None:
+        """Like `retry_after`, without counting a request."""
+        return self._check(key, count=False)
+
+    def _check(self, key: str, *, count: bool) -> int | None:
         now = self._clock()
         with self._lock:
             hits = self._hits[key]
@@ -35,7 +45,8 @@ class RateLimiter:
                 hits.popleft()
             if len(hits) >= self._limit:
                 return max(1, math.ceil(hits[0] + 60 - now))
-            hits.append(now)
+            if count:
+                hits.append(now)
         return None
 
 
@@ -43,21 +54,28 @@ class RedisRateLimiter:
     """The same sliding window kept in Redis (the `limits` library's moving window), so N
     API servers enforce one limit per key."""
 
-    def __init__(self, url: str, per_minute: int) -> None:
+    def __init__(self, url: str, per_minute: int, name: str = "requests") -> None:
         from limits import RateLimitItemPerMinute
         from limits.storage import RedisStorage
         from limits.strategies import MovingWindowRateLimiter
 
         self._item = RateLimitItemPerMinute(per_minute)
         self._limiter = MovingWindowRateLimiter(
-            RedisStorage(url, key_prefix="mpr-rate", wrap_exceptions=True)
+            RedisStorage(url, key_prefix=f"mpr-rate-{name}", wrap_exceptions=True)
         )
 
     def retry_after(self, key: str) -> int | None:
+        return self._check(key, count=True)
+
+    def waiting(self, key: str) -> int | None:
+        return self._check(key, count=False)
+
+    def _check(self, key: str, *, count: bool) -> int | None:
         from limits.errors import StorageError
 
         try:
-            if self._limiter.hit(self._item, key):
+            allowed = (self._limiter.hit if count else self._limiter.test)(self._item, key)
+            if allowed:
                 return None
             reset_at, _ = self._limiter.get_window_stats(self._item, key)
         except StorageError as exc:
@@ -65,9 +83,10 @@ class RedisRateLimiter:
         return max(1, math.ceil(reset_at - time.time()))
 
 
-def rate_limiter(settings: Settings) -> Limiter:
-    """Shared through Redis when MPR_REDIS_URL or MPR_QUEUE_URL is set, else per process."""
+def rate_limiter(settings: Settings, per_minute: int, name: str) -> Limiter:
+    """A limit of `per_minute` called `name`: shared through Redis when MPR_REDIS_URL or
+    MPR_QUEUE_URL is set, else per process."""
     url = settings.redis_url or settings.queue_url
     if url:
-        return RedisRateLimiter(url, settings.rate_limit_per_minute)
-    return RateLimiter(settings.rate_limit_per_minute)
+        return RedisRateLimiter(url, per_minute, name)
+    return RateLimiter(per_minute)

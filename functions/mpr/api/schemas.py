@@ -91,6 +91,7 @@ class UploadStatus(StrEnum):
     UPLOADED = "UPLOADED"
     READY = "READY"
     INVALID = "INVALID"
+    FAILED = "FAILED"  # not received, or not probed, before its deadline
 
 
 class UploadView(BaseModel):
@@ -155,6 +156,14 @@ class JobPage(BaseModel):
     next_cursor: str | None
 
 
+class HealthCheck(BaseModel):
+    ok: bool
+    detail: str
+
+
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "failing"] = "ok"
     version: str
+    checks: dict[str, HealthCheck] = Field(
+        default_factory=dict, description="`database` and `storage`: each ok, or what fails"
+    )

@@ -12,24 +12,30 @@ import math
 import re
 import secrets
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mpr.api.disk_space import check_room, out_of_space_is_507, scratch_file, spool
+from mpr.api.owners import Caller
 from mpr.api.schemas import JobOptions, UploadComplete, UploadCreate, UploadStatus
-from mpr.core.errors import InvalidInputError, JobStateError, LimitExceededError, NotFoundError
+from mpr.core.errors import InvalidInputError, JobStateError, NotFoundError
 from mpr.core.models import MediaInfo, ThumbnailSpec
+from mpr.core.safety import check_header
 from mpr.core.sprites import frame_buckets
 from mpr.core.validation import check_media, check_size
 from mpr.services import Services
+from mpr.stages import HEADER_BYTES
 
 log = logging.getLogger(__name__)
 MAX_PARTS = 10_000
 PREVIEW_NAME = re.compile(r"^(poster\.jpg|sprite\.vtt|sprite_\d{3}\.jpg)$")
 FIRST_SHEET = "sprite_000.jpg"
 _PART = re.compile(r"parts/(\d{5})$")
+FINAL = frozenset({UploadStatus.READY, UploadStatus.INVALID, UploadStatus.FAILED})
 
 
 class UploadRecord(BaseModel):
@@ -50,7 +56,8 @@ class UploadRecord(BaseModel):
     start_job: JobOptions | None = None
     job_id: str | None = None
     created_at: datetime
-    expires_at: datetime
+    expires_at: datetime = Field(description="PENDING after this: FAILED (never received)")
+    uploaded_at: datetime | None = Field(None, description="when the source was complete")
 
     @property
     def key(self) -> str:
@@ -92,6 +99,14 @@ def load(services: Services, upload_id: str) -> UploadRecord:
     return UploadRecord.model_validate_json(services.state.get_bytes(key))
 
 
+def owned(services: Services, upload_id: str, caller: Caller) -> UploadRecord:
+    """The upload if `caller` may see it; a foreign upload is as unknown as a missing one."""
+    record = load(services, upload_id)
+    if not caller.sees(record.owner):
+        raise NotFoundError(f"no upload {upload_id}")
+    return record
+
+
 def part_size_for(size: int, threshold: int) -> int | None:
     """None for a single PUT; else a part size that keeps within S3's 10,000 parts."""
     if size <= threshold:
@@ -102,6 +117,7 @@ def part_size_for(size: int, threshold: int) -> int | None:
 def create(services: Services, body: UploadCreate, owner: str) -> UploadRecord:
     """Register an upload (nothing is stored yet but its record)."""
     check_size(body.size, services.settings.limits)
+    _check_room(services, body.size)
     now = datetime.now(UTC)
     record = UploadRecord(
         upload_id=secrets.token_hex(16),
@@ -137,16 +153,20 @@ def _expect_pending(record: UploadRecord) -> None:
         raise JobStateError(f"upload {record.upload_id} is already {record.status.value}")
 
 
-async def _spool(stream: AsyncIterator[bytes], limit: int, into: Path) -> int:
-    """Write a request body to a file; LimitExceededError past `limit` bytes."""
-    written = 0
-    with into.open("wb") as f:
-        async for chunk in stream:
-            written += len(chunk)
-            if written > limit:
-                raise LimitExceededError(f"more than the declared {limit} bytes were sent")
-            f.write(chunk)
-    return written
+def _check_room(services: Services, needed: int) -> None:
+    """507 unless `needed` bytes fit where uploads arrive (the API receives bytes itself)."""
+    if services.upload_dir is not None and services.presigner is None:
+        check_room(services.upload_dir, needed, services.settings.free_space_reserve_bytes)
+
+
+@contextmanager
+def _incoming(services: Services, needed: int) -> Iterator[Path]:
+    """A file in the upload directory (on the data dir's file system, so storing it there is
+    a hard link, not a copy) that is removed afterwards, whatever happens."""
+    _check_room(services, needed)
+    directory = services.upload_dir or Path(tempfile.gettempdir())
+    with scratch_file(directory) as path, out_of_space_is_507(needed):
+        yield path
 
 
 async def receive_content(
@@ -158,9 +178,8 @@ async def receive_content(
         raise InvalidInputError(
             f"upload {record.upload_id} is multipart: PUT its parts, then POST complete"
         )
-    with tempfile.TemporaryDirectory(prefix="mpr-upload-") as tmp:
-        path = Path(tmp) / "source"
-        received = await _spool(stream, record.size, path)
+    with _incoming(services, record.size) as path:
+        received = await spool(stream, record.size, path)
         if received != record.size:
             raise InvalidInputError(
                 f"received {received} bytes; the upload declared {record.size} bytes"
@@ -179,9 +198,8 @@ async def receive_part(
     if not 1 <= number <= record.part_count:
         raise InvalidInputError(f"part number must be 1 to {record.part_count}, not {number}")
     expected = min(record.part_size, record.size - (number - 1) * record.part_size)
-    with tempfile.TemporaryDirectory(prefix="mpr-part-") as tmp:
-        path = Path(tmp) / "part"
-        received = await _spool(stream, expected, path)
+    with _incoming(services, expected) as path:
+        received = await spool(stream, expected, path)
         if received != expected:
             raise InvalidInputError(f"part {number} has {received} bytes; expected {expected}")
         services.state.put_file(_part_key(record.upload_id, number), path)
@@ -209,8 +227,7 @@ def complete(services: Services, record: UploadRecord, body: UploadComplete) -> 
     missing = sorted(set(range(1, record.part_count + 1)) - set(parts_received(services, record)))
     if missing:
         raise InvalidInputError(f"parts not received yet: {', '.join(map(str, missing[:20]))}")
-    with tempfile.TemporaryDirectory(prefix="mpr-join-") as tmp:
-        path = Path(tmp) / "source"
+    with _incoming(services, record.size) as path:
         with path.open("wb") as out:
             for number in range(1, record.part_count + 1):
                 with services.state.local_path(_part_key(record.upload_id, number)) as part:
@@ -224,11 +241,13 @@ def _uploaded(services: Services, record: UploadRecord) -> UploadRecord:
     size = services.inputs.size(record.key)
     if size != record.size:
         raise InvalidInputError(f"the stored source has {size} bytes; expected {record.size}")
-    return save(services, record.model_copy(update={"status": UploadStatus.UPLOADED}))
+    update = {"status": UploadStatus.UPLOADED, "uploaded_at": datetime.now(UTC)}
+    return save(services, record.model_copy(update=update))
 
 
 def refresh(services: Services, record: UploadRecord) -> UploadRecord:
-    """With presigned single PUTs, notice that the object arrived without a `complete` call."""
+    """The record as it stands now: a presigned single PUT that arrived without a `complete`
+    call is UPLOADED; a state past its deadline is FAILED (see `overdue`)."""
     if (
         record.status is UploadStatus.PENDING
         and services.presigner is not None
@@ -236,7 +255,42 @@ def refresh(services: Services, record: UploadRecord) -> UploadRecord:
         and services.inputs.exists(record.key)
     ):
         return _uploaded(services, record)
+    reason = overdue(services, record, datetime.now(UTC))
+    if reason is not None:
+        failed = record.model_copy(update={"status": UploadStatus.FAILED, "error": reason})
+        return save(services, failed)
     return record
+
+
+def overdue(services: Services, record: UploadRecord, now: datetime) -> str | None:
+    """Why a non-final upload is past its deadline, or None: PENDING until `expires_at`
+    (its upload URLs expire then), UPLOADED for `upload_processing_seconds`."""
+    if record.status is UploadStatus.PENDING and now > record.expires_at:
+        return f"the file was not received before {record.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+    limit = timedelta(seconds=services.settings.upload_processing_seconds)
+    uploaded = record.uploaded_at or record.created_at
+    if record.status is UploadStatus.UPLOADED and now > uploaded + limit:
+        return f"the source was not probed within {limit.total_seconds():g} s of arriving"
+    return None
+
+
+def _waiting_key(upload_id: str, job_id: str) -> str:
+    return f"uploads/{upload_id}/waiting/{job_id}"
+
+
+def add_waiting(services: Services, upload_id: str, job_id: str) -> None:
+    """Note that job `job_id` waits for the upload to be probed (one object per job, so
+    concurrent writers never overwrite each other)."""
+    services.state.put_bytes(_waiting_key(upload_id, job_id), b"", "text/plain")
+
+
+def waiting_jobs(services: Services, upload_id: str) -> list[str]:
+    prefix = f"uploads/{upload_id}/waiting/"
+    return [key.removeprefix(prefix) for key in services.state.list(prefix)]
+
+
+def forget_waiting(services: Services, upload_id: str, job_id: str) -> None:
+    services.state.delete_prefix(_waiting_key(upload_id, job_id))
 
 
 def process(services: Services, upload_id: str) -> UploadRecord:
@@ -249,19 +303,18 @@ def process(services: Services, upload_id: str) -> UploadRecord:
         return record
     tools = services.tools
     try:
-        with (
-            services.inputs.local_path(record.key) as source,
-            tempfile.TemporaryDirectory(prefix="mpr-preview-") as tmp,
-        ):
-            media, index = probe(tools, str(source))
+        with tempfile.TemporaryDirectory(prefix="mpr-preview-") as tmp:
+            check_header(services.inputs.head(record.key, HEADER_BYTES))
+            source = services.inputs.read_url(record.key)  # a presigned GET in S3: no download
+            media, index = probe(tools, source)
             check_media(media, services.settings.limits)
             out = Path(tmp)
             poster = out / "poster.jpg"
-            make_poster(tools, str(source), poster, min(1.0, media.duration / 2), 640)
+            make_poster(tools, source, poster, min(1.0, media.duration / 2), 640)
             spec = ThumbnailSpec()
             sheets, vtt = make_sprite(
                 tools,
-                str(source),
+                source,
                 out / "sprite",
                 spec,
                 index.end,

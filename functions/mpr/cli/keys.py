@@ -29,13 +29,17 @@ def command() -> None:
 
 @command.command("create")
 @click.argument("name")
+@click.option("--admin", is_flag=True, help="the key sees every key's jobs and uploads")
 @data_dir_option
-def create(name: str, data_dir: Path | None) -> None:
+def create(name: str, admin: bool, data_dir: Path | None) -> None:
     """Make a key called NAME; the key is printed once, as the last line."""
     from mpr.adapters.api_keys import create_key
 
-    record, secret = create_key(_store(data_dir), name)
-    click.echo(f"key id {record.key_id} ({record.name}); store it now, it is not shown again:")
+    record, secret = create_key(_store(data_dir), name, admin=admin)
+    scope = "admin, sees every key's jobs" if admin else "sees its own jobs"
+    click.echo(
+        f"key id {record.key_id} ({record.name}, {scope}); store it now, it is not shown again:"
+    )
     click.echo(secret)
 
 
@@ -45,7 +49,8 @@ def list_keys(data_dir: Path | None) -> None:
     """Show every key (ids and names, never the keys)."""
     for key in _store(data_dir).list():
         state = "revoked" if key.revoked else "active"
-        click.echo(f"{key.key_id}\t{key.name}\t{key.created_at:%Y-%m-%d %H:%M}\t{state}")
+        scope = "admin" if key.admin else "own"
+        click.echo(f"{key.key_id}\t{key.name}\t{key.created_at:%Y-%m-%d %H:%M}\t{state}\t{scope}")
 
 
 @command.command("revoke")

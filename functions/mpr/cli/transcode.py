@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from mpr.adapters.local_orchestrator import LocalPipeline, PipelineEvent
 from mpr.adapters.local_storage import LocalStorage
 from mpr.cli import fail
+from mpr.core import keys
 from mpr.core.errors import InvalidInputError, MprError
 from mpr.core.models import JobSpec, Manifest, Preset, Trim
 from mpr.core.presets import parse_preset, resolve_presets
@@ -23,6 +24,7 @@ from mpr.settings import Settings, get_settings
 from mpr.stages import StageContext
 
 WORK_DIR = ".mpr-work"
+STAGING_DIR = ".mpr-staging"
 
 
 @click.command("transcode")
@@ -89,6 +91,9 @@ def command(
     for record in manifest.outputs:
         if record.rendition is None or record.kind == "mp4":
             click.echo(f"  {record.kind:<10} {out / record.path}")
+    for stream in manifest.media.not_carried:
+        language = f", {stream.language}" if stream.language else ""
+        click.echo(f"not carried: stream {stream.index} ({stream.type}, {stream.codec}{language})")
     click.echo(f"manifest: {out / 'manifest.json'}")
 
 
@@ -136,12 +141,16 @@ def _read_presets(path: Path) -> list[Preset]:
 
 
 def _run(source: Path, out_dir: Path, spec: JobSpec, settings: Settings, quiet: bool) -> Manifest:
+    """Run the job with its outputs written to a staging folder inside `out_dir`, moved into
+    `out_dir` once the job has succeeded and removed when it fails."""
     out_dir.mkdir(parents=True, exist_ok=True)
     work = out_dir / WORK_DIR
+    staging = out_dir / STAGING_DIR
+    shutil.rmtree(staging, ignore_errors=True)  # left by a run that was killed
     ctx = StageContext(
         inputs=LocalStorage(source.parent),
         work=LocalStorage(work),
-        outputs=LocalStorage(out_dir),
+        outputs=LocalStorage(staging),
         tools=Tools.from_settings(settings),
         limits=settings.limits,
         output_prefix="",
@@ -167,11 +176,28 @@ def _run(source: Path, out_dir: Path, spec: JobSpec, settings: Settings, quiet: 
                     total=event.chunks_total or None,
                 )
 
-            return pipeline.run(uuid.uuid4().hex[:12], spec, on_event=show)
+            manifest = pipeline.run(uuid.uuid4().hex[:12], spec, on_event=show)
+        _publish(staging, out_dir)
+        return manifest
     except InvalidInputError as exc:
         fail(str(exc), 2)
     except MprError as exc:
         fail(str(exc), 1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
     raise AssertionError("unreachable")
+
+
+def _publish(staging: Path, out_dir: Path) -> None:
+    """Move every output from `staging` into `out_dir`, replacing an earlier run's, the
+    manifest last: a manifest in `out_dir` only ever names outputs that are in place."""
+    manifest = keys.manifest("")
+    (out_dir / manifest).unlink(missing_ok=True)
+    for entry in sorted(staging.iterdir(), key=lambda p: p.name == manifest):
+        target = out_dir / entry.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+        entry.replace(target)

@@ -67,3 +67,9 @@ class NotFoundError(MprError):
     """A job, upload, preset or object that does not exist."""
 
     code = "NotFoundError"
+
+
+class InsufficientStorageError(MprError):
+    """Not enough free space to store what was sent (or declared) without eating the reserve."""
+
+    code = "InsufficientStorageError"

@@ -258,9 +258,19 @@ def audio_encode(
     source_start: float | None = None,
 ) -> list[str]:
     """Encode the first audio stream once for the whole selected range (AAC-LC).
-    `source_start` is `header_start` of the source."""
+    `source_start` is `header_start` of the source.
+
+    Audio that starts after the range's first frame is preceded by silence (`aresample`
+    fills from time 0 to the first sample), so the track starts with the video in every
+    output and its sound stays where it was. An empty edit list would keep the offset only
+    where players honour it: in fMP4 HLS the audio would leave a gap at the start of the
+    buffered range, which players skip (losing the first seconds of video) or stall on.
+    Gaps inside the stream are filled the same way, so later audio never moves earlier.
+    """
     rate = sample_rate if sample_rate in AUDIO_RATES else 48000
-    stream = _source(source, start, source_start, t=f"{duration:.6f}")["a:0"]
+    stream = _source(source, start, source_start, t=f"{duration:.6f}")["a:0"].filter(
+        "aresample", **{"async": 1, "first_pts": 0}
+    )
     out = ffmpeg.output(
         stream,
         output,

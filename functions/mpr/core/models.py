@@ -59,6 +59,15 @@ class AudioInfo(Model):
     start_time: float = 0.0
 
 
+class SourceStream(Model):
+    """A stream of the source, named as ffprobe numbers and describes it."""
+
+    index: int = Field(ge=0, description="stream index in the source container")
+    type: str = Field(description="audio, video, subtitle, data or attachment")
+    codec: str
+    language: str | None = None
+
+
 class MediaInfo(Model):
     """What probing a source found; safe to show to users and to store in manifests."""
 
@@ -69,6 +78,11 @@ class MediaInfo(Model):
     bit_rate: int | None = None
     video: VideoInfo
     audio: AudioInfo | None = None
+    not_carried: list[SourceStream] = Field(
+        default_factory=list,
+        description="source streams no output carries: audio after the first, subtitles, "
+        "data, cover art and further video",
+    )
 
 
 class FrameIndex(Model):
@@ -80,6 +94,14 @@ class FrameIndex(Model):
     times: list[float] = Field(min_length=1, description="frame times, ascending")
     keyframes: list[int] = Field(min_length=1, description="indices into times")
     end: float = Field(description="end of the last frame (its time plus its duration)")
+    repeated: list[float] = Field(
+        default_factory=list, description="times that more than one frame had (kept once)"
+    )
+    first_backwards: float | None = Field(
+        None,
+        description="the first time lower than the time of the frame decoded before it "
+        "(normal with B-frames)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> FrameIndex:
@@ -315,6 +337,9 @@ class JobRecord(Model):
     timings: dict[str, float] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    request_hash: str | None = Field(
+        None, description="SHA-256 of the request that made the job (idempotency checks)"
+    )
 
     @property
     def progress(self) -> float:

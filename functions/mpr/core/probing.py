@@ -7,7 +7,7 @@ from itertools import pairwise
 from typing import Any
 
 from mpr.core.errors import UnsupportedMediaError
-from mpr.core.models import AudioInfo, FrameIndex, MediaInfo, VideoInfo
+from mpr.core.models import AudioInfo, FrameIndex, MediaInfo, SourceStream, VideoInfo
 
 Json = dict[str, Any]
 
@@ -31,6 +31,7 @@ def parse_media(probe: Json, index: FrameIndex) -> MediaInfo:
         bit_rate=int(fmt["bit_rate"]) if fmt.get("bit_rate") else None,
         video=video_info,
         audio=_audio(audio, start) if audio is not None else None,
+        not_carried=[_stream(s) for s in streams if s is not video and s is not audio],
     )
 
 
@@ -52,12 +53,15 @@ def frame_index(packets: list[Json], format_start: float) -> FrameIndex:
         )
     if not rows:
         raise UnsupportedMediaError("source has no decodable video frames")
+    backwards = next((b[0] for a, b in pairwise(rows) if b[0] < a[0]), None)
     rows.sort(key=lambda r: r[0])
     times: list[float] = []
     keyframes: list[int] = []
     durations: list[float] = []
+    repeated: list[float] = []
     for t, duration, key in rows:
         if times and t <= times[-1]:
+            repeated.append(t)
             continue  # duplicate timestamp: encoders keep one (fps_mode vfr)
         if key:
             keyframes.append(len(times))
@@ -69,7 +73,13 @@ def frame_index(packets: list[Json], format_start: float) -> FrameIndex:
         keyframes = [0]  # the keyframe lies before the edit list's start; decoding begins there
     gaps = [b - a for a, b in pairwise(times)]
     last = durations[-1] or (sorted(gaps)[len(gaps) // 2] if gaps else 1 / 25)
-    return FrameIndex(times=times, keyframes=keyframes, end=times[-1] + last)
+    return FrameIndex(
+        times=times,
+        keyframes=keyframes,
+        end=times[-1] + last,
+        repeated=repeated,
+        first_backwards=backwards,
+    )
 
 
 def rotation(stream: Json) -> int:
@@ -124,6 +134,18 @@ def _audio(stream: Json, format_start: float) -> AudioInfo:
         channels=int(stream.get("channels") or 2),
         duration=_float(stream.get("duration"), 0.0),
         start_time=_float(stream.get("start_time"), format_start) - format_start,
+    )
+
+
+def _stream(stream: Json) -> SourceStream:
+    codec = stream.get("codec_name")
+    if codec in (None, "unknown"):  # a QuickTime timecode track: only its tag names it
+        codec = stream.get("codec_tag_string") or "unknown"
+    return SourceStream(
+        index=int(stream.get("index") or 0),
+        type=str(stream.get("codec_type") or "unknown"),
+        codec=str(codec),
+        language=(stream.get("tags") or {}).get("language"),
     )
 
 

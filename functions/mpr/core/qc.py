@@ -71,19 +71,15 @@ def expectation(
     Durations may differ by one frame; with a variable frame rate, by the longest frame
     interval (encoders assign the last frame a duration of their own).
 
-    Audio before the first selected frame is cut, so a source whose audio starts before its
-    video starts the output's audio with the video.
+    Audio before the first selected frame is cut, and audio starting after it is preceded
+    by silence (`ffmpeg_args.audio_encode`), so every output's audio starts with its video.
     """
-    offset = 0.0
-    if media.audio is not None:
-        offset = max(0.0, media.audio.start_time - plan.start)
     return Expectation(
         frames=plan.total_frames,
         duration=plan.duration,
         frame_duration=plan.duration / plan.total_frames,
         duration_tolerance=max(plan.duration / plan.total_frames, media.video.max_frame_interval),
         has_audio=media.audio is not None,
-        av_offset=offset,
         min_psnr_db=min_psnr_db,
     )
 

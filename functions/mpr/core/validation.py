@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from mpr.core.errors import LimitExceededError, UnsupportedMediaError
-from mpr.core.models import MediaInfo, Trim
+from mpr.core.models import FrameIndex, MediaInfo, Trim, VideoInfo
 
 
 class Limits(BaseModel):
@@ -56,4 +56,25 @@ def check_trim(trim: Trim | None, media: MediaInfo) -> None:
         raise UnsupportedMediaError(
             f"trim start {trim.start:g} s is at or after the end of the video "
             f"({media.video.duration:.3f} s)"
+        )
+
+
+def check_frame_times(index: FrameIndex, video: VideoInfo) -> None:
+    """Reject a video whose presentation times repeat, or go backwards in decode order in a
+    stream without B-frames (whose decoder shows frames in the order it decodes them).
+
+    A decoder that meets such a time re-times every later frame from its decode time, so
+    frames no longer land where the index puts them and chunks cannot be cut by time.
+    """
+    if index.repeated:
+        raise UnsupportedMediaError(
+            f"video timestamps are broken: {len(index.repeated)} frame(s) repeat the "
+            f"presentation time of another (first at {index.repeated[0]:.6f} s); "
+            "remux the source with corrected timestamps"
+        )
+    if index.first_backwards is not None and not video.has_b_frames:
+        raise UnsupportedMediaError(
+            "video timestamps are broken: presentation times go backwards in a stream "
+            f"without B-frames (first at {index.first_backwards:.6f} s); "
+            "remux the source with corrected timestamps"
         )

@@ -7,6 +7,7 @@ from mpr.core.ffmpeg_args import HEADER_DESCRIBED, input_options
 from mpr.core.models import FrameIndex, MediaInfo
 from mpr.core.probing import frame_index, parse_media
 from mpr.core.safety import FORMAT_WHITELIST, check_demuxer
+from mpr.core.validation import check_frame_times
 from mpr.media.tools import Tools
 
 
@@ -44,7 +45,9 @@ def probe(tools: Tools, source: str) -> tuple[MediaInfo, FrameIndex]:
     except MediaProcessingError as exc:
         raise UnsupportedMediaError(f"source is not a readable media file ({exc})") from exc
     index = frame_index(packets, float(fmt.get("start_time") or 0.0))
-    return parse_media(info, index), index
+    media = parse_media(info, index)
+    check_frame_times(index, media.video)
+    return media, index
 
 
 def stream_facts(tools: Tools, path: str, *, count_packets: bool) -> dict[str, dict[str, object]]:

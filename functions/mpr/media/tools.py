@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from mpr.core.errors import MediaProcessingError
@@ -71,13 +73,20 @@ class Tools:
                 raise MediaProcessingError(
                     f"{what} timed out after {self.timeout_seconds:.0f} s"
                 ) from exc
-            failed = [log for log, code in zip(logs, codes, strict=True) if code != 0]
-            if failed:
-                tails = []
-                for log in failed:
+            roles = [
+                f"{Path(args[0]).name} reading the source",
+                *(f"{Path(c[0]).name} writing {Path(c[-1]).name}" for c in consumers),
+            ]
+            failed = []
+            for proc, log, code, role in zip(procs, logs, codes, roles, strict=True):
+                if code != 0:
                     log.seek(0)
-                    tails.append(_tail(log.read(), lines=2))
-                raise MediaProcessingError(f"{what} failed: {' / '.join(tails)}")
+                    program = f"{role} (pid {proc.pid})"
+                    failed.append((code > 0, _failure(program, code, log.read(), lines=2)))
+            if failed:
+                # a process killed by a signal first: the others fail because it stopped
+                reasons = [reason for _, reason in sorted(failed, key=lambda f: f[0])]
+                raise MediaProcessingError(f"{what} failed: {' / '.join(reasons)}")
 
     def probe_json(self, args: list[str], what: str) -> dict[str, Any]:
         """Run ffprobe with JSON output and parse it."""
@@ -86,20 +95,32 @@ class Tools:
         return result
 
     def _execute(self, args: list[str], what: str) -> subprocess.CompletedProcess[str]:
-        try:
-            done = subprocess.run(
-                args,
-                capture_output=True,
-                text=True,
-                timeout=self.timeout_seconds,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise MediaProcessingError(f"{what} timed out after {exc.timeout:.0f} s") from exc
-        if done.returncode != 0:
-            raise MediaProcessingError(f"{what} failed: {_tail(done.stderr)}")
-        return done
+        with subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as proc:
+            try:
+                stdout, stderr = proc.communicate(timeout=self.timeout_seconds)
+            except subprocess.TimeoutExpired as exc:
+                proc.kill()
+                proc.communicate()
+                raise MediaProcessingError(
+                    f"{what} timed out after {self.timeout_seconds:.0f} s"
+                ) from exc
+            except BaseException:
+                # interrupted (a revoked task's SystemExit): stop the process, do not wait
+                # for it to finish on its own
+                proc.kill()
+                raise
+        if proc.returncode < 0:
+            program = f"{Path(args[0]).name} (pid {proc.pid})"
+            raise MediaProcessingError(f"{what} failed: {_failure(program, proc.returncode, '')}")
+        if proc.returncode != 0:
+            raise MediaProcessingError(f"{what} failed: {_tail(stderr)}")
+        return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
 
 
 def _stop(procs: Sequence[subprocess.Popen[str]]) -> None:
@@ -116,6 +137,18 @@ def _spawn(
     return subprocess.Popen(
         args, stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr, text=True, pass_fds=fds
     )
+
+
+def _failure(program: str, code: int, stderr: str, lines: int = 3) -> str:
+    """Why a process failed: the signal that ended it (a negative exit code), else the
+    last lines of its error output."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"{program} was killed by {name}"
+    return f"{program}: {_tail(stderr, lines)}"
 
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)

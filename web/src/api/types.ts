@@ -49,7 +49,7 @@ export interface UploadTicket {
   multipart: MultipartTicket | null;
 }
 
-export type UploadStatus = "PENDING" | "UPLOADED" | "READY" | "INVALID";
+export type UploadStatus = "PENDING" | "UPLOADED" | "READY" | "INVALID" | "FAILED";
 
 export interface Upload {
   upload_id: string;

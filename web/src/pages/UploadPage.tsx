@@ -143,7 +143,7 @@ async function waitForProbe(id: string, signal: AbortSignal, setPhase: (p: Phase
       setPhase({ step: "ready", upload });
       return;
     }
-    if (upload.status === "INVALID") {
+    if (upload.status === "INVALID" || upload.status === "FAILED") {
       setPhase({ step: "invalid", message: upload.error ?? "it is not a video MPR can read." });
       return;
     }

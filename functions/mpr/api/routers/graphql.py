@@ -13,6 +13,7 @@ from strawberry.types import Info
 from mpr.adapters.api_keys import ApiKey
 from mpr.api import jobs_service
 from mpr.api.deps import ApiKeyDep, ServicesDep, SignerDep, require_key
+from mpr.api.owners import Caller
 from mpr.api.routers.jobs import files_url
 from mpr.api.schemas import JobCreate, JobOptions, JobView, KeySource, UploadSource
 from mpr.core.errors import NotFoundError
@@ -70,10 +71,16 @@ class Preset:
     description: str
 
 
+def _caller(info: Info[dict[str, Any], None]) -> Caller:
+    key: ApiKey = info.context["key"]
+    return Caller.of(key)
+
+
 def _view(info: Info[dict[str, Any], None], job_id: str) -> Job:
+    """The caller's job (NotFoundError for a foreign one, as for a missing one)."""
     services: Services = info.context["services"]
-    job = services.jobs.get(job_id)
-    url = files_url(info.context["request"], info.context["signer"], job.job_id)
+    job = jobs_service.owned_job(services, job_id, _caller(info))
+    url = files_url(info.context["request"], info.context["signer"], info.context["key"], job_id)
     return Job.of(jobs_service.job_view(services, job, url))
 
 
@@ -85,7 +92,9 @@ class Query:
     ) -> list[Job]:
         services: Services = info.context["services"]
         wanted = JobStatus(status) if status else None
-        items, _ = services.jobs.list(status=wanted, limit=max(1, min(limit, 100)))
+        items, _ = services.jobs.list(
+            status=wanted, limit=max(1, min(limit, 100)), owner=_caller(info).owner_filter
+        )
         return [_view(info, job.job_id) for job in items]
 
     @strawberry.field
@@ -116,13 +125,12 @@ class Mutation:
         source = UploadSource(upload_id=upload_id) if upload_id else KeySource(key=key or "")
         options = JobOptions(presets=presets, callback_url=callback_url)
         body = JobCreate(source=source, **options.model_dump(exclude_unset=True))
-        api_key: ApiKey = info.context["key"]
-        job, _ = jobs_service.create_job(info.context["services"], body, api_key.key_id)
+        job, _ = jobs_service.create_job(info.context["services"], body, _caller(info))
         return _view(info, job.job_id)
 
     @strawberry.mutation
     def cancel_job(self, info: Info[dict[str, Any], None], id: str) -> Job:
-        job = jobs_service.cancel_job(info.context["services"], id)
+        job = jobs_service.cancel_job(info.context["services"], id, _caller(info))
         return _view(info, job.job_id)
 
 

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from mpr.adapters.api_keys import ApiKey
 from mpr.api import files, jobs_service
-from mpr.api.deps import ApiKeyDep, ServicesDep, SignerDep, api_url
+from mpr.api.deps import (
+    ApiKeyDep,
+    FailureLimiterDep,
+    ServicesDep,
+    SignerDep,
+    api_url,
+    signed_key,
+)
 from mpr.api.errors import CONFLICT_RESPONSE, PROBLEM_RESPONSES
+from mpr.api.owners import Caller
 from mpr.api.schemas import JobCreate, JobPage, JobView
+from mpr.api.streams import follow
 from mpr.api.tokens import UrlSigner
 from mpr.core.errors import NotFoundError
 from mpr.core.jobs import TERMINAL
@@ -22,17 +30,17 @@ from mpr.services import Services
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=PROBLEM_RESPONSES)
 JobId = Annotated[str, "job id"]
-POLL_SECONDS = 0.5
-INVALID_TOKEN = "the URL's token is invalid or has expired; read the resource again"  # noqa: S105
 
 
-def files_url(request: Request, signer: UrlSigner, job_id: str) -> str:
-    token = signer.token(f"job:{job_id}")
+def files_url(request: Request, signer: UrlSigner, key: ApiKey, job_id: str) -> str:
+    token = signer.token(f"job:{job_id}", key.key_id)
     return api_url(request, f"v1/jobs/{job_id}/signed/{token}/")
 
 
-def view(request: Request, services: Services, signer: UrlSigner, job: JobRecord) -> JobView:
-    return jobs_service.job_view(services, job, files_url(request, signer, job.job_id))
+def view(
+    request: Request, services: Services, signer: UrlSigner, key: ApiKey, job: JobRecord
+) -> JobView:
+    return jobs_service.job_view(services, job, files_url(request, signer, key, job.job_id))
 
 
 @router.post("", status_code=202, summary="Create a job")
@@ -46,35 +54,39 @@ def create_job(
         str | None,
         Header(
             max_length=200,
-            description="a retried request with the same key returns the first job",
+            description="a retried request with the same key returns the first job; the "
+            "same key with a different request is refused (422)",
         ),
     ] = None,
 ) -> JobView:
-    job, _ = jobs_service.create_job(services, body, key.key_id, idempotency_key)
-    return view(request, services, signer, job)
+    job, _ = jobs_service.create_job(services, body, Caller.of(key), idempotency_key)
+    return view(request, services, signer, key, job)
 
 
-@router.get("", summary="List jobs, newest first")
+@router.get("", summary="List jobs, newest first (the key's own; an admin key's: all)")
 def list_jobs(
     request: Request,
-    _: ApiKeyDep,
+    key: ApiKeyDep,
     services: ServicesDep,
     signer: SignerDep,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> JobPage:
-    items, next_cursor = services.jobs.list(status=status, limit=limit, cursor=cursor)
+    owner = Caller.of(key).owner_filter
+    items, next_cursor = services.jobs.list(status=status, limit=limit, cursor=cursor, owner=owner)
     return JobPage(
-        items=[view(request, services, signer, job) for job in items], next_cursor=next_cursor
+        items=[view(request, services, signer, key, job) for job in items],
+        next_cursor=next_cursor,
     )
 
 
 @router.get("/{job_id}", summary="Read a job")
 def get_job(
-    job_id: JobId, request: Request, _: ApiKeyDep, services: ServicesDep, signer: SignerDep
+    job_id: JobId, request: Request, key: ApiKeyDep, services: ServicesDep, signer: SignerDep
 ) -> JobView:
-    return view(request, services, signer, services.jobs.get(job_id))
+    job = jobs_service.owned_job(services, job_id, Caller.of(key))
+    return view(request, services, signer, key, job)
 
 
 @router.delete(
@@ -84,9 +96,10 @@ def get_job(
     responses=CONFLICT_RESPONSE,
 )
 def cancel_job(
-    job_id: JobId, request: Request, _: ApiKeyDep, services: ServicesDep, signer: SignerDep
+    job_id: JobId, request: Request, key: ApiKeyDep, services: ServicesDep, signer: SignerDep
 ) -> JobView:
-    return view(request, services, signer, jobs_service.cancel_job(services, job_id))
+    job = jobs_service.cancel_job(services, job_id, Caller.of(key))
+    return view(request, services, signer, key, job)
 
 
 @router.post(
@@ -96,14 +109,16 @@ def cancel_job(
     responses=CONFLICT_RESPONSE,
 )
 def retry_job(
-    job_id: JobId, request: Request, _: ApiKeyDep, services: ServicesDep, signer: SignerDep
+    job_id: JobId, request: Request, key: ApiKeyDep, services: ServicesDep, signer: SignerDep
 ) -> JobView:
-    return view(request, services, signer, jobs_service.retry_job(services, job_id))
+    job = jobs_service.retry_job(services, job_id, Caller.of(key))
+    return view(request, services, signer, key, job)
 
 
-def existing_job(job_id: JobId, services: ServicesDep) -> JobRecord:
-    """The job, looked up before a streamed response starts (404 if there is none)."""
-    return services.jobs.get(job_id)
+def existing_job(job_id: JobId, key: ApiKeyDep, services: ServicesDep) -> JobRecord:
+    """The caller's job, looked up before a streamed response starts: the key is checked
+    first, so a caller without one learns nothing about which ids exist."""
+    return jobs_service.owned_job(services, job_id, Caller.of(key))
 
 
 @router.get(
@@ -114,31 +129,25 @@ def existing_job(job_id: JobId, services: ServicesDep) -> JobRecord:
 async def job_events(
     job: Annotated[JobRecord, Depends(existing_job)],
     request: Request,
-    _: ApiKeyDep,
+    key: ApiKeyDep,
     services: ServicesDep,
     signer: SignerDep,
 ) -> AsyncIterator[ServerSentEvent]:
-    job_id = job.job_id
-    last: tuple[object, ...] | None = None
-    count = 0
-    while True:
-        state = (job.status, job.stage, job.chunks_done, job.chunks_total, job.updated_at)
-        if state != last:
-            last = state
-            count += 1
-            payload = await run_in_threadpool(view, request, services, signer, job)
-            yield ServerSentEvent(
-                event="progress", id=str(count), data=payload.model_dump(mode="json")
-            )
-        if job.status in TERMINAL or await request.is_disconnected():
-            return
-        await asyncio.sleep(POLL_SECONDS)
-        job = await run_in_threadpool(services.jobs.get, job_id)
+    events = follow(
+        request,
+        job,
+        read=lambda: jobs_service.owned_job(services, job.job_id, Caller.of(key)),
+        state=lambda j: (j.status, j.stage, j.chunks_done, j.chunks_total, j.updated_at),
+        final=lambda j: j.status in TERMINAL,
+        render=lambda j: view(request, services, signer, key, j),
+    )
+    async for event in events:
+        yield event
 
 
 @router.get("/{job_id}/files/{path:path}", summary="Download an output file (API key)")
-def get_file(job_id: JobId, path: str, _: ApiKeyDep, services: ServicesDep) -> Response:
-    return _serve_output(services, job_id, path)
+def get_file(job_id: JobId, path: str, key: ApiKeyDep, services: ServicesDep) -> Response:
+    return _serve_output(services, job_id, path, Caller.of(key))
 
 
 @router.get(
@@ -146,17 +155,22 @@ def get_file(job_id: JobId, path: str, _: ApiKeyDep, services: ServicesDep) -> R
     summary="Download an output file (signed URL, as returned in a job's outputs)",
 )
 def get_signed_file(
-    job_id: JobId, token: str, path: str, services: ServicesDep, signer: SignerDep
+    job_id: JobId,
+    token: str,
+    path: str,
+    request: Request,
+    services: ServicesDep,
+    signer: SignerDep,
+    failures: FailureLimiterDep,
 ) -> Response:
-    if not signer.valid(f"job:{job_id}", token):
-        raise HTTPException(401, INVALID_TOKEN)
-    return _serve_output(services, job_id, path)
+    key = signed_key(request, services, signer, failures, f"job:{job_id}", token)
+    return _serve_output(services, job_id, path, Caller.of(key))
 
 
-def _serve_output(services: Services, job_id: str, path: str) -> Response:
+def _serve_output(services: Services, job_id: str, path: str, caller: Caller) -> Response:
     if not path or path.startswith("/") or ".." in path.split("/"):
         raise NotFoundError(f"no file '{path}'")
-    job = services.jobs.get(job_id)
+    job = jobs_service.owned_job(services, job_id, caller)
     if job.status is not JobStatus.SUCCEEDED:
         raise NotFoundError(f"job {job_id} is {job.status.value}; it has no outputs yet")
     key = jobs_service.output_prefix(services, job_id) + path

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Body, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from mpr.adapters.api_keys import ApiKey
 from mpr.api import files, jobs_service, uploads_service
-from mpr.api.deps import ApiKeyDep, ServicesDep, SignerDep, api_url
+from mpr.api.deps import (
+    ApiKeyDep,
+    FailureLimiterDep,
+    ServicesDep,
+    SignerDep,
+    api_url,
+    signed_key,
+)
 from mpr.api.errors import CONFLICT_RESPONSE, PROBLEM_RESPONSES
-from mpr.api.routers.jobs import INVALID_TOKEN
+from mpr.api.owners import Caller
 from mpr.api.schemas import (
     MultipartTicket,
     PartUrl,
@@ -20,6 +30,7 @@ from mpr.api.schemas import (
     UploadTicket,
     UploadView,
 )
+from mpr.api.streams import follow
 from mpr.api.tokens import UrlSigner
 from mpr.api.uploads_service import FIRST_SHEET, PREVIEW_NAME, UploadRecord
 from mpr.core.errors import NotFoundError
@@ -30,10 +41,10 @@ UploadId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 
 
 def _view(
-    request: Request, services: Services, signer: UrlSigner, record: UploadRecord
+    request: Request, services: Services, signer: UrlSigner, key: ApiKey, record: UploadRecord
 ) -> UploadView:
     base = api_url(request, f"v1/uploads/{record.upload_id}/signed/")
-    token = signer.token(f"upload:{record.upload_id}")
+    token = signer.token(f"upload:{record.upload_id}", key.key_id)
     ready = record.status is UploadStatus.READY
     has_source = record.status is not UploadStatus.PENDING
     return UploadView(
@@ -53,6 +64,10 @@ def _view(
 
 
 def _after_upload(services: Services, record: UploadRecord) -> None:
+    """Hand an UPLOADED source to its probe: its own function (cloud), or a worker thread."""
+    if services.upload_processor is not None:
+        services.upload_processor(record.upload_id)
+        return
     services.background(lambda: jobs_service.start_job_from_upload(services, record.upload_id))
 
 
@@ -104,13 +119,56 @@ def create_upload(
 
 @router.get("/{upload_id}", summary="An upload's state: parts received, probe results, previews")
 def get_upload(
-    upload_id: UploadId, request: Request, _: ApiKeyDep, services: ServicesDep, signer: SignerDep
+    upload_id: UploadId, request: Request, key: ApiKeyDep, services: ServicesDep, signer: SignerDep
 ) -> UploadView:
-    record = uploads_service.load(services, upload_id)
+    record = _current(services, uploads_service.owned(services, upload_id, Caller.of(key)))
+    return _view(request, services, signer, key, record)
+
+
+def existing_upload(upload_id: UploadId, key: ApiKeyDep, services: ServicesDep) -> UploadRecord:
+    """The caller's upload, looked up (key first) before a streamed response starts."""
+    return uploads_service.owned(services, upload_id, Caller.of(key))
+
+
+def _current(services: Services, record: UploadRecord) -> UploadRecord:
+    """The upload as it stands, handed to its probe if it has just been noticed as sent."""
     refreshed = uploads_service.refresh(services, record)
     if refreshed is not record:
         _after_upload(services, refreshed)
-    return _view(request, services, signer, refreshed)
+    return refreshed
+
+
+def _settled(record: UploadRecord) -> bool:
+    """Final, and the job it asked for (`start_job`) made, if it is READY."""
+    asked = record.start_job is not None and record.status is UploadStatus.READY
+    return record.status in uploads_service.FINAL and not (asked and record.job_id is None)
+
+
+@router.get(
+    "/{upload_id}/events",
+    response_class=EventSourceResponse,
+    summary="Follow an upload: `progress` events (the Upload as JSON) until it is final",
+)
+async def upload_events(
+    upload: Annotated[UploadRecord, Depends(existing_upload)],
+    request: Request,
+    key: ApiKeyDep,
+    services: ServicesDep,
+    signer: SignerDep,
+) -> AsyncIterator[ServerSentEvent]:
+    events = follow(
+        request,
+        await run_in_threadpool(_current, services, upload),
+        read=lambda: _current(services, uploads_service.load(services, upload.upload_id)),
+        state=lambda u: (u.status, u.job_id, u.error),
+        final=lambda u: (
+            u.status in uploads_service.FINAL
+            and (u.start_job is None or u.job_id is not None or u.status is not UploadStatus.READY)
+        ),
+        render=lambda u: _view(request, services, signer, key, u),
+    )
+    async for event in events:
+        yield event
 
 
 @router.put(
@@ -127,12 +185,12 @@ def get_upload(
     },
 )
 async def put_content(
-    upload_id: UploadId, request: Request, _: ApiKeyDep, services: ServicesDep, signer: SignerDep
+    upload_id: UploadId, request: Request, key: ApiKeyDep, services: ServicesDep, signer: SignerDep
 ) -> UploadView:
-    record = await run_in_threadpool(uploads_service.load, services, upload_id)
+    record = await run_in_threadpool(uploads_service.owned, services, upload_id, Caller.of(key))
     record = await uploads_service.receive_content(services, record, request.stream())
     _after_upload(services, record)
-    return _view(request, services, signer, record)
+    return _view(request, services, signer, key, record)
 
 
 @router.put(
@@ -152,13 +210,13 @@ async def put_part(
     upload_id: UploadId,
     part_number: Annotated[int, Path(ge=1, le=10_000)],
     request: Request,
-    _: ApiKeyDep,
+    key: ApiKeyDep,
     services: ServicesDep,
     signer: SignerDep,
 ) -> UploadView:
-    record = await run_in_threadpool(uploads_service.load, services, upload_id)
+    record = await run_in_threadpool(uploads_service.owned, services, upload_id, Caller.of(key))
     await uploads_service.receive_part(services, record, part_number, request.stream())
-    return _view(request, services, signer, record)
+    return _view(request, services, signer, key, record)
 
 
 @router.post(
@@ -169,25 +227,25 @@ async def put_part(
 def complete_upload(
     upload_id: UploadId,
     request: Request,
-    _: ApiKeyDep,
+    key: ApiKeyDep,
     services: ServicesDep,
     signer: SignerDep,
     body: Annotated[UploadComplete | None, Body()] = None,
 ) -> UploadView:
-    record = uploads_service.load(services, upload_id)
+    record = uploads_service.owned(services, upload_id, Caller.of(key))
     record = uploads_service.complete(services, record, body or UploadComplete())
     _after_upload(services, record)
-    return _view(request, services, signer, record)
+    return _view(request, services, signer, key, record)
 
 
 @router.get("/{upload_id}/source", summary="The uploaded file (Range requests supported)")
-def get_source(upload_id: UploadId, _: ApiKeyDep, services: ServicesDep) -> Response:
-    return _serve(services, upload_id, "source")
+def get_source(upload_id: UploadId, key: ApiKeyDep, services: ServicesDep) -> Response:
+    return _serve(services, upload_id, "source", Caller.of(key))
 
 
 @router.get("/{upload_id}/preview/{name}", summary="poster.jpg, sprite.vtt or sprite_NNN.jpg")
-def get_preview(upload_id: UploadId, name: str, _: ApiKeyDep, services: ServicesDep) -> Response:
-    return _serve(services, upload_id, name)
+def get_preview(upload_id: UploadId, name: str, key: ApiKeyDep, services: ServicesDep) -> Response:
+    return _serve(services, upload_id, name, Caller.of(key))
 
 
 @router.get(
@@ -195,15 +253,20 @@ def get_preview(upload_id: UploadId, name: str, _: ApiKeyDep, services: Services
     summary="The source or a preview file by signed URL (as returned for an upload)",
 )
 def get_signed(
-    upload_id: UploadId, token: str, name: str, services: ServicesDep, signer: SignerDep
+    upload_id: UploadId,
+    token: str,
+    name: str,
+    request: Request,
+    services: ServicesDep,
+    signer: SignerDep,
+    failures: FailureLimiterDep,
 ) -> Response:
-    if not signer.valid(f"upload:{upload_id}", token):
-        raise HTTPException(401, INVALID_TOKEN)
-    return _serve(services, upload_id, name)
+    key = signed_key(request, services, signer, failures, f"upload:{upload_id}", token)
+    return _serve(services, upload_id, name, Caller.of(key))
 
 
-def _serve(services: Services, upload_id: str, name: str) -> Response:
-    record = uploads_service.load(services, upload_id)
+def _serve(services: Services, upload_id: str, name: str, caller: Caller) -> Response:
+    record = uploads_service.owned(services, upload_id, caller)
     if name == "source":
         if record.status is UploadStatus.PENDING:
             raise NotFoundError(f"upload {upload_id} has not been received yet")
