@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from mpr.core import ffmpeg_args, hls, keys
 from mpr.core.errors import InvalidInputError, NotFoundError, QualityCheckError
+from mpr.core.estimate import JobEstimate, Platform, estimate
 from mpr.core.models import (
     ChunkPlan,
     ChunkTask,
@@ -62,6 +63,7 @@ from mpr.media import probe as media_probe
 from mpr.media import qc as media_qc
 from mpr.media import stitch as media_stitch
 from mpr.media import thumbnails as media_thumbnails
+from mpr.media.calibration import load_calibration
 from mpr.media.tools import Tools
 from mpr.ports import Storage
 
@@ -268,14 +270,19 @@ def finalize(
         raise QualityCheckError("quality control failed: " + "; ".join(failed))
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
+    media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
+    index = _load(ctx.work, keys.frames(req.job_id), FrameIndex)
     manifest = Manifest(
         job_id=req.job_id,
         source=spec.source,
-        media=_load(ctx.work, keys.media(req.job_id), MediaInfo),
+        media=media,
         trim=spec.trim,
         chunk_count=len(chunk_plan.chunks),
         outputs=records,
         timings=timings or {},
+        estimate=job_estimate(
+            spec, media, index, chunk_plan, Platform(lambdas=spec.workers), timings
+        ),
     )
     key = keys.manifest(ctx.out_prefix(req.job_id))
     _save(ctx.outputs, key, manifest)
@@ -303,6 +310,27 @@ def failure_reason(req: FailRequest) -> str:
     if isinstance(parsed, dict) and parsed.get("errorMessage"):
         message = str(parsed["errorMessage"])
     return f"{req.error}: {message}" if message else req.error
+
+
+def job_estimate(
+    spec: JobSpec,
+    media: MediaInfo,
+    index: FrameIndex,
+    chunk_plan: ChunkPlan,
+    platform: Platform,
+    measured: dict[str, float] | None = None,
+) -> JobEstimate:
+    """The cost model's prediction for this job on `platform` (measured seconds beside)."""
+    return estimate(
+        media,
+        index,
+        chunk_plan,
+        job_renditions(spec, media),
+        load_calibration(),
+        platform,
+        thumbnails=any(p.kind == "thumbnails" for p in spec.presets),
+        measured=measured,
+    )
 
 
 def job_renditions(spec: JobSpec, media: MediaInfo) -> list[SizedRendition]:

@@ -36,9 +36,10 @@ def test_big_buck_bunny_full_package(bunny_clip: Path, tmp_path: Path) -> None:
         "2",
     )
 
-    # Then one chunk (no keyframe to cut at), and every video output has all 132 frames,
-    # lasts 5.28 s, and carries stereo AAC starting with the video
-    assert manifest["chunk_count"] == 1
+    # Then two chunks, one per worker, cut inside the single GOP (the second decodes from
+    # the first frame), and every video output has all 132 frames, lasts 5.28 s, and
+    # carries stereo AAC starting with the video
+    assert manifest["chunk_count"] == 2
     media = manifest["media"]
     assert media["video"]["frame_count"] == 132
     assert media["audio"]["channels"] == 6

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mpr.core.errors import InvalidInputError
 from mpr.core.models import ChunkPlan, FrameIndex, Trim
-from mpr.core.planning import plan_chunks
+from mpr.core.planning import DecodeCost, plan_chunks
 from mpr.core.probing import frame_index
 from tests.unit.factories import cfr_index
 from tests.unit.probe_fixtures import load_probe
@@ -27,6 +27,7 @@ FRAME_RATES = [
     Fraction(60),
 ]
 TOLERANCE = 1e-6
+KEYFRAMES_ONLY = DecodeCost(max_overhead=0)
 
 
 @dataclass(frozen=True)
@@ -170,13 +171,14 @@ def test_chunks_start_on_keyframes_and_respect_the_minimum(
     # Given a random source
     target, minimum, workers = knobs
     keyframes = set(source.index.keyframes)
-    # When it is planned
+    # When it is planned without cuts inside GOPs
     plan = plan_chunks(
         source.index,
         target_seconds=target,
         min_seconds=minimum,
         workers=workers,
         trim=source.trim,
+        decode=KEYFRAMES_ONLY,
     )
     # Then every chunk but a trimmed first one starts on a keyframe
     starts = [c.first_frame for c in plan.chunks]
@@ -192,17 +194,116 @@ def test_chunks_start_on_keyframes_and_respect_the_minimum(
 
 @settings(max_examples=100, deadline=None)
 @given(source=sources(), knobs=planning_settings)
-def test_one_keyframe_gives_one_chunk(source: Source, knobs: tuple[float, float, int]) -> None:
+def test_one_keyframe_without_inside_gop_cuts_is_one_chunk(
+    source: Source, knobs: tuple[float, float, int]
+) -> None:
     # Given a source whose only keyframe is its first frame
     target, minimum, workers = knobs
     index = source.index.model_copy(update={"keyframes": [0]})
-    # When it is planned
+    # When it is planned with no budget for cuts inside a GOP
     plan = plan_chunks(
-        index, target_seconds=target, min_seconds=minimum, workers=workers, trim=source.trim
+        index,
+        target_seconds=target,
+        min_seconds=minimum,
+        workers=workers,
+        trim=source.trim,
+        decode=KEYFRAMES_ONLY,
     )
     # Then it is one chunk decoded from the start
     assert len(plan.chunks) == 1
     assert index.times[0] < plan.chunks[0].seek < frame_end(index, 1)
+
+
+decode_costs = st.builds(
+    DecodeCost, decode_ratio=st.floats(0.02, 1.0), max_overhead=st.floats(0.0, 2.0)
+)
+
+
+def keyframe_before(index: FrameIndex, frame: int) -> int:
+    keyframes = sorted(set(index.keyframes))
+    return keyframes[bisect_right(keyframes, frame) - 1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(source=sources(), knobs=planning_settings, decode=decode_costs)
+def test_cuts_inside_gops_stay_within_the_decode_budget(
+    source: Source, knobs: tuple[float, float, int], decode: DecodeCost
+) -> None:
+    # Given a random source and a random decode cost model
+    target, minimum, workers = knobs
+    index = source.index
+    keyframes = set(index.keyframes)
+    # When it is planned
+    plan = plan_chunks(
+        index,
+        target_seconds=target,
+        min_seconds=minimum,
+        workers=workers,
+        trim=source.trim,
+        decode=decode,
+    )
+    # Then the chunks still cover exactly the selection
+    assert_plan_covers(plan, source)
+    assert_chunk_bounds(plan, index)
+    # And a later chunk starts off a keyframe only inside a GOP of at least 1.5 chunks
+    inside = [c for c in plan.chunks[1:] if c.first_frame not in keyframes]
+    for chunk in inside:
+        key = keyframe_before(index, chunk.first_frame)
+        later = [k for k in sorted(keyframes) if k > key]
+        gop_end = frame_end(index, min(later[0], source.stop) if later else source.stop)
+        gop_start = index.times[max(key, source.first)]
+        assert gop_end - gop_start >= 1.5 * minimum - TOLERANCE
+        assert decode.max_overhead > 0
+    # And the decoding they add (from the keyframe before to the chunk start), weighed at
+    # the decode ratio, is at most max_overhead of the selection's encode work
+    extra = sum(c.start - index.times[keyframe_before(index, c.first_frame)] for c in inside)
+    assert extra * decode.decode_ratio <= decode.max_overhead * plan.duration + 1e-6
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    minutes=st.integers(1, 120),
+    rate=st.sampled_from(FRAME_RATES),
+    target=st.floats(2, 30),
+    decode=decode_costs,
+)
+def test_one_keyframe_sources_fan_out_with_linear_decode_work(
+    minutes: int, rate: Fraction, target: float, decode: DecodeCost
+) -> None:
+    # Given a long source whose only keyframe is its first frame
+    frames = int(minutes * 60 * rate / 10)  # a tenth of the minutes keeps the test fast
+    index = cfr_index(frames, float(rate), keyframe_every=frames)
+    span = index.end - index.times[0]
+    # When it is planned
+    plan = plan_chunks(index, target_seconds=target, min_seconds=1, decode=decode)
+    # Then it fans out as far as the budget allows, into chunks near the target (one fewer
+    # where the frame grid pushes the even split over the budget)
+    most = decode.max_pieces(0.0, span)
+    wanted = max(1, round(span / target))
+    assert min(most, wanted) - 1 <= len(plan.chunks) <= min(most, wanted)
+    if min(most, wanted) > 2:
+        assert len(plan.chunks) > 1
+    # And the frames decoded in all chunks together grow linearly with the source
+    decoded = sum(c.end - index.times[0] for c in plan.chunks)
+    assert decoded <= span * (1 + decode.max_overhead / decode.decode_ratio) + 1e-6
+
+
+def test_a_ten_minute_single_gop_source_is_ten_chunks() -> None:
+    # Given 10 minutes at 30 fps with one keyframe, a 10 s target, decode 0.1 of the encode
+    index = cfr_index(18_000, 30.0, keyframe_every=18_000)
+    # When it is planned with at most 50 % extra work for decoding
+    plan = plan_chunks(
+        index,
+        target_seconds=10,
+        min_seconds=2,
+        decode=DecodeCost(decode_ratio=0.1, max_overhead=0.5),
+    )
+    # Then 10 chunks: k even chunks decode 600 (k - 1) / 2 s more, allowed up to
+    # 0.5 * 600 s / 0.1 = 3000 s; k = 11 reaches 3000 s exactly, and its cuts, on the first
+    # frame at or after each 54.5 s mark, go over it; k = 10 decodes 2700 s more
+    assert len(plan.chunks) == 10
+    assert [c.first_frame for c in plan.chunks[:3]] == [0, 1800, 3600]
+    assert all(0 < c.seek < 1 / 30 for c in plan.chunks)
 
 
 @settings(max_examples=100, deadline=None)

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mpr.core.estimate import JobEstimate
+
 # Broken output (wrong frames, corruption) measures 10-20 dB; hard footage at ladder
 # bitrates measures 29-32 dB luma, which must still pass.
 DEFAULT_MIN_PSNR_DB = 25.0
@@ -306,6 +308,9 @@ class Manifest(Model):
     outputs: list[OutputRecord]
     timings: dict[str, float] = Field(description="seconds spent per stage")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    estimate: JobEstimate | None = Field(
+        None, description="the cost model's prediction on Lambda, beside the measured timings"
+    )
 
 
 class JobStatus(StrEnum):

@@ -4,12 +4,40 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 from itertools import pairwise
 
 from mpr.core.errors import InvalidInputError
 from mpr.core.models import Chunk, ChunkPlan, FrameIndex, Trim
 
 _EPSILON = 1e-6
+
+
+@dataclass(frozen=True)
+class DecodeCost:
+    """The price of cutting inside a GOP: that chunk first decodes from the keyframe before.
+
+    Cutting one GOP of G seconds into k equal chunks decodes G(k-1)/2 seconds more than
+    the GOP itself. `max_overhead` bounds that extra decoding, weighed at `decode_ratio`
+    (decode seconds per encode second of the same footage), as a share of the GOP's encode
+    work: G(k-1)/2 * decode_ratio <= max_overhead * G. So the extra work of a one-keyframe
+    source grows linearly with its length (at most 1 + 2 * max_overhead / decode_ratio
+    chunks a GOP), never with its square. max_overhead 0 cuts on keyframes only.
+    """
+
+    decode_ratio: float = 0.2
+    """Measured by bench/calibrate.py (media/calibration.json): decoding 1080p H.264 costs
+    0.16 of encoding the four-rung HLS ladder from it, 0.57 of a 720p MP4 alone."""
+    max_overhead: float = 0.5
+
+    def max_pieces(self, preroll: float, gop: float) -> int:
+        """Most even chunks a GOP of `gop` seconds, selected from `preroll` seconds after its
+        keyframe, may be cut into: chunk j of k starts preroll + j * gop / k after the
+        keyframe, so k chunks decode (k - 1) * (preroll + gop / 2) seconds more."""
+        if self.max_overhead <= 0 or gop <= 0:
+            return 1
+        budget = self.max_overhead * gop / self.decode_ratio
+        return 1 + math.floor(budget / (preroll + gop / 2) + _EPSILON)
 
 
 def plan_chunks(
@@ -19,13 +47,15 @@ def plan_chunks(
     min_seconds: float,
     workers: int = 1,
     trim: Trim | None = None,
+    decode: DecodeCost = DecodeCost(),
 ) -> ChunkPlan:
-    """Cut the frames selected by `trim` into chunks that start on keyframes.
+    """Cut the frames selected by `trim` into chunks that start on keyframes where they can.
 
     Chunks aim at `target_seconds`, shortened so that a short source still gives every one
     of `workers` a chunk, but never below `min_seconds` (a source shorter than that is one
-    chunk). A chunk that starts inside a GOP (a trim in point) decodes from the keyframe
-    before it. A source with one keyframe is one chunk.
+    chunk). A chunk that starts inside a GOP (a trim in point, or a cut inside a GOP longer
+    than the target) decodes from the keyframe before it; `decode` bounds how much extra
+    decoding such cuts may add.
     """
     first, stop = _selected_range(index, trim)
     times = index.times
@@ -35,14 +65,20 @@ def plan_chunks(
     target = _balanced_target(span, target_seconds, min_seconds, max(1, workers))
 
     keyframes = sorted(set(index.keyframes))
-    cuts = [k for k in keyframes if first < k < stop]
+    piece = max(target, min_seconds)
+    inside = _inside_gop_cuts(index, keyframes, first, stop, range_end, piece, decode)
+    cuts = sorted({k for k in keyframes if first < k < stop} | inside)
     starts = [first]
     for pos, k in enumerate(cuts):
         last = times[starts[-1]]
         t = times[k]
         if t - last < min_seconds - _EPSILON or range_end - t < min_seconds - _EPSILON:
             continue
-        if t - last >= target - _EPSILON or _closer_than_next(pos, cuts, times, last + target):
+        if (
+            k in inside  # already spaced by _inside_gop_cuts
+            or t - last >= target - _EPSILON
+            or _closer_than_next(pos, cuts, times, last + target)
+        ):
             starts.append(k)
 
     bounds = [*starts, stop]
@@ -64,6 +100,47 @@ def _balanced_target(span: float, target: float, minimum: float, workers: int) -
     while count > 1 and span / count < minimum - _EPSILON:
         count -= 1
     return span / count
+
+
+def _inside_gop_cuts(
+    index: FrameIndex,
+    keyframes: list[int],
+    first: int,
+    stop: int,
+    range_end: float,
+    piece: float,
+    decode: DecodeCost,
+) -> set[int]:
+    """Frames that cut each selected GOP longer than `piece` evenly, within the budget."""
+    times = index.times
+    kpos = max(bisect_right(keyframes, first) - 1, 0)
+    gop_starts = [keyframes[kpos] if keyframes[kpos] <= first else 0]
+    gop_starts += [k for k in keyframes[kpos + 1 :] if first < k < stop]
+    cuts: set[int] = set()
+    for key, after in zip(gop_starts, [*gop_starts[1:], stop], strict=True):
+        begin = max(key, first)
+        gop = (times[after] if after < stop else range_end) - times[begin]
+        if gop < 1.5 * piece:  # a GOP of 1.4 chunks stays whole
+            continue
+        pieces = min(round(gop / piece), decode.max_pieces(times[begin] - times[key], gop))
+        budget = decode.max_overhead * gop / decode.decode_ratio if pieces > 1 else 0.0
+        while pieces > 1:
+            found = _even_cuts(times, begin, after, gop, pieces)
+            if sum(times[f] - times[key] for f in found) <= budget + _EPSILON:
+                cuts.update(found)
+                break
+            pieces -= 1  # a frame grid coarser than the split: one piece fewer
+    return cuts
+
+
+def _even_cuts(times: list[float], begin: int, after: int, span: float, pieces: int) -> list[int]:
+    """The first frames at or after each of `pieces - 1` even divisions of [begin, after)."""
+    found: list[int] = []
+    for j in range(1, pieces):
+        frame = bisect_left(times, times[begin] + j * span / pieces - _EPSILON, begin + 1, after)
+        if frame < after and (not found or frame > found[-1]):
+            found.append(frame)
+    return found
 
 
 def _selected_range(index: FrameIndex, trim: Trim | None) -> tuple[int, int]:
