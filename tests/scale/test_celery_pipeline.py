@@ -109,14 +109,16 @@ def test_any_api_server_streams_the_progress_a_worker_writes(
     cluster.worker("worker")
     place_source(cluster, bunny_clip, "clips/bunny.mp4")
 
-    # one chunk (the clip has one keyframe) that encodes for seconds: the stream, which
-    # polls the database, sees the job encoding
+    # chunks that encode for seconds: the stream, which polls the database, sees the job
+    # encoding on the worker
     job_id = submit(first.client(key), "clips/bunny.mp4", SLOW_720P)
     events = follow(second.client(key), job_id)
 
     states = [(e["status"], e["stage"], e["chunks_done"], e["chunks_total"]) for e in events]
-    assert ("RUNNING", "encode", 0, 1) in states
-    assert states[-1] == ("SUCCEEDED", "done", 1, 1)
+    total = states[-1][3]
+    assert states[-1] == ("SUCCEEDED", "done", total, total)
+    assert total >= 1
+    assert any(state[:2] == ("RUNNING", "encode") and state[2] < total for state in states)
     done = [e["chunks_done"] for e in events]
     assert done == sorted(done)
     assert set(events[-1]["timings"]) >= {"probe", "plan", "encode", "stitch", "package"}
