@@ -12,6 +12,7 @@ COMMANDS = {
     "serve": ("mpr.cli.serve", "Serve the jobs API and run the local worker."),
     "keys": ("mpr.cli.keys", "Manage API keys."),
     "worker": ("mpr.cli.worker", "Run pipeline tasks from the queue (MPR_QUEUE_URL)."),
+    "cloud": ("mpr.cli.cloud", "Check a deployed stack against its account; redrive uploads."),
     "estimate": ("mpr.cli.estimate", "Predict a job's wall time and cost on Lambda."),
 }
 
