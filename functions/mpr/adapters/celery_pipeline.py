@@ -235,7 +235,7 @@ def encode_chunk(self: Task, payload: Payload) -> Payload:
     )  # fmt: skip
     run = runtime()
     result = stages.encode_chunk(run.ctx, task)
-    run.jobs.add_progress(task.job_id, 1)
+    run.jobs.count_chunk(task.job_id, task.chunk.index)  # a redelivered chunk counts once
     log.info("chunk finished: job %s chunk %d", task.job_id, task.chunk.index)
     return {"chunk": result.chunk}
 

@@ -75,6 +75,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_by_owner ON jobs (owner, created_at, job_id);
     ALTER TABLE api_keys ADD COLUMN admin BOOLEAN NOT NULL DEFAULT false;
     """,
+    # 5: the chunks counted as finished, so that a chunk run twice counts once
+    """
+    CREATE TABLE chunks_counted (
+        job_id TEXT NOT NULL REFERENCES jobs ON DELETE CASCADE,
+        chunk INTEGER NOT NULL,
+        PRIMARY KEY (job_id, chunk)
+    );
+    """,
 )
 
 

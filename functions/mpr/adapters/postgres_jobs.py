@@ -132,16 +132,37 @@ class PostgresJobStore:
     def set_stage(self, job_id: str, stage: str, *, chunks_total: int | None = None) -> None:
         if chunks_total is None:
             self._change(job_id, "stage = %s", [stage])
-        else:
-            self._change(
-                job_id, "stage = %s, chunks_total = %s, chunks_done = 0", [stage, chunks_total]
-            )
+            return
+        # a new total restarts the count: the chunks counted are forgotten with it
+        changed = self._db.write(
+            "WITH forgotten AS (DELETE FROM chunks_counted WHERE job_id = %s)"
+            " UPDATE jobs SET stage = %s, chunks_total = %s, chunks_done = 0, updated_at = %s"
+            " WHERE job_id = %s RETURNING job_id",
+            [job_id, stage, chunks_total, now_stamp(), job_id],
+        )
+        if not changed:
+            raise NotFoundError(f"job {job_id} not found")
 
     def add_progress(self, job_id: str, chunks: int = 1) -> JobRecord:
         rows = self._db.write(
             "UPDATE jobs SET chunks_done = chunks_done + %s, updated_at = %s"
             " WHERE job_id = %s RETURNING *",
             [chunks, now_stamp(), job_id],
+        )
+        if not rows:
+            raise NotFoundError(f"job {job_id} not found")
+        return self._record(rows[0])
+
+    def count_chunk(self, job_id: str, chunk: int) -> JobRecord:
+        # one statement: the chunk is recorded and counted together, or not at all
+        rows = self._db.write(
+            "WITH counted AS ("
+            " INSERT INTO chunks_counted (job_id, chunk)"
+            " SELECT job_id, %s FROM jobs WHERE job_id = %s"
+            " ON CONFLICT DO NOTHING RETURNING chunk)"
+            " UPDATE jobs SET chunks_done = chunks_done + (SELECT count(*) FROM counted),"
+            " updated_at = %s WHERE job_id = %s RETURNING *",
+            [chunk, job_id, now_stamp(), job_id],
         )
         if not rows:
             raise NotFoundError(f"job {job_id} not found")
