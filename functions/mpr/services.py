@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mpr.adapters.api_keys import ApiKeyStore, SqliteApiKeyStore
 from mpr.adapters.webhook_notifier import (
@@ -28,7 +30,11 @@ from mpr.core import keys
 from mpr.core.errors import InvalidInputError
 from mpr.media.tools import Tools
 from mpr.ports import JobStore, Notifier, Orchestrator, Storage
-from mpr.settings import Settings
+from mpr.settings import Settings, usable_cores
+
+if TYPE_CHECKING:
+    from mpr.adapters.celery_pipeline import WorkerRuntime
+    from mpr.adapters.postgres_db import PostgresDatabase
 
 log = logging.getLogger(__name__)
 
@@ -174,73 +180,139 @@ def parse_storage_url(url: str) -> tuple[str, str]:
     return bucket, (prefix.strip("/") + "/") if prefix.strip("/") else ""
 
 
+@dataclass(frozen=True)
+class StorageAreas:
+    """Where a local or self-hosted installation keeps its files."""
+
+    inputs: Storage
+    outputs: Storage
+    work: Storage
+    state: Storage
+    presigner: Presigner | None = None
+    links: dict[str, Storage] = field(default_factory=dict)
+
+
+def storage_areas(settings: Settings, storage_url: str | None) -> StorageAreas:
+    """Directories under data_dir, or prefixes of an S3 bucket (`s3://BUCKET[/PREFIX]`)."""
+    from mpr.adapters.local_storage import LocalStorage
+
+    if storage_url is None:
+        data = settings.data_dir
+        return StorageAreas(
+            LocalStorage(data / "input"),
+            LocalStorage(data / "output"),
+            LocalStorage(data / "work"),
+            LocalStorage(data / "state"),
+        )
+    from mpr.adapters.s3_storage import S3Storage
+
+    bucket, prefix = parse_storage_url(storage_url)
+    inputs, outputs, work, state = (
+        S3Storage.from_settings(settings, bucket, f"{prefix}{name}/")
+        for name in ("input", "output", "work", "state")
+    )
+    public = settings
+    if settings.s3_public_endpoint_url:
+        public = settings.model_copy(update={"s3_endpoint_url": settings.s3_public_endpoint_url})
+    s3_links = {
+        name: S3Storage.from_settings(public, bucket, f"{prefix}{name}/")
+        for name in ("input", "output", "state")
+    }
+    return StorageAreas(
+        inputs, outputs, work, state, presigner=s3_links["input"], links=dict(s3_links)
+    )
+
+
 def build_local(
     settings: Settings,
     *,
     storage_url: str | None = None,
 ) -> Services:
-    """Embedded mode (directory storage), or S3 storage with the local runner and SQLite.
-    Holds the data directory's lock until `close` (a second server refuses to start)."""
+    """Embedded mode (directory storage), or S3 storage with the local runner and SQLite;
+    with MPR_DATABASE_URL jobs live in PostgreSQL, with MPR_QUEUE_URL `mpr worker`
+    processes run them. The local runner holds the data directory's lock until `close` (a
+    second server on it refuses to start)."""
+    data = settings.data_dir
+    # uploads spool here and /healthz measures its free space, whichever store keeps the jobs
+    data.mkdir(parents=True, exist_ok=True)
+    areas = storage_areas(settings, storage_url)
+    webhook_secret, callback_secret = embedded_secrets(settings)
+    deliveries = delivery_log(settings, state=areas.state)
+    tools = Tools.from_settings(settings)
+    jobs = job_store(settings)
+    background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mpr-api")
+    closers: list[Callable[[], None]] = [lambda: background.shutdown(wait=True)]
+    launcher: Orchestrator
+    notifier: Notifier
+    if settings.queue_url:
+        launcher = queue_launcher(settings, areas.work)
+        notifier = webhook_notifier(settings, webhook_secret, deliveries)
+    else:
+        launcher, notifier, stoppers = _local_runner(
+            settings, areas, jobs, tools, webhook_sender(settings, webhook_secret), deliveries
+        )
+        closers = [*stoppers[:2], *closers, *stoppers[2:]]
+    url_secret = (
+        settings.url_signing_secret.get_secret_value().encode()
+        if settings.url_signing_secret
+        else _derive(callback_secret, "url-tokens")
+    )
+    return Services(
+        settings=settings,
+        inputs=areas.inputs,
+        outputs=areas.outputs,
+        state=areas.state,
+        jobs=jobs,
+        launcher=launcher,
+        notifier=notifier,
+        deliveries=deliveries,
+        keys=key_store(settings),
+        tools=tools,
+        url_secret=url_secret,
+        callback_secret=callback_secret,
+        background=lambda task: _submit(background, task),
+        presigner=areas.presigner,
+        links=areas.links,
+        upload_dir=data / "incoming",
+        closers=closers,
+    )
+
+
+def _local_runner(
+    settings: Settings,
+    areas: StorageAreas,
+    jobs: JobStore,
+    tools: Tools,
+    sender: WebhookSender,
+    deliveries: DeliveryLog,
+) -> tuple[Orchestrator, Notifier, list[Callable[[], None]]]:
+    """The in-process job runner over the data directory (locked, scratch swept), its
+    queued webhook sender, and what closes them: (lock release, notifier close, runner
+    shutdown), closed in reverse."""
     from mpr.adapters.data_dir import DataDirLock, fresh_scratch
     from mpr.adapters.disk_space import SpaceLedger
     from mpr.adapters.job_runner import JobRunner
     from mpr.adapters.local_orchestrator import LocalPipeline
-    from mpr.adapters.local_storage import LocalStorage
-    from mpr.adapters.sqlite_jobs import SqliteJobStore
     from mpr.adapters.webhook_queue import QueuedNotifier, SqliteDeliveryQueue
     from mpr.stages import StageContext
 
     data = settings.data_dir
     lock = DataDirLock(data)  # released by `close`, or by the kernel when the process ends
     scratch = fresh_scratch(data)
-    inputs: Storage
-    outputs: Storage
-    work: Storage
-    state: Storage
-    presigner: Presigner | None = None
-    links: dict[str, Storage] = {}
-    if storage_url is None:
-        inputs, outputs, work, state = (
-            LocalStorage(data / name) for name in ("input", "output", "work", "state")
-        )
-    else:
-        from mpr.adapters.s3_storage import S3Storage
-
-        bucket, prefix = parse_storage_url(storage_url)
-        s3 = [
-            S3Storage.from_settings(settings, bucket, f"{prefix}{name}/")
-            for name in ("input", "output", "work", "state")
-        ]
-        inputs, outputs, work, state = s3
-        public = settings
-        if settings.s3_public_endpoint_url:
-            public = settings.model_copy(
-                update={"s3_endpoint_url": settings.s3_public_endpoint_url}
-            )
-        s3_links = {
-            name: S3Storage.from_settings(public, bucket, f"{prefix}{name}/")
-            for name in ("input", "output", "state")
-        }
-        presigner = s3_links["input"]
-        links = dict(s3_links)
-    webhook_secret, callback_secret = embedded_secrets(settings)
-    deliveries = StorageDeliveryLog(state)
     notifier = QueuedNotifier(
         SqliteDeliveryQueue(data / "jobs.db"),
-        webhook_sender(settings, webhook_secret),
+        sender,
         deliveries,
         api_base_url=settings.api_base_url,
         max_attempts=settings.webhook_max_attempts,
         backoff_seconds=settings.webhook_backoff_seconds,
         concurrency=settings.webhook_concurrency,
     )
-    tools = Tools.from_settings(settings)
-    jobs = SqliteJobStore(data / "jobs.db")
     space = SpaceLedger(data, settings.free_space_reserve_bytes)
     ctx = StageContext(
-        inputs=inputs,
-        work=work,
-        outputs=outputs,
+        inputs=areas.inputs,
+        work=areas.work,
+        outputs=areas.outputs,
         tools=tools,
         limits=settings.limits,
         scratch_dir=scratch,
@@ -249,40 +321,11 @@ def build_local(
         jobs,
         lambda: LocalPipeline(ctx, workers=settings.workers, space=space),
         notifier,
-        work,
+        areas.work,
         concurrency=settings.concurrent_jobs,
     )
     runner.recover()
-    background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mpr-api")
-    url_secret = (
-        settings.url_signing_secret.get_secret_value().encode()
-        if settings.url_signing_secret
-        else _derive(callback_secret, "url-tokens")
-    )
-    return Services(
-        settings=settings,
-        inputs=inputs,
-        outputs=outputs,
-        state=state,
-        jobs=jobs,
-        launcher=runner,
-        notifier=notifier,
-        deliveries=deliveries,
-        keys=key_store(settings),
-        tools=tools,
-        url_secret=url_secret,
-        callback_secret=callback_secret,
-        background=lambda task: _submit(background, task),
-        presigner=presigner,
-        links=links,
-        upload_dir=data / "incoming",
-        closers=[
-            lock.release,
-            notifier.close,
-            lambda: background.shutdown(wait=True),
-            runner.shutdown,
-        ],
-    )
+    return runner, notifier, [lock.release, notifier.close, runner.shutdown]
 
 
 def _submit(pool: ThreadPoolExecutor, task: Callable[[], None]) -> None:
@@ -399,4 +442,88 @@ def key_store(settings: Settings) -> ApiKeyStore:
 
         dynamo: Any = boto3.resource("dynamodb", region_name=settings.s3_region)
         return DynamoApiKeyStore(dynamo.Table(settings.api_keys_table))
+    if settings.database_url:
+        from mpr.adapters.postgres_records import PostgresApiKeyStore
+
+        return PostgresApiKeyStore(postgres_database(settings))
     return SqliteApiKeyStore(settings.data_dir / "keys.db")
+
+
+def postgres_database(settings: Settings) -> PostgresDatabase:
+    """The PostgreSQL pools of this process (one per process: pools do not cross a fork)."""
+    if not settings.database_url:
+        raise InvalidInputError("PostgreSQL needs MPR_DATABASE_URL")
+    return _database(
+        settings.database_url, settings.database_read_url, settings.database_pool_size, os.getpid()
+    )
+
+
+@cache
+def _database(url: str, read_url: str | None, pool_size: int, _pid: int) -> PostgresDatabase:
+    from mpr.adapters.postgres_db import PostgresDatabase
+
+    return PostgresDatabase(url, read_url, pool_size)
+
+
+def job_store(settings: Settings) -> JobStore:
+    """PostgreSQL when MPR_DATABASE_URL is set, else SQLite under data_dir."""
+    if settings.database_url:
+        from mpr.adapters.postgres_jobs import PostgresJobStore
+
+        return PostgresJobStore(postgres_database(settings))
+    from mpr.adapters.sqlite_jobs import SqliteJobStore
+
+    return SqliteJobStore(settings.data_dir / "jobs.db")
+
+
+def delivery_log(settings: Settings, state: Storage) -> DeliveryLog:
+    """Webhook deliveries in PostgreSQL when MPR_DATABASE_URL is set, else in `state`."""
+    if settings.database_url:
+        from mpr.adapters.postgres_records import PostgresDeliveryLog
+
+        return PostgresDeliveryLog(postgres_database(settings))
+    return StorageDeliveryLog(state)
+
+
+def configure_queue(settings: Settings) -> None:
+    """Point this process's Celery application at MPR_QUEUE_URL."""
+    from mpr.adapters.celery_app import configure
+
+    if not settings.queue_url:
+        raise InvalidInputError("the job queue needs MPR_QUEUE_URL")
+    configure(settings.queue_url, settings.queue_visibility_timeout_seconds)
+
+
+def queue_launcher(settings: Settings, work: Storage) -> Orchestrator:
+    """Jobs enqueued on Redis for `mpr worker` processes (Celery)."""
+    from mpr.adapters.celery_orchestrator import CeleryOrchestrator
+
+    configure_queue(settings)
+    return CeleryOrchestrator(work)
+
+
+def build_worker(settings: Settings, storage_url: str | None, concurrency: int) -> WorkerRuntime:
+    """What the tasks of one `mpr worker` pool process need: storage, jobs, webhooks, and
+    encoder threads for the cores each of the `concurrency` processes gets."""
+    from mpr.adapters.celery_pipeline import WorkerRuntime
+    from mpr.core.ffmpeg_args import x264_threads
+    from mpr.stages import StageContext
+
+    areas = storage_areas(settings, storage_url)
+    webhook_secret, _ = embedded_secrets(settings)
+    per_process = max(1, usable_cores() // concurrency)
+    ctx = StageContext(
+        inputs=areas.inputs,
+        work=areas.work,
+        outputs=areas.outputs,
+        tools=Tools.from_settings(settings),
+        limits=settings.limits,
+        encode_threads=x264_threads(per_process),
+        decode_threads=per_process,
+    )
+    deliveries = delivery_log(settings, areas.state)
+    return WorkerRuntime(
+        ctx=ctx,
+        jobs=job_store(settings),
+        notifier=webhook_notifier(settings, webhook_secret, deliveries),
+    )

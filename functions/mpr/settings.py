@@ -130,6 +130,27 @@ class Settings(BaseSettings):
         None, description="the Lambda function that probes uploads (cloud)"
     )
 
+    # self-hosted on several machines: PostgreSQL, Redis (queue and rate limits), workers
+    database_url: str | None = Field(
+        None, description="postgresql://... keeps jobs, keys and deliveries in PostgreSQL"
+    )
+    database_read_url: str | None = Field(
+        None, description="a read replica of database_url for job reads"
+    )
+    database_pool_size: int = Field(10, ge=1, le=1000)
+    queue_url: str | None = Field(
+        None, description="redis://... runs jobs on `mpr worker` processes through Celery"
+    )
+    redis_url: str | None = Field(
+        None, description="redis://... for shared rate limits; default: queue_url"
+    )
+    queue_visibility_timeout_seconds: int = Field(
+        3600,
+        ge=2,
+        description="a task a worker took and has not finished goes to another worker after "
+        "this long: longer than any chunk encode can take",
+    )
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.min_chunk_seconds > self.chunk_seconds:

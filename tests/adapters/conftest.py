@@ -1,4 +1,5 @@
-"""Fixtures of the adapter tests: moto's AWS at the SDK boundary, a real SeaweedFS S3 server."""
+"""Fixtures of the adapter tests: moto's AWS at the SDK boundary, a real SeaweedFS S3 server,
+real PostgreSQL (with a streaming replica) and Redis servers."""
 
 from __future__ import annotations
 
@@ -13,9 +14,18 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
+from tests.support.postgres_server import postgres_replica, postgres_server, postgres_url
+from tests.support.redis_server import redis_server, redis_url
 from tests.support.seaweed import seaweed_s3
 
-__all__ = ["seaweed_s3"]
+__all__ = [
+    "postgres_replica",
+    "postgres_server",
+    "postgres_url",
+    "redis_server",
+    "redis_url",
+    "seaweed_s3",
+]
 
 REGION = "us-east-1"
 

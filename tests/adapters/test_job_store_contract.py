@@ -1,9 +1,9 @@
-"""One contract for every JobStore: DynamoDB (moto), SQLite and the in-memory fake."""
+"""One contract for every JobStore: DynamoDB (moto), SQLite, PostgreSQL and the in-memory fake."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,8 @@ import pytest
 
 from mpr.adapters.dynamo_jobs import DynamoJobStore, create_table
 from mpr.adapters.memory_jobs import MemoryJobStore
+from mpr.adapters.postgres_db import PostgresDatabase
+from mpr.adapters.postgres_jobs import PostgresJobStore
 from mpr.adapters.sqlite_jobs import SqliteJobStore
 from mpr.core.errors import InvalidInputError, JobStateError, NotFoundError
 from mpr.core.jobs import ALLOWED
@@ -45,7 +47,14 @@ def dynamo_store(dynamodb_client: Any) -> DynamoJobStore:
     return DynamoJobStore(dynamodb_client, "mpr-jobs")
 
 
-@pytest.fixture(params=["memory", "sqlite", "dynamo"])
+@pytest.fixture
+def postgres_store(postgres_url: str) -> Iterator[PostgresJobStore]:
+    database = PostgresDatabase(postgres_url)
+    yield PostgresJobStore(database)
+    database.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "dynamo", "postgres"])
 def store(request: pytest.FixtureRequest) -> JobStore:
     found: JobStore = request.getfixturevalue(f"{request.param}_store")
     return found

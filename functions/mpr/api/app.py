@@ -13,7 +13,7 @@ import mpr
 from mpr.api import health
 from mpr.api.body_limit import BodyLimitMiddleware
 from mpr.api.errors import install_error_handlers
-from mpr.api.ratelimit import RateLimiter
+from mpr.api.ratelimit import rate_limiter
 from mpr.api.routers import callbacks, graphql, jobs, presets, uploads
 from mpr.api.schemas import Health
 from mpr.core.errors import NotFoundError
@@ -73,8 +73,11 @@ def create_app(services: Services) -> FastAPI:
             max_age=3600,
         )
     app.state.services = services
-    app.state.rate_limiter = RateLimiter(services.settings.rate_limit_per_minute)
-    app.state.failure_limiter = RateLimiter(services.settings.auth_failures_per_minute)
+    settings = services.settings
+    app.state.rate_limiter = rate_limiter(settings, settings.rate_limit_per_minute, "requests")
+    app.state.failure_limiter = rate_limiter(
+        settings, settings.auth_failures_per_minute, "auth-failures"
+    )
     install_error_handlers(app)
 
     @app.get(

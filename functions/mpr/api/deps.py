@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from mpr.adapters.api_keys import ApiKey, authenticate, live
-from mpr.api.ratelimit import RateLimiter
+from mpr.api.ratelimit import Limiter
 from mpr.api.tokens import UrlSigner
 from mpr.services import Services
 
@@ -23,13 +23,13 @@ def get_services(request: Request) -> Services:
     return services
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
+def get_rate_limiter(request: Request) -> Limiter:
+    limiter: Limiter = request.app.state.rate_limiter
     return limiter
 
 
-def get_failure_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.failure_limiter
+def get_failure_limiter(request: Request) -> Limiter:
+    limiter: Limiter = request.app.state.failure_limiter
     return limiter
 
 
@@ -43,8 +43,8 @@ def api_url(request: Request, path: str) -> str:
     return f"{base.rstrip('/')}/{path.lstrip('/')}"
 
 
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
-FailureLimiterDep = Annotated[RateLimiter, Depends(get_failure_limiter)]
+RateLimiterDep = Annotated[Limiter, Depends(get_rate_limiter)]
+FailureLimiterDep = Annotated[Limiter, Depends(get_failure_limiter)]
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mpr"'}
 
 
@@ -56,7 +56,7 @@ def _too_many(wait: int, limit: int, what: str) -> HTTPException:
     )
 
 
-def _refused(request: Request, failures: RateLimiter, limit: int, detail: str) -> HTTPException:
+def _refused(request: Request, failures: Limiter, limit: int, detail: str) -> HTTPException:
     """A 401 counted against the caller's address (429 once it made too many)."""
     address = request.client.host if request.client else "unknown"
     wait = failures.retry_after(address)
@@ -116,7 +116,7 @@ def signed_key(
     request: Request,
     services: Services,
     signer: UrlSigner,
-    failures: RateLimiter,
+    failures: Limiter,
     scope: str,
     token: str,
 ) -> ApiKey:

@@ -64,7 +64,12 @@ def command(
             "MPR_WEBHOOK_SECRET" if base.webhook_secret else f"the file {webhook_secret_file(base)}"
         )
         click.echo(f"webhooks are signed with the secret in {signing}")
-        click.echo(f"MPR API on http://{host}:{port} (files: {where}, workers: {base.workers})")
+        runs = (
+            "jobs run by `mpr worker` processes on the queue"
+            if base.queue_url
+            else f"workers: {base.workers}"
+        )
+        click.echo(f"MPR API on http://{host}:{port} (files: {where}, {runs})")
         with _stop_signals_only_stop_uvicorn():
             uvicorn.run(create_app(services), host=host, port=port, log_level="info")
     finally:

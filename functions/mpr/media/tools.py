@@ -133,6 +133,11 @@ class Tools:
                 raise MediaProcessingError(
                     f"{what} timed out after {self.timeout_seconds:.0f} s"
                 ) from exc
+            except BaseException:
+                # interrupted (a revoked task's SystemExit): stop the process, do not wait
+                # for it to finish on its own
+                proc.kill()
+                raise
         if proc.returncode < 0:
             program = f"{Path(args[0]).name} (pid {proc.pid})"
             raise MediaProcessingError(f"{what} failed: {_failure(program, proc.returncode, '')}")
