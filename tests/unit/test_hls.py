@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import m3u8
 import pytest
 
-from mpr.core.hls import Variant, avc1_codec, bandwidths, master_playlist, segments
+from mpr.core.hls import (
+    Segment,
+    Variant,
+    avc1_codec,
+    bandwidths,
+    master_playlist,
+    media_playlist,
+    segments,
+)
 
 # Written by ffmpeg 8.1 (`-f hls -hls_segment_type fmp4`) for the bikes sample clip
 MEDIA_PLAYLIST = """#EXTM3U
@@ -107,3 +116,58 @@ def test_master_playlist_lists_rungs_highest_first() -> None:
         "360p/index.m3u8",
     ]
     assert text.endswith("\n")
+
+
+def test_media_playlist_lists_segments_with_exact_durations_and_one_init() -> None:
+    # Given the segments of three chunks (the last of each shorter)
+    made = [
+        Segment(uri="seg_00000_000.m4s", duration=4.0),
+        Segment(uri="seg_00000_001.m4s", duration=2.0),
+        Segment(uri="seg_00001_000.m4s", duration=4.0),
+        Segment(uri="seg_00001_001.m4s", duration=1.966667),
+        Segment(uri="seg_00002_000.m4s", duration=0.5),
+    ]
+    # When the rung's playlist is written and read back by another parser
+    parsed = m3u8.loads(media_playlist(made))
+    # Then it is a VOD playlist of those segments, in order, over one init segment
+    assert parsed.playlist_type == "vod"
+    assert parsed.is_endlist
+    assert parsed.version == 7
+    assert [s.uri for s in parsed.segments] == [s.uri for s in made]
+    assert [s.duration for s in parsed.segments] == [s.duration for s in made]
+    assert {s.init_section.uri for s in parsed.segments} == {"init.mp4"}
+    # with no discontinuity between chunks, and a target duration no segment exceeds
+    assert not any(s.discontinuity for s in parsed.segments)
+    assert parsed.target_duration == 4
+
+
+@pytest.mark.parametrize(
+    ("longest", "target"), [(4.0, 4), (4.0000004, 4), (4.01, 5), (3.2, 4), (0.4, 1)]
+)
+def test_target_duration_is_the_longest_segment_rounded_up(longest: float, target: int) -> None:
+    text = media_playlist([Segment(uri="a.m4s", duration=longest)])
+    assert m3u8.loads(text).target_duration == target
+
+
+def test_master_playlist_with_audio_gives_every_variant_the_audio_rendition() -> None:
+    rung = Variant(
+        uri="360p/index.m3u8",
+        bandwidth=1_000_000,
+        average_bandwidth=800_000,
+        width=640,
+        height=360,
+        codecs="avc1.64001e,mp4a.40.2",
+        frame_rate=25.0,
+    )
+    parsed = m3u8.loads(master_playlist([rung], "audio/index.m3u8"))
+    (audio,) = parsed.media
+    assert (audio.type, audio.uri, audio.group_id, audio.default) == (
+        "AUDIO",
+        "audio/index.m3u8",
+        "audio",
+        "YES",
+    )
+    (variant,) = parsed.playlists
+    assert variant.stream_info.audio == "audio"
+    assert variant.stream_info.resolution == (640, 360)
+    assert variant.stream_info.bandwidth == 1_000_000
