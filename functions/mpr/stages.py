@@ -19,7 +19,7 @@ from typing import TypeVar
 from pydantic import BaseModel, TypeAdapter
 
 from mpr.core import ffmpeg_args, keys, outputs
-from mpr.core.encode_budget import EncodeBudget, plan_within_budget
+from mpr.core.encode_budget import EncodeBudget, EncodeWork, plan_within_budget
 from mpr.core.errors import InvalidInputError, NotFoundError, QualityCheckError
 from mpr.core.estimate import JobEstimate, Platform, estimate
 from mpr.core.models import (
@@ -130,8 +130,7 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
         min_seconds=spec.min_chunk_seconds,
         workers=spec.workers,
         trim=spec.trim,
-        renditions=sized,
-        fps=media.video.fps,
+        work=EncodeWork(media.video, sized, load_calibration()),
         budget=ctx.encode_budget,
     )
     gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)

@@ -3,23 +3,40 @@ overruns the encode function's timeout; properties over random sources, then nam
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mpr.core.encode_budget import (
-    CPU_SECONDS_PER_PIXEL_SECOND,
     EncodeBudget,
+    EncodeWork,
     encode_seconds,
     max_chunk_seconds,
     plan_within_budget,
 )
 from mpr.core.errors import LimitExceededError
-from mpr.core.models import FrameIndex, SizedRendition, VideoRendition
-from tests.unit.factories import cfr_index
+from mpr.core.estimate import Calibration, X264Preset
+from mpr.core.models import FrameIndex, SizedRendition, VideoInfo, VideoRendition
+from tests.unit.factories import cfr_index, make_media
 from tests.unit.test_planning import Source, planning_settings, sources
 
-PRESETS = sorted(CPU_SECONDS_PER_PIXEL_SECOND)
+PRESETS: tuple[X264Preset, ...] = get_args(X264Preset)
+# CPU-seconds per pixel-frame: every rung at 4e-8 (veryfast), the source's decode at 1e-8
+CALIBRATION = Calibration(
+    machine="test",
+    ffmpeg="test",
+    encode_cpu_per_pixel_frame={360: 4e-8, 1080: 4e-8},
+    preset_factor=dict(zip(PRESETS, (0.4, 0.7, 1.0, 1.5, 1.8, 2.1, 3.5), strict=True)),
+    decode_cpu_per_pixel_frame=1e-8,
+    audio_cpu_per_second=0.02,
+    probe_seconds=0.1,
+)
+
+
+def video(fps: float = 30.0, height: int = 1080) -> VideoInfo:
+    return make_media(round(height * 16 / 9 / 2) * 2, height, fps=fps).video
 
 
 @st.composite
@@ -58,6 +75,7 @@ def gops(index: FrameIndex) -> list[float]:
     knobs=planning_settings,
     ladder=renditions(),
     fps=st.floats(1, 120),
+    source_height=st.sampled_from([240, 720, 1080, 2160]),
     budget=budgets,
 )
 def test_no_emitted_plan_has_a_chunk_over_the_budget(
@@ -65,9 +83,11 @@ def test_no_emitted_plan_has_a_chunk_over_the_budget(
     knobs: tuple[float, float, int],
     ladder: list[SizedRendition],
     fps: float,
+    source_height: int,
     budget: EncodeBudget,
 ) -> None:
     target, minimum, workers = knobs
+    work = EncodeWork(video(fps, source_height), ladder, CALIBRATION)
     try:
         plan = plan_within_budget(
             source.index,
@@ -75,18 +95,17 @@ def test_no_emitted_plan_has_a_chunk_over_the_budget(
             min_seconds=minimum,
             workers=workers,
             trim=source.trim,
-            renditions=ladder,
-            fps=fps,
+            work=work,
             budget=budget,
         )
     except LimitExceededError:
         # refused only when a single GOP is longer than a chunk may be
-        assert max(gops(source.index)) > max_chunk_seconds(ladder, fps, budget) / 1.1
+        assert max(gops(source.index)) > max_chunk_seconds(work, budget) / 1.1
         return
     for chunk in plan.chunks:
         seconds = chunk.end - chunk.start
         preroll = max(0.0, chunk.start - chunk.seek)
-        assert encode_seconds(seconds, ladder, fps, budget.vcpus, preroll) <= budget.seconds
+        assert encode_seconds(seconds, work, budget.vcpus, preroll) <= budget.seconds
 
 
 def ladder_1080p() -> list[SizedRendition]:
@@ -105,19 +124,20 @@ def test_a_long_gop_source_is_cut_to_fit_the_default_encode_function() -> None:
     # default encode function (600 s, 10,240 MB: 5.8 vCPUs)
     index = cfr_index(frames=18_000, fps=30, keyframe_every=60)
     budget = EncodeBudget.for_function(600, 10_240)
+    work = EncodeWork(video(), ladder_1080p(), CALIBRATION)
 
     plan = plan_within_budget(
-        index, target_seconds=600, min_seconds=1, workers=1, trim=None,
-        renditions=ladder_1080p(), fps=30, budget=budget,
+        index, target_seconds=600, min_seconds=1, workers=1, trim=None, work=work, budget=budget,
     )  # fmt: skip
 
-    # Then the 600 s chunk asked for becomes chunks of at most 353.8 s: 300 s (half the
-    # timeout) at 4.5e-8 CPU-s per pixel-second x 3,635,520 px x 30 fps = 4.91 CPU-s per
-    # second of source, on 10240 / 1769 = 5.79 vCPUs; no shorter than needed (two chunks)
-    assert max_chunk_seconds(ladder_1080p(), 30, budget) == pytest.approx(353.83, abs=0.01)
+    # Then the 600 s chunk asked for becomes chunks of at most 348.38 s: 300 s (half the
+    # timeout) on 10240 / 1769 = 5.7886 vCPUs, for 30 fps x (4e-8 x 3,635,520 px of ladder
+    # + 1e-8 x 2,073,600 px decoded) = 4.3626 + 0.6221 = 4.9847 CPU-s per second of source;
+    # no shorter than needed (two chunks)
+    assert max_chunk_seconds(work, budget) == pytest.approx(348.38, abs=0.01)
     lengths = [c.end - c.start for c in plan.chunks]
     assert len(lengths) == 2
-    assert 340 < max(lengths) <= 353.83
+    assert 340 < max(lengths) <= 348.38
     assert sum(c.frames for c in plan.chunks) == 18_000
 
 
@@ -129,5 +149,6 @@ def test_a_one_keyframe_source_too_long_to_encode_in_one_invocation_is_refused()
     with pytest.raises(LimitExceededError, match=r"chunk \d+ \([\d.]+-[\d.]+ s\) has no keyframe"):
         plan_within_budget(
             index, target_seconds=10, min_seconds=1, workers=1, trim=None,
-            renditions=ladder_1080p(), fps=30, budget=EncodeBudget.for_function(600, 10_240),
+            work=EncodeWork(video(), ladder_1080p(), CALIBRATION),
+            budget=EncodeBudget.for_function(600, 10_240),
         )  # fmt: skip

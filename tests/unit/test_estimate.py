@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import get_args
 
-from mpr.core.estimate import Calibration, Platform, estimate
+import pytest
+from pydantic import ValidationError
+
+from mpr.core.estimate import Calibration, Platform, X264Preset, estimate
 from mpr.core.models import AudioInfo, MediaInfo, SizedRendition, VideoRendition
 from mpr.core.planning import plan_chunks
 from tests.unit.factories import cfr_index, make_media
@@ -12,8 +15,11 @@ from tests.unit.factories import cfr_index, make_media
 CALIBRATION = Calibration(
     machine="test",
     ffmpeg="test",
-    encode_cpu_per_pixel_second={720: 1e-6, 1080: 5e-7},
-    decode_cpu_per_pixel_second=1e-7,
+    # per pixel-frame; at 25 fps: 1e-6 and 5e-7 CPU-s per pixel-second
+    encode_cpu_per_pixel_frame={720: 4e-8, 1080: 2e-8},
+    preset_factor={p: 1.0 for p in get_args(X264Preset)} | {"medium": 2.0},
+    # 1e-7 per pixel-second at 25 fps
+    decode_cpu_per_pixel_frame=4e-9,
     audio_cpu_per_second=0.05,
     probe_seconds=0.5,
 )
@@ -41,7 +47,8 @@ def test_a_one_minute_source_on_three_lambdas() -> None:
     # When it is estimated on three 2-vCPU Lambdas
     result = estimate(media, index, plan, [RUNG_720], CALIBRATION, PLATFORM)
     # Then a chunk task is 2 s cold start + (10 MB in + 5 MB out) / 100 MB/s
-    # + (10 * 2,073,600 * 1e-7 decode + 10 * 921,600 * 1e-6 encode) / 1.7 = 8.7909 s
+    # + (250 frames * 2,073,600 px * 4e-9 decode + 250 * 921,600 * 4e-8 encode) / 1.7
+    # = 2 + 0.15 + (2.0736 + 9.216) / 1.7 = 8.7909 s
     chunk = 2 + 0.15 + (2.0736 + 9.216) / 1.7
     assert result.longest_chunk_seconds == pytest.approx(chunk, abs=0.01)
     stages = {s.stage: s for s in result.stages}
@@ -140,3 +147,20 @@ def test_measured_seconds_stand_beside_the_prediction() -> None:
         "package": None,
         "finalize": None,
     }
+
+
+def test_a_slower_x264_preset_scales_the_encode_by_its_factor() -> None:
+    media, index = source(60), cfr_index(1500, 25.0, keyframe_every=50)
+    plan = plan_chunks(index, target_seconds=10, min_seconds=2)
+    medium = RUNG_720.rendition.model_copy(update={"x264_preset": "medium"})
+    rung = RUNG_720.model_copy(update={"rendition": medium})
+    result = estimate(media, index, plan, [rung], CALIBRATION, PLATFORM)
+    # Then the 9.216 CPU-s encode of a chunk counts twice (factor 2), the decode once:
+    # 2 + 0.15 + (2.0736 + 2 * 9.216) / 1.7 = 14.2121 s
+    assert result.longest_chunk_seconds == pytest.approx(14.2121, abs=0.01)
+
+
+def test_a_calibration_without_a_factor_for_every_preset_is_refused() -> None:
+    fields = CALIBRATION.model_dump() | {"preset_factor": {"veryfast": 1.0}}
+    with pytest.raises(ValidationError, match="preset_factor lacks fast, faster, medium"):
+        Calibration.model_validate(fields)

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -21,6 +21,15 @@ from mpr.adapters.aws_errors import error_code, translated
 from mpr.core.errors import MprError, NotFoundError
 from mpr.ports import Storage
 from mpr.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import (
+        CompletedPartTypeDef,
+        CreateMultipartUploadRequestTypeDef,
+        ObjectIdentifierTypeDef,
+        PutObjectRequestTypeDef,
+    )
 
 DELETE_BATCH = 1000  # the most keys one DeleteObjects call takes
 
@@ -37,7 +46,7 @@ class S3Storage:
 
     def __init__(
         self,
-        client: Any,
+        client: S3Client,
         bucket: str,
         prefix: str = "",
         *,
@@ -99,9 +108,15 @@ class S3Storage:
             )
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
-        extra = {"ContentType": content_type} if content_type else {}
+        request: PutObjectRequestTypeDef = {
+            "Bucket": self.bucket,
+            "Key": self._key(key),
+            "Body": data,
+        }
+        if content_type:
+            request["ContentType"] = content_type
         with translated(f"put {self._where(key)}"):
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **extra)
+            self.client.put_object(**request)
 
     def get_bytes(self, key: str) -> bytes:
         with translated(f"get {self._where(key)}"):
@@ -197,7 +212,7 @@ class S3Storage:
             )
 
     def _delete(self, keys: Sequence[str]) -> int:
-        objects = [{"Key": self._key(key)} for key in keys]
+        objects: list[ObjectIdentifierTypeDef] = [{"Key": self._key(key)} for key in keys]
         with translated(f"delete {len(keys)} objects in s3://{self.bucket}"):
             response = self.client.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True}
@@ -227,11 +242,14 @@ class S3Storage:
 
     def create_multipart(self, key: str, content_type: str | None = None) -> str:
         """Start a multipart upload; returns its upload id."""
-        extra = {"ContentType": content_type} if content_type else {}
+        request: CreateMultipartUploadRequestTypeDef = {
+            "Bucket": self.bucket,
+            "Key": self._key(key),
+        }
+        if content_type:
+            request["ContentType"] = content_type
         with translated(f"create multipart upload {self._where(key)}"):
-            response = self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=self._key(key), **extra
-            )
+            response = self.client.create_multipart_upload(**request)
         return str(response["UploadId"])
 
     def presigned_part(
@@ -245,7 +263,9 @@ class S3Storage:
         self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
     ) -> None:
         """Assemble the object from `(part number, ETag)` pairs, in part number order."""
-        ordered = [{"PartNumber": n, "ETag": etag} for n, etag in sorted(parts)]
+        ordered: list[CompletedPartTypeDef] = [
+            {"PartNumber": n, "ETag": etag} for n, etag in sorted(parts)
+        ]
         with translated(f"complete multipart upload {self._where(key)}"):
             self.client.complete_multipart_upload(
                 Bucket=self.bucket,

@@ -1,11 +1,12 @@
 """How long a chunk may be so that its encode fits the encode function's timeout.
 
-A chunk task decodes one chunk and encodes it to every video rendition of the job, in one
-Lambda invocation. Its CPU time is estimated from CPU-seconds per output pixel-second,
-measured per x264 preset by `bench/encode_cost.py` (a 1080p30 camera-like source scaled
-and encoded, decoding included); the invocation has `vcpus` to spend them. A plan whose
-chunks would not fit is cut shorter; a chunk that cannot be cut (a GOP longer than the
-budget) is refused at plan time, before any encode is paid for.
+A chunk task decodes one chunk (from the keyframe before it) and encodes it to every video
+rendition of the job, in one Lambda invocation. Its CPU time comes from the calibration
+(`mpr.core.estimate.Calibration`, measured by `bench/calibrate.py`): decode CPU-seconds per
+source pixel-frame, encode CPU-seconds per output pixel-frame per rung and x264 preset; the
+invocation has `vcpus` to spend them. A plan whose chunks would not fit is cut shorter; a
+chunk that cannot be cut (a GOP longer than the budget) is refused at plan time, before any
+encode is paid for.
 """
 
 from __future__ import annotations
@@ -14,26 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mpr.core.errors import LimitExceededError
-from mpr.core.models import Chunk, ChunkPlan, FrameIndex, SizedRendition, Trim
+from mpr.core.estimate import Calibration, lambda_vcpus
+from mpr.core.models import Chunk, ChunkPlan, FrameIndex, SizedRendition, Trim, VideoInfo
 from mpr.core.planning import plan_chunks
 
-# `python -m bench.encode_cost` (4 s of 1080p30 to 720p, CRF 21), rounded up
-CPU_SECONDS_PER_PIXEL_SECOND = {
-    "ultrafast": 2.7e-8,
-    "superfast": 3.8e-8,
-    "veryfast": 4.5e-8,
-    "faster": 5.9e-8,
-    "fast": 7.0e-8,
-    "medium": 8.6e-8,
-    "slow": 1.24e-7,
-}
-# Lambda gives 1 vCPU per 1,769 MB, 6 at 10,240 MB
-MB_PER_VCPU = 1769
-MAX_VCPUS = 6.0
-# a chunk cut inside a GOP first decodes from the keyframe before it (`Chunk.seek`); decoding
-# costs at most this share of encoding the same footage (bench/calibrate.py: 0.16 for the
-# 1080p ladder, 0.57 for one 720p MP4)
-DECODE_SHARE = 0.6
 _SHRINK_STEPS = 16
 _MIN_SHRINK = 1.25
 
@@ -41,8 +26,8 @@ _MIN_SHRINK = 1.25
 @dataclass(frozen=True)
 class EncodeBudget:
     """What one encode invocation has: its timeout and vCPUs. Only `share` of the timeout is
-    planned for: the vCPUs of a Lambda are not the cores the rates were measured on, x264
-    does not use every core all the time, and the chunk's upload follows the encode."""
+    planned for: the rates are one thread's CPU time on another machine's cores, x264's
+    threads cost more and do not keep every core busy, and the chunk's upload follows."""
 
     timeout_seconds: float
     vcpus: float
@@ -50,7 +35,7 @@ class EncodeBudget:
 
     @classmethod
     def for_function(cls, timeout_seconds: float, memory_mb: int) -> EncodeBudget:
-        return cls(timeout_seconds, min(MAX_VCPUS, memory_mb / MB_PER_VCPU))
+        return cls(timeout_seconds, lambda_vcpus(memory_mb))
 
     @property
     def seconds(self) -> float:
@@ -58,38 +43,46 @@ class EncodeBudget:
         return self.timeout_seconds * self.share
 
 
+@dataclass(frozen=True)
+class EncodeWork:
+    """What a chunk task does per second of source: decode `video`, encode every rendition,
+    at the CPU cost `calibration` measured."""
+
+    video: VideoInfo
+    renditions: Sequence[SizedRendition]
+    calibration: Calibration
+
+    @property
+    def decode_cpu_per_second(self) -> float:
+        pixels = self.video.width * self.video.height
+        return pixels * self.video.fps * self.calibration.decode_cpu_per_pixel_frame
+
+    @property
+    def encode_cpu_per_second(self) -> float:
+        return self.video.fps * self.calibration.encode_cpu_per_frame(self.renditions)
+
+
 def encode_seconds(
-    chunk_seconds: float,
-    renditions: Sequence[SizedRendition],
-    fps: float,
-    vcpus: float,
-    preroll_seconds: float = 0.0,
+    chunk_seconds: float, work: EncodeWork, vcpus: float, preroll_seconds: float = 0.0
 ) -> float:
-    """Estimated wall seconds to encode `chunk_seconds` of the source to every rendition,
-    after decoding `preroll_seconds` from the keyframe before the chunk."""
-    cpu = sum(
-        CPU_SECONDS_PER_PIXEL_SECOND[r.rendition.x264_preset] * r.width * r.height * fps
-        for r in renditions
-    )
-    return (chunk_seconds + DECODE_SHARE * preroll_seconds) * cpu / vcpus
+    """Estimated wall seconds to decode and encode `chunk_seconds` of the source to every
+    rendition, after decoding `preroll_seconds` from the keyframe before the chunk."""
+    decode = (chunk_seconds + preroll_seconds) * work.decode_cpu_per_second
+    return (decode + chunk_seconds * work.encode_cpu_per_second) / vcpus
 
 
-def max_chunk_seconds(
-    renditions: Sequence[SizedRendition], fps: float, budget: EncodeBudget
-) -> float:
-    """The longest chunk whose estimated encode fits the budget."""
-    return budget.seconds / encode_seconds(1.0, renditions, fps, budget.vcpus)
+def max_chunk_seconds(work: EncodeWork, budget: EncodeBudget) -> float:
+    """The longest chunk (cut on a keyframe) whose estimated encode fits the budget."""
+    return budget.seconds / encode_seconds(1.0, work, budget.vcpus)
 
 
-def check_plan(
-    plan: ChunkPlan, renditions: Sequence[SizedRendition], fps: float, budget: EncodeBudget
-) -> None:
+def check_plan(plan: ChunkPlan, work: EncodeWork, budget: EncodeBudget) -> None:
     """Raise LimitExceededError naming the first chunk whose encode would not fit."""
     for chunk in plan.chunks:
         seconds = chunk.end - chunk.start
-        estimate = encode_seconds(seconds, renditions, fps, budget.vcpus, preroll(chunk))
+        estimate = encode_seconds(seconds, work, budget.vcpus, preroll(chunk))
         if estimate > budget.seconds:
-            limit = max_chunk_seconds(renditions, fps, budget)
+            limit = max_chunk_seconds(work, budget)
             raise LimitExceededError(
                 f"chunk {chunk.index} ({chunk.start:.2f}-{chunk.end:.2f} s) has no keyframe to "
                 f"cut at: its encode would take about {estimate:.0f} s of the "
@@ -111,8 +104,7 @@ def plan_within_budget(
     min_seconds: float,
     workers: int,
     trim: Trim | None,
-    renditions: Sequence[SizedRendition],
-    fps: float,
+    work: EncodeWork,
     budget: EncodeBudget | None,
 ) -> ChunkPlan:
     """`plan_chunks` with chunks no longer than the budget allows, or LimitExceededError;
@@ -121,7 +113,7 @@ def plan_within_budget(
     The planner cuts near its target, so a chunk may overrun it (up to a GOP, or by the
     decoding before a cut inside a GOP): the target shrinks by the overrun until every
     chunk fits, or the planner cannot cut a GOP fine enough."""
-    if budget is None or not renditions:
+    if budget is None or not work.renditions:
         return plan_chunks(
             index,
             target_seconds=target_seconds,
@@ -129,7 +121,7 @@ def plan_within_budget(
             workers=workers,
             trim=trim,
         )
-    longest = max_chunk_seconds(renditions, fps, budget)
+    longest = max_chunk_seconds(work, budget)
     target = min(target_seconds, longest)
     previous = None
     for _ in range(_SHRINK_STEPS):
@@ -142,8 +134,7 @@ def plan_within_budget(
         )
         overrun = (
             max(
-                encode_seconds(c.end - c.start, renditions, fps, budget.vcpus, preroll(c))
-                for c in plan.chunks
+                encode_seconds(c.end - c.start, work, budget.vcpus, preroll(c)) for c in plan.chunks
             )
             / budget.seconds
         )
@@ -153,5 +144,5 @@ def plan_within_budget(
         stuck = plan.chunks == previous
         target /= max(overrun * 1.01, _MIN_SHRINK) if stuck else overrun * 1.01
         previous = plan.chunks
-    check_plan(plan, renditions, fps, budget)
+    check_plan(plan, work, budget)
     return plan

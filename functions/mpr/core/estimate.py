@@ -1,11 +1,13 @@
 """Predicted wall time and cost of a job on Lambda + Step Functions, stage by stage (pure).
 
 CPU work comes from a calibration measured with the pinned ffmpeg (`bench/calibrate.py`):
-encode CPU-seconds per output pixel-second per rung, decode CPU-seconds per source
-pixel-second, audio CPU-seconds per second. The cloud's side is the list of facts below,
-each with its source. The model: every stage is one Lambda (cold start + transfers + CPU
-divided over its vCPUs); the chunk encodes fan out over `lambdas` environments, started
-as fast as Lambda scales, the longest first; the audio runs beside them.
+encode CPU-seconds per output pixel-frame per rung and a factor per x264 preset, decode
+CPU-seconds per source pixel-frame, audio CPU-seconds per second. The cloud plan's encode
+budget (`mpr.core.encode_budget`) estimates chunk encodes from the same calibration. The
+cloud's side is the list of facts below, each with its source. The model: every stage is
+one Lambda (cold start + transfers + CPU divided over its vCPUs); the chunk encodes fan
+out over `lambdas` environments, started as fast as Lambda scales, the longest first; the
+audio runs beside them.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:  # models.py holds a JobEstimate in the manifest
     from mpr.core.models import ChunkPlan, FrameIndex, MediaInfo, SizedRendition
 
 Arch = Literal["x86_64", "arm64"]
+X264Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"]
 
 
 class Model(BaseModel):
@@ -36,6 +39,13 @@ LAMBDA_MB_PER_VCPU = 1769
 has the equivalent of one vCPU."""
 LAMBDA_MAX_VCPUS = 6
 """Same page: up to 6 vCPUs at the 10,240 MB maximum."""
+
+
+def lambda_vcpus(memory_mb: int) -> float:
+    """The vCPUs of a Lambda function with `memory_mb` of memory."""
+    return min(LAMBDA_MAX_VCPUS, memory_mb / LAMBDA_MB_PER_VCPU)
+
+
 LAMBDA_MAX_MB = 10_240
 LAMBDA_GB_SECOND_USD: dict[Arch, float] = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
 """AWS Lambda pricing, us-east-1, first pricing tier, per GB-second of duration."""
@@ -82,17 +92,39 @@ class Calibration(Model):
     machine: str
     arch: Arch = "x86_64"
     ffmpeg: str
-    encode_cpu_per_pixel_second: dict[int, float] = Field(
-        description="rung height -> encode CPU-seconds per output pixel-second"
+    encode_cpu_per_pixel_frame: dict[int, float] = Field(
+        description="rung height -> encode CPU-seconds per output pixel-frame, at the x264 "
+        "preset `base_preset`"
     )
-    decode_cpu_per_pixel_second: float = Field(gt=0)
+    base_preset: X264Preset = "veryfast"
+    preset_factor: dict[X264Preset, float] = Field(
+        description="x264 preset -> its encode CPU against `base_preset` (which is 1)"
+    )
+    decode_cpu_per_pixel_frame: float = Field(gt=0)
     audio_cpu_per_second: float = Field(gt=0)
     probe_seconds: float = Field(ge=0, description="probing an MP4 from its index")
 
-    def encode_rate(self, height: int) -> float:
-        """The measured rate of the nearest rung height."""
-        nearest = min(self.encode_cpu_per_pixel_second, key=lambda h: abs(h - height))
-        return self.encode_cpu_per_pixel_second[nearest]
+    @model_validator(mode="after")
+    def _every_preset(self) -> Calibration:
+        missing = set(get_args(X264Preset)) - set(self.preset_factor)
+        if missing:
+            raise ValueError(f"preset_factor lacks {', '.join(sorted(missing))}")
+        if self.preset_factor[self.base_preset] != 1.0:
+            raise ValueError(f"preset_factor of the base preset {self.base_preset} must be 1")
+        return self
+
+    def encode_rate(self, height: int, preset: X264Preset) -> float:
+        """CPU-seconds per output pixel-frame: the nearest measured rung height, scaled to
+        the x264 preset."""
+        nearest = min(self.encode_cpu_per_pixel_frame, key=lambda h: abs(h - height))
+        return self.encode_cpu_per_pixel_frame[nearest] * self.preset_factor[preset]
+
+    def encode_cpu_per_frame(self, renditions: Sequence[SizedRendition]) -> float:
+        """CPU-seconds to encode one frame to every rendition."""
+        return sum(
+            r.width * r.height * self.encode_rate(r.height, r.rendition.x264_preset)
+            for r in renditions
+        )
 
 
 class Platform(Model):
@@ -110,7 +142,7 @@ class Platform(Model):
 
     @property
     def vcpus(self) -> float:
-        return min(LAMBDA_MAX_VCPUS, self.memory_mb / LAMBDA_MB_PER_VCPU)
+        return lambda_vcpus(self.memory_mb)
 
 
 class StageEstimate(Model):
@@ -158,7 +190,10 @@ def estimate(
     measured = measured or {}
     cpu = platform.vcpus * CPU_EFFICIENCY * platform.arch_speed
     duration = plan.duration
+    fps = media.video.fps
     pixels = media.video.width * media.video.height
+    decode_per_second = pixels * fps * calibration.decode_cpu_per_pixel_frame
+    encode_per_second = fps * calibration.encode_cpu_per_frame(renditions)
     source_mb_per_s = (media.bit_rate or 0) / 8e6
     out_mb_per_s = sum(r.rendition.max_bitrate_kbps for r in renditions) / 8e3
     warm = platform.cold_start_s
@@ -170,10 +205,7 @@ def estimate(
     chunk_seconds = []
     for chunk in plan.chunks:
         decoded = chunk.end - _keyframe_time(key_times, chunk.seek)
-        work = decoded * pixels * calibration.decode_cpu_per_pixel_second + sum(
-            chunk.duration * r.width * r.height * calibration.encode_rate(r.height)
-            for r in renditions
-        )
+        work = decoded * decode_per_second + chunk.duration * encode_per_second
         io = transfer(decoded * source_mb_per_s) + transfer(chunk.duration * out_mb_per_s)
         chunk_seconds.append(warm + io + work / cpu)
     slots = min(platform.lambdas, platform.account_concurrency, DISTRIBUTED_MAP_MAX)

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mpr.core.estimate import JobEstimate
+from mpr.core.estimate import JobEstimate, X264Preset
 
 # Broken output (wrong frames, corruption) measures 10-20 dB; hard footage at ladder
 # bitrates measures 29-32 dB luma, which must still pass.
@@ -128,9 +128,7 @@ class VideoRendition(Model):
     max_bitrate_kbps: int = Field(ge=50, le=100_000)
     buffer_kbps: int | None = Field(None, ge=50, le=200_000)
     profile: Literal["baseline", "main", "high"] = "high"
-    x264_preset: Literal[
-        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"
-    ] = "veryfast"
+    x264_preset: X264Preset = "veryfast"
     audio_bitrate_kbps: int = Field(128, ge=32, le=512)
 
 
