@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
+from mpr import caption_outputs
 from mpr.core import ffmpeg_args, hls, keys
 from mpr.core.errors import InvalidInputError, NotFoundError, QualityCheckError
 from mpr.core.estimate import JobEstimate, Platform, estimate
@@ -109,7 +110,9 @@ def probe(ctx: StageContext, req: ProbeRequest) -> ProbeResult:
         raise InvalidInputError(f"source '{req.source}' does not exist") from exc
     media, index = media_probe.probe(ctx.tools, ctx.inputs.read_url(req.source))
     check_media(media, ctx.limits)
-    check_trim(_load(ctx.work, keys.spec(req.job_id), JobSpec).trim, media)
+    spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
+    check_trim(spec.trim, media)
+    caption_outputs.check_attached(ctx.inputs, spec)
     _save(ctx.work, keys.media(req.job_id), media)
     _save(ctx.work, keys.frames(req.job_id), index)
     return ProbeResult(
@@ -246,10 +249,14 @@ def package(ctx: StageContext, req: JobRef) -> PackageResult:
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
     media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
-    packager = _Packager(ctx, req.job_id, spec, media, chunk_plan)
-    with _scratch() as tmp, ThreadPoolExecutor(len(spec.presets)) as pool:
-        made = pool.map(lambda preset: packager.make(preset, tmp), spec.presets)
-        records = [r for preset_records in made for r in preset_records]
+    with _scratch() as tmp:
+        captions = caption_outputs.caption_tracks(
+            ctx.inputs, ctx.tools, spec, media, chunk_plan, tmp
+        )
+        packager = _Packager(ctx, req.job_id, spec, media, chunk_plan, captions)
+        with ThreadPoolExecutor(len(spec.presets)) as pool:
+            made = pool.map(lambda preset: packager.make(preset, tmp), spec.presets)
+            records = [r for preset_records in made for r in preset_records]
     ctx.work.put_bytes(keys.outputs(req.job_id), OUTPUTS.dump_json(records), "application/json")
     return PackageResult(job_id=req.job_id, outputs_key=keys.outputs(req.job_id))
 
@@ -346,9 +353,16 @@ class _Packager:
     """Makes the outputs of each preset from the stitched renditions, with QC."""
 
     def __init__(
-        self, ctx: StageContext, job_id: str, spec: JobSpec, media: MediaInfo, plan: ChunkPlan
+        self,
+        ctx: StageContext,
+        job_id: str,
+        spec: JobSpec,
+        media: MediaInfo,
+        plan: ChunkPlan,
+        captions: list[caption_outputs.CaptionTrack],
     ) -> None:
         self.ctx, self.job_id, self.spec, self.media, self.plan = ctx, job_id, spec, media, plan
+        self.captions = captions
         self.source = ctx.inputs.read_url(spec.source)
         self.expect: Expectation = expectation(media, plan, spec.min_psnr_db)
         self.gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)
@@ -360,7 +374,10 @@ class _Packager:
 
     def make(self, preset: Preset, tmp: Path) -> list[OutputRecord]:
         if preset.kind == "mp4":
-            return [self._mp4(preset, tmp)]
+            sidecars = caption_outputs.write_sidecars(
+                self.ctx.outputs, self.prefix, preset.name, self.captions
+            )
+            return [self._mp4(preset, tmp), *sidecars]
         if preset.kind == "hls":
             return self._hls(preset, tmp)
         return self._thumbnails(preset, tmp)
@@ -380,9 +397,12 @@ class _Packager:
         records = [record for record, _ in made]
         variants = [variant for _, variant in made]
         master = f"{preset.name}/master.m3u8"
+        subtitle_records, subtitles = caption_outputs.write_hls(
+            self.ctx.outputs, self.prefix, preset.name, self.captions, self.plan.duration
+        )
         self.ctx.outputs.put_bytes(
             self.prefix + master,
-            hls.master_playlist(variants).encode(),
+            hls.master_playlist(variants, subtitles).encode(),
             "application/vnd.apple.mpegurl",
         )
         combined = QCResult(
@@ -403,7 +423,7 @@ class _Packager:
             files=[master, *(f for r in records for f in r.files)],
             qc=combined,
         )
-        return [top, *records]
+        return [top, *records, *subtitle_records]
 
     def _hls_rendition(
         self, preset: Preset, sized: SizedRendition, tmp: Path

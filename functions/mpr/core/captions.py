@@ -139,6 +139,14 @@ def check_language(tag: str) -> str:
     return tag
 
 
+def standard_language(tag: str | None) -> str | None:
+    """The shortest BCP 47 form of a container's language tag (`eng` -> `en`); None for
+    none, `und`, or a tag that is not BCP 47."""
+    if not tag or tag == "und" or not _TAG_CHARS.match(tag) or not langcodes.tag_is_valid(tag):
+        return None
+    return str(langcodes.standardize_tag(tag))
+
+
 def follow_trim(cues: Iterable[Cue], start: int, end: int | None) -> list[Cue]:
     """The cues shown between `start` and `end` (ms on the source timeline), on the output
     timeline that begins at `start`: cues crossing a bound are cut at it, cues wholly

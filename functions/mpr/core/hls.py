@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -26,6 +27,21 @@ class Variant(BaseModel):
     height: int
     codecs: str
     frame_rate: float
+
+
+class SubtitleRendition(BaseModel):
+    """A WebVTT captions rendition as the master playlist lists it (`EXT-X-MEDIA`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uri: str
+    name: str
+    language: str | None = None
+    default: bool = False
+    forced: bool = False
+
+
+SUBTITLES_GROUP = "subs"
 
 
 def segments(media_playlist: str) -> list[tuple[float, str]]:
@@ -57,13 +73,49 @@ def avc1_codec(profile: str, level: int) -> str:
     return f"avc1.{prefix}{level:02x}"
 
 
-def master_playlist(variants: Sequence[Variant]) -> str:
-    """The master playlist, highest rung first."""
+def master_playlist(
+    variants: Sequence[Variant], subtitles: Sequence[SubtitleRendition] = ()
+) -> str:
+    """The master playlist, highest rung first; every rung offers the subtitle renditions."""
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    lines.extend(_subtitle_media(s) for s in subtitles)
+    group = f',SUBTITLES="{SUBTITLES_GROUP}"' if subtitles else ""
     for v in sorted(variants, key=lambda v: v.bandwidth, reverse=True):
         lines.append(
             f"#EXT-X-STREAM-INF:BANDWIDTH={v.bandwidth},AVERAGE-BANDWIDTH={v.average_bandwidth},"
             f'RESOLUTION={v.width}x{v.height},CODECS="{v.codecs}",FRAME-RATE={v.frame_rate:.3f}'
+            f"{group}"
         )
         lines.append(v.uri)
     return "\n".join(lines) + "\n"
+
+
+def _subtitle_media(s: SubtitleRendition) -> str:
+    language = f',LANGUAGE="{s.language}"' if s.language else ""
+    name = s.name.replace('"', "'")
+    return (
+        f'#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="{SUBTITLES_GROUP}",NAME="{name}"{language},'
+        f"DEFAULT={_yes(s.default)},AUTOSELECT=YES,FORCED={_yes(s.forced)},"
+        f'URI="{s.uri}"'
+    )
+
+
+def _yes(flag: bool) -> str:
+    return "YES" if flag else "NO"
+
+
+def single_file_playlist(uri: str, duration: float) -> str:
+    """A VOD media playlist of one segment: the whole WebVTT file, `duration` long."""
+    return "\n".join(
+        [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            f"#EXT-X-TARGETDURATION:{max(1, math.ceil(duration))}",
+            "#EXT-X-MEDIA-SEQUENCE:0",
+            "#EXT-X-PLAYLIST-TYPE:VOD",
+            f"#EXTINF:{duration:.3f},",
+            uri,
+            "#EXT-X-ENDLIST",
+            "",
+        ]
+    )
