@@ -24,6 +24,7 @@ from mpr.ports import Storage
 
 VTT_TYPE = "text/vtt"
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+MAX_CAPTION_BYTES = 8 * 1024 * 1024  # a feature film's captions are some 100 kB
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,12 @@ def write_hls(
 
 def _attached_cues(inputs: Storage, caption: CaptionSpec) -> list[Cue]:
     try:
+        size = inputs.size(caption.source)
+        if size > MAX_CAPTION_BYTES:
+            raise CaptionError(
+                f"caption file '{caption.source}' is {size} bytes; the limit is "
+                f"{MAX_CAPTION_BYTES} bytes"
+            )
         data = inputs.get_bytes(caption.source)
     except NotFoundError as exc:
         raise CaptionError(f"caption file '{caption.source}' does not exist") from exc

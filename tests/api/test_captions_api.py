@@ -33,10 +33,15 @@ def source(services: Services, bunny_clip: Path) -> dict[str, str]:
             "en",
             "captions/x.srt line 2: cue ends at 00:00:02.000, before its start 00:00:03.000",
         ),
+        (
+            b"1\n00:00:00,500 --> 00:00:01,500\n" + b"x" * (8 * 1024 * 1024),
+            "en",
+            "caption file 'captions/x.srt' is 8388640 bytes; the limit is 8388608 bytes",
+        ),
         (GOOD_SRT, "english", "'english' is not a BCP 47 language tag"),
         (GOOD_SRT, "en_US", "'en_US' is not a BCP 47 language tag"),
     ],
-    ids=["not-captions", "not-text", "end-before-start", "word-not-tag", "underscore"],
+    ids=["not-captions", "not-text", "end-before-start", "too-big", "word-not-tag", "underscore"],
 )
 def test_a_broken_caption_file_is_refused_with_the_reason(
     client: TestClient,

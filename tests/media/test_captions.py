@@ -229,3 +229,55 @@ def test_the_probe_stage_fails_a_job_whose_caption_file_is_broken(
     with pytest.raises(CaptionError, match=r"late.srt line 2: cue ends at 00:00:00.500"):
         stages.probe(ctx, ProbeRequest(job_id="job", source="bikes.mp4"))
     assert not ctx.work.exists(keys.tasks("job"))
+
+
+ASS = r"""[Script Info]
+ScriptType: v4.00+
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
+Style: Default,Arial,20,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+Dialogue: 0,0:00:00.50,0:00:01.20,Default,,0,0,0,,{\i1}styled{\i0} line\Nsecond
+"""  # noqa: E501
+
+
+def test_subrip_and_ass_streams_of_a_matroska_source(tmp_path: Path) -> None:
+    # Given a 2 s Matroska source with a SubRip (spa) and an ASS (ger, titled) stream
+    (tmp_path / "s.srt").write_text(SOURCE_SRT)
+    (tmp_path / "s.ass").write_text(ASS)
+    source = tmp_path / "source.mkv"
+    ffmpeg(
+        *("-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=2"),
+        *("-i", str(tmp_path / "s.srt"), "-i", str(tmp_path / "s.ass")),
+        *("-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p"),
+        *("-c:s:0", "subrip", "-c:s:1", "ass", "-metadata:s:s:0", "language=spa"),
+        *("-metadata:s:s:1", "language=ger", "-metadata:s:s:1", "title=Deutsch"),
+        str(source),
+    )
+    assert [s["codec_name"] for s in streams(source)] == ["h264", "subrip", "ass"]
+    # When it is transcoded to an MP4
+    out = tmp_path / "out"
+    subprocess.run(
+        [sys.executable, "-m", "mpr", "transcode", str(source), "--out", str(out), "--quiet"],
+        check=True,
+        capture_output=True,
+    )
+    # Then both streams are sidecars named by language, with the source's cues (the last
+    # SubRip cue cut at the end of the video) and the ASS text without its styling
+    spanish = pysubs2.load(str(out / "mp4-720p.es.vtt"))
+    german = pysubs2.load(str(out / "mp4-720p.de.vtt"))
+    assert [(e.start, e.end, e.plaintext) for e in spanish] == [
+        (200, 900, "before"),
+        (1200, 2000, "during"),
+    ]
+    assert [(e.start, e.end, e.plaintext) for e in german] == [(500, 1200, "styled line\nsecond")]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [
+        (o["language"], o["label"]) for o in manifest["outputs"] if o["kind"] == "captions"
+    ] == [
+        ("es", "es"),
+        ("de", "Deutsch"),
+    ]
