@@ -4,7 +4,7 @@ WebVTT on the output timeline, written next to MP4s and as HLS subtitle renditio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mpr.core.captions import (
@@ -55,32 +55,46 @@ def caption_tracks(
     texts = media_captions.extract_webvtt(
         tools, inputs.read_url(spec.source), [s.index for s in media.subtitles], tmp / "captions"
     )
-    found: list[tuple[str | None, str | None, bool, bool, list[Cue]]] = []
+    start, end = round(plan.start * 1000), round(plan.end * 1000)
+    tracks = []
     for stream in media.subtitles:
         cues = parse_captions(texts[stream.index], f"subtitle stream {stream.index}")
         language = standard_language(stream.language)
-        found.append((stream.title, language, stream.default, stream.forced, cues))
-    for caption in spec.captions:
-        cues = _attached_cues(inputs, caption)
-        found.append((caption.label, caption.language, caption.default, caption.forced, cues))
-    defaults = [i for i, track in enumerate(found) if track[2]]
-    chosen = next(
-        (i for i in defaults if i >= len(media.subtitles)), defaults[0] if defaults else None
-    )
-    start, end = round(plan.start * 1000), round(plan.end * 1000)
-    tracks: list[CaptionTrack] = []
-    for i, (label, language, _, forced, cues) in enumerate(found):
         tracks.append(
             CaptionTrack(
-                name=_unique(language or "und", {t.name for t in tracks}, "-{}"),
-                label=_unique(label or language or "Captions", {t.label for t in tracks}, " {}"),
+                name=language or "und",
+                label=stream.title or language or "Captions",
                 language=language,
-                default=i == chosen,
-                forced=forced,
+                default=stream.default,
+                forced=stream.forced,
                 cues=follow_trim(cues, start, end),
             )
         )
-    return tracks
+    for caption in spec.captions:
+        tracks.append(
+            CaptionTrack(
+                name=caption.language,
+                label=caption.label or caption.language,
+                language=caption.language,
+                default=caption.default,
+                forced=caption.forced,
+                cues=follow_trim(_attached_cues(inputs, caption), start, end),
+            )
+        )
+    return _distinct(tracks, first_attached=len(media.subtitles))
+
+
+def _distinct(tracks: list[CaptionTrack], first_attached: int) -> list[CaptionTrack]:
+    """The tracks with names and labels made unique (`en-2`, `English 2`) and one default
+    at most, an attached file's before a source stream's."""
+    defaults = [i for i, track in enumerate(tracks) if track.default]
+    chosen = next((i for i in defaults if i >= first_attached), next(iter(defaults), None))
+    done: list[CaptionTrack] = []
+    for i, track in enumerate(tracks):
+        name = _unique(track.name, {t.name for t in done}, "-{}")
+        label = _unique(track.label, {t.label for t in done}, " {}")
+        done.append(replace(track, name=name, label=label, default=i == chosen))
+    return done
 
 
 def write_sidecars(

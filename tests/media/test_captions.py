@@ -49,6 +49,15 @@ later
 00:00:02,700 --> 00:00:02,950
 after out
 """
+FORCED_VTT = """WEBVTT
+
+signs
+00:00:00.900 --> 00:00:01.100 align:start
+sign across in
+
+00:00:02.500 --> 00:00:03.000
+sign across out
+"""
 TRIM = (1.0, 2.6)  # frame times of the 25 fps source: the output starts and ends there
 
 
@@ -86,6 +95,8 @@ def captioned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     attached = folder / "attached" / "french.srt"
     attached.parent.mkdir()
     attached.write_text(ATTACHED_SRT)
+    forced = attached.with_name("signs.vtt")
+    forced.write_text(FORCED_VTT)
     out = folder / "out"
     subprocess.run(
         [
@@ -93,6 +104,7 @@ def captioned(tmp_path_factory: pytest.TempPathFactory) -> Path:
             *("--preset", "mp4-720p", "--preset", "hls-ladder", "--quiet"),
             *("--trim-start", str(TRIM[0]), "--trim-end", str(TRIM[1])),
             *("--caption", f"{attached},language=fr,label=Français,default"),
+            *("--caption", f"{forced},language=fr,label=Français,forced"),
         ],
         check=True,
         capture_output=True,
@@ -121,6 +133,9 @@ def test_sidecars_follow_the_trim(captioned: Path) -> None:
     # out point dropped
     assert _expected(ATTACHED_SRT) == [(0, 500, "across in"), (800, 1300, "later")]
     assert _expected(SOURCE_SRT) == [(200, 1100, "during"), (1400, 1600, "across out")]
+    forced = pysubs2.load(str(captioned / "mp4-720p.fr-2.vtt"))
+    assert [(e.start, e.end, e.plaintext) for e in forced] == _expected(FORCED_VTT)
+    assert _expected(FORCED_VTT) == [(0, 100, "sign across in"), (1500, 1600, "sign across out")]
 
 
 def test_hls_master_offers_subtitle_renditions(captioned: Path) -> None:
@@ -129,16 +144,18 @@ def test_hls_master_offers_subtitle_renditions(captioned: Path) -> None:
     # Every rung refers to the subtitle group
     assert master.playlists
     assert {p.stream_info.subtitles for p in master.playlists} == {"subs"}
-    # which holds the source's track and the attached one, the attached one the default
+    # which holds the source's track and the attached ones, the attached one marked so the
+    # default (the source's stream is marked default too), names unique in the group
     assert [
         (m.type, m.group_id, m.language, m.name, m.default, m.forced) for m in master.media
     ] == [
         ("SUBTITLES", "subs", "en", "en", "NO", "NO"),
         ("SUBTITLES", "subs", "fr", "Français", "YES", "NO"),
+        ("SUBTITLES", "subs", "fr", "Français 2", "NO", "YES"),
     ]
     rung = m3u8.load(str(folder / master.playlists[0].uri))
     rung_seconds = sum(s.duration for s in rung.segments)
-    for media, srt in zip(master.media, [SOURCE_SRT, ATTACHED_SRT], strict=True):
+    for media, srt in zip(master.media, [SOURCE_SRT, ATTACHED_SRT, FORCED_VTT], strict=True):
         playlist = m3u8.load(str(folder / media.uri))
         # each is one WebVTT file as long as the video rung
         assert playlist.is_endlist
@@ -159,8 +176,10 @@ def test_manifest_lists_the_captions_and_no_longer_the_subtitle_stream(captioned
     assert [(o["preset"], o["path"], o["language"], o["label"]) for o in captions] == [
         ("mp4-720p", "mp4-720p.en.vtt", "en", "en"),
         ("mp4-720p", "mp4-720p.fr.vtt", "fr", "Français"),
+        ("mp4-720p", "mp4-720p.fr-2.vtt", "fr", "Français 2"),
         ("hls-ladder", "hls-ladder/captions/en/index.m3u8", "en", "en"),
         ("hls-ladder", "hls-ladder/captions/fr/index.m3u8", "fr", "Français"),
+        ("hls-ladder", "hls-ladder/captions/fr-2/index.m3u8", "fr", "Français 2"),
     ]
     for output in captions:
         assert all((captioned / f).is_file() for f in output["files"])
