@@ -9,7 +9,9 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 from infra.config import DeployConfig
+from infra.constructs.pipeline import ENCODE_MAP_LABEL
 from infra.stack import MprStack
+from mpr.core import keys
 
 # Actions of CDK's bucket grants (grant_read / grant_read_write), always on one bucket's ARN.
 _S3_GRANT_ACTIONS = ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*")
@@ -72,9 +74,30 @@ def acknowledge_findings(stack: MprStack) -> None:
             "versions/aliases, nothing else.",
         )
     _ack(
-        stack.pipeline.distributed_map_policy,
-        f"IAM5[Resource::<{_logical_id(stack.storage.work)}.Arn>/work/*]",
-        "The Distributed Map's ItemReader reads a job's chunk task list under work/.",
+        stack.trigger.failed_uploads,
+        "SQS3",
+        "This queue is itself the dead letter of the trigger: the on-failure destination of "
+        "S3's asynchronous invocations; `mpr cloud redrive` empties it.",
+    )
+    policy = stack.pipeline.distributed_map_policy
+    name = stack.pipeline.name
+    _ack(
+        policy,
+        f"IAM5[Resource::<{_logical_id(stack.storage.work)}.Arn>/{keys.tasks('*')}]",
+        "The Distributed Map's ItemReader reads a job's chunk task list, named by job id.",
+    )
+    executions = f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{name}"
+    _ack(
+        policy,
+        f"IAM5[Resource::{executions}/*]",
+        "AWS's least-privilege policy for a Distributed Map: describe and stop the child "
+        "executions of this state machine, whose names Step Functions generates.",
+    )
+    _ack(
+        policy,
+        f"IAM5[Resource::{executions}/{ENCODE_MAP_LABEL}:*]",
+        "AWS's least-privilege policy for a Distributed Map: redrive the failed child "
+        "executions of this map run (label EncodeChunks) of this state machine.",
     )
 
 

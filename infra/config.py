@@ -33,9 +33,9 @@ class FunctionSize:
 DEFAULT_SIZES: Mapping[str, FunctionSize] = {
     "probe": FunctionSize(memory_mb=1024, timeout_seconds=300, ephemeral_mb=2048),
     "plan": FunctionSize(memory_mb=1024, timeout_seconds=300, ephemeral_mb=2048),
-    # an EXPRESS child execution of the Distributed Map lasts 5 minutes at most; a task runs a
-    # decoder and one x264 per rendition at once, and 10240 MB gives the most vCPUs (6)
-    "encode_chunk": FunctionSize(memory_mb=10_240, timeout_seconds=240, ephemeral_mb=4096),
+    # a task runs a decoder and one x264 per rendition at once, and 10240 MB gives the most
+    # vCPUs (6); the plan sizes chunks so that each one's encode fits this timeout
+    "encode_chunk": FunctionSize(memory_mb=10_240, timeout_seconds=600, ephemeral_mb=4096),
     "encode_audio": FunctionSize(memory_mb=2048, timeout_seconds=900, ephemeral_mb=4096),
     "stitch": FunctionSize(memory_mb=2048, timeout_seconds=900, ephemeral_mb=10_240),
     "package": FunctionSize(memory_mb=4096, timeout_seconds=900, ephemeral_mb=10_240),
@@ -46,8 +46,6 @@ DEFAULT_SIZES: Mapping[str, FunctionSize] = {
     # ffprobe reads the source by ranges over a presigned URL; /tmp holds the preview images
     "process_upload": FunctionSize(memory_mb=2048, timeout_seconds=900, ephemeral_mb=2048),
 }
-
-EXPRESS_LIMIT_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -79,6 +77,8 @@ class Throttle:
             raise InvalidInputError(f"{key} needs numbers") from exc
 
 
+ARCHITECTURES = frozenset({"x86_64", "arm64"})
+
 _SIZE_KEYS = {
     "memoryMb": "memory_mb",
     "timeoutSeconds": "timeout_seconds",
@@ -101,6 +101,10 @@ class DeployConfig:
     api_throttle: Throttle = Throttle(rate_limit=50, burst_limit=100)
     api_key_throttle: Throttle = Throttle(rate_limit=10, burst_limit=20)
     sizes: Mapping[str, FunctionSize] = field(default_factory=lambda: dict(DEFAULT_SIZES))
+    # environments kept for (and the most given to) encode_chunk; None: the account's pool
+    encode_reserved_concurrency: int | None = None
+    # `x86_64` or `arm64` (Graviton: about 20% less per GB-second)
+    architecture: str = "x86_64"
 
     @property
     def retention(self) -> RetentionDays:
@@ -146,6 +150,8 @@ class DeployConfig:
                 node, "mpr:apiKeyThrottle", base.api_key_throttle
             ),
             sizes=sizes,
+            encode_reserved_concurrency=_optional_int(node, "mpr:encodeReservedConcurrency"),
+            architecture=str(node.try_get_context("mpr:architecture") or base.architecture),
         )
 
     def __post_init__(self) -> None:
@@ -153,9 +159,17 @@ class DeployConfig:
             raise InvalidInputError(f"stage {self.stage!r} must be lower-case letters and digits")
         if not 1 <= self.max_concurrency <= 10_000:
             raise InvalidInputError(f"max_concurrency {self.max_concurrency} is outside 1..10000")
-        if self.sizes["encode_chunk"].timeout_seconds >= EXPRESS_LIMIT_SECONDS:
+        reserved = self.encode_reserved_concurrency
+        if reserved is not None and not reserved >= 1:
+            raise InvalidInputError(f"encode_reserved_concurrency {reserved} must be at least 1")
+        if reserved is not None and self.max_concurrency > reserved:
             raise InvalidInputError(
-                "encode_chunk runs in an EXPRESS execution: its timeout must stay under 300 s"
+                f"max_concurrency {self.max_concurrency} exceeds encode_reserved_concurrency "
+                f"{reserved}: the map would start more encodes than may run"
+            )
+        if self.architecture not in ARCHITECTURES:
+            raise InvalidInputError(
+                f"architecture {self.architecture!r} is not one of {sorted(ARCHITECTURES)}"
             )
         if self.work_expiry_days < 1:
             raise InvalidInputError("work_expiry_days must be at least 1")
@@ -170,6 +184,16 @@ class DeployConfig:
             or self.api_key_throttle.burst_limit > self.api_throttle.burst_limit
         ):
             raise InvalidInputError("mpr:apiKeyThrottle must not exceed mpr:apiThrottle")
+
+
+def _optional_int(node: Node, key: str) -> int | None:
+    value = node.try_get_context(key)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{key} needs a whole number") from exc
 
 
 def _context_object(node: Node, key: str) -> dict[str, Any]:

@@ -14,8 +14,10 @@ _WEBHOOKS = frozenset({"MPR_OUTPUT_BUCKET", "MPR_API_BASE_URL", "MPR_WEBHOOK_SEC
 _STARTS_JOBS = frozenset({"MPR_WORKERS"})
 
 ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
-    "probe": set(_STAGE | {"MPR_INPUT_BUCKET"}),
-    "plan": set(_STAGE),
+    # a source longer than stitch and package can hold is refused first (infra.caps)
+    "probe": set(_STAGE | {"MPR_INPUT_BUCKET", "MPR_MAX_DURATION_SECONDS"}),
+    # chunks are cut so that each one's encode fits the encode function (core.encode_budget)
+    "plan": set(_STAGE | {"MPR_ENCODE_TIMEOUT_SECONDS", "MPR_ENCODE_MEMORY_MB"}),
     "encode_chunk": set(_STAGE | {"MPR_INPUT_BUCKET"}),
     "encode_audio": set(_STAGE | {"MPR_INPUT_BUCKET"}),
     "stitch": set(_STAGE),

@@ -8,9 +8,10 @@ from typing import Any
 from aws_cdk import Aws, CfnOutput, Stack, Tags
 from constructs import Construct
 
+from infra.caps import max_source_seconds
 from infra.config import DeployConfig
 from infra.constructs.api import API_FUNCTION, HttpApi
-from infra.constructs.functions import HandlerImage, StageFunctions
+from infra.constructs.functions import ENCODE_FUNCTION, HandlerImage, StageFunctions
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
@@ -34,7 +35,8 @@ class MprStack(Stack):
         Tags.of(self).add("stage", config.stage)
         self.storage = Storage(self, "Storage", config=config)
         self.tables = JobTables(self, "Tables", config=config)
-        self.image = HandlerImage(self, "HandlerImage")
+        self.image = HandlerImage(self, "HandlerImage", config=config)
+        encode = config.sizes[ENCODE_FUNCTION]
         values = {
             "MPR_S3_REGION": Aws.REGION,
             "MPR_DATA_DIR": LAMBDA_DATA_DIR,
@@ -44,6 +46,11 @@ class MprStack(Stack):
             "MPR_WORK_BUCKET": self.storage.work.bucket_name,
             "MPR_JOBS_TABLE": self.tables.jobs.table_name,
             "MPR_IDEMPOTENCY_TABLE": self.tables.idempotency.table_name,
+            # what the single-function stages can hold (probe refuses longer sources) and
+            # what one chunk encode may take (the plan cuts chunks to fit)
+            "MPR_MAX_DURATION_SECONDS": str(float(max_source_seconds(config))),
+            "MPR_ENCODE_TIMEOUT_SECONDS": str(encode.timeout_seconds),
+            "MPR_ENCODE_MEMORY_MB": str(encode.memory_mb),
         }
         # The UI's origin is known first (API CORS); the API's URL then goes into the UI.
         self.web = WebHosting(self, "Web", config=config, access_logs=self.storage.access_logs)
@@ -71,6 +78,7 @@ class MprStack(Stack):
             config=config,
             functions=self.stages.functions,
             work_bucket=self.storage.work,
+            jobs_table=self.tables.jobs,
         )
         # Functions outside the state machine may know its ARN (no dependency cycle).
         values["MPR_STATE_MACHINE_ARN"] = self.pipeline.state_machine.state_machine_arn
@@ -115,6 +123,13 @@ class MprStack(Stack):
                 API_FUNCTION: self.api.function,
                 UPLOAD_FUNCTION: self.uploads.function,
             },
+            failed_uploads=self.trigger.failed_uploads,
+            rest_api=self.api.rest_api,
+            tables={
+                "Jobs": self.tables.jobs,
+                "Idempotency": self.tables.idempotency,
+                "ApiKeys": self.api.keys_table,
+            },
         )
         self._outputs()
 
@@ -133,6 +148,12 @@ class MprStack(Stack):
             "ApiKeysTableName": self.api.keys_table.table_name,
             "WebUrl": self.web.url,
             "WebBucketName": self.web.bucket.bucket_name,
+            "FailedUploadsQueueUrl": self.trigger.failed_uploads.queue_url,
+            "TriggerFunctionName": self.trigger.function.function_name,
+            # `mpr cloud check` reads each function's memory and reserved concurrency
+            "FunctionNames": self.to_json_string(
+                {name: f.function_name for name, f in self.monitoring.functions.items()}
+            ),
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

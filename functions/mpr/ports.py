@@ -86,6 +86,10 @@ class JobStore(Protocol):
     def add_progress(self, job_id: str, chunks: int = 1) -> JobRecord:
         """Atomically add finished chunk encodes."""
 
+    def count_chunk(self, job_id: str, chunk: int) -> JobRecord:
+        """Count chunk `chunk` as finished once: a retried chunk changes nothing. A new
+        `chunks_total` (`set_stage`) forgets the chunks counted."""
+
     def record_timing(self, job_id: str, stage: str, seconds: float) -> None: ...
 
 

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
 
     # Step Functions
     state_machine_arn: str | None = None
+    # the encode function's timeout and memory: the cloud plan sizes chunks to fit them
+    encode_timeout_seconds: int | None = Field(None, ge=1, le=900)
+    encode_memory_mb: int | None = Field(None, ge=128, le=10_240)
 
     # API and webhooks
     api_base_url: str = "http://127.0.0.1:8080"

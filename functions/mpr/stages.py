@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from mpr import caption_outputs
 from mpr.core import ffmpeg_args, hls, keys
+from mpr.core.encode_budget import EncodeBudget, plan_within_budget
 from mpr.core.errors import InvalidInputError, NotFoundError, QualityCheckError
 from mpr.core.estimate import JobEstimate, Platform, estimate
 from mpr.core.models import (
@@ -52,7 +53,6 @@ from mpr.core.payloads import (
     StitchRequest,
     StitchResult,
 )
-from mpr.core.planning import plan_chunks
 from mpr.core.presets import renditions_for
 from mpr.core.qc import Expectation, combined_psnr, expectation, judge
 from mpr.core.safety import check_header
@@ -90,6 +90,8 @@ class StageContext:
     output_prefix: str = "{job_id}/"
     encode_threads: int = 0
     decode_threads: int = 0
+    # the cloud encode function's limits: every chunk's estimated encode must fit them
+    encode_budget: EncodeBudget | None = None
 
     def out_prefix(self, job_id: str) -> str:
         return self.output_prefix.format(job_id=job_id)
@@ -129,14 +131,17 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
     media = _load(ctx.work, req.media_key, MediaInfo)
     index = _load(ctx.work, req.frames_key, FrameIndex)
-    chunk_plan = plan_chunks(
+    sized = job_renditions(spec, media)
+    chunk_plan = plan_within_budget(
         index,
         target_seconds=spec.chunk_seconds,
         min_seconds=spec.min_chunk_seconds,
         workers=spec.workers,
         trim=spec.trim,
+        renditions=sized,
+        fps=media.video.fps,
+        budget=ctx.encode_budget,
     )
-    sized = job_renditions(spec, media)
     gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)
     timescale = ffmpeg_args.track_timescale(media)
     tasks = [

@@ -52,6 +52,14 @@ POWERTOOLS_ENV = {
 }
 
 
+# Lambda architecture and the image platform built for it
+_ARCHITECTURES = {
+    "x86_64": (lambda_.Architecture.X86_64, ecr_assets.Platform.LINUX_AMD64),
+    "arm64": (lambda_.Architecture.ARM_64, ecr_assets.Platform.LINUX_ARM64),
+}
+ENCODE_FUNCTION = "encode_chunk"
+
+
 def handler_command(name: str) -> str:
     """The image CMD that runs handler `name` (`mpr.handlers.<name>.handler`)."""
     return f"mpr.handlers.{name}.handler"
@@ -60,16 +68,22 @@ def handler_command(name: str) -> str:
 class HandlerImage(Construct):
     """One image for every handler; each function picks its handler through CMD."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: DeployConfig) -> None:
         super().__init__(scope, construct_id)
-        self.asset = ecr_assets.DockerImageAsset(
-            self,
-            "Asset",
-            directory=str(REPO_ROOT),
+        self.architecture, self.platform = _ARCHITECTURES[config.architecture]
+
+    def code(self, name: str) -> lambda_.DockerImageCode:
+        """The image as an asset of the function (built from the Dockerfile at deploy), CMD
+        picking handler `name`. Every function's asset has the same source, so the image is
+        built and pushed once; each function resource carries the `aws:asset:*` metadata
+        that `sam build` / `sam local invoke` build it from."""
+        return lambda_.DockerImageCode.from_image_asset(
+            str(REPO_ROOT),
             file=DOCKERFILE,
             exclude=IMAGE_CONTEXT_EXCLUDE,
             ignore_mode=IgnoreMode.DOCKER,
-            platform=ecr_assets.Platform.LINUX_AMD64,
+            platform=self.platform,
+            cmd=[handler_command(name)],
         )
 
     def function(
@@ -92,12 +106,11 @@ class HandlerImage(Construct):
             scope,
             pascal_case(name),
             description=f"MPR {config.stage}: {handler_command(name)}",
-            code=lambda_.DockerImageCode.from_ecr(
-                self.asset.repository,
-                tag_or_digest=self.asset.image_tag,
-                cmd=[handler_command(name)],
+            code=self.code(name),
+            architecture=self.architecture,
+            reserved_concurrent_executions=(
+                config.encode_reserved_concurrency if name == ENCODE_FUNCTION else None
             ),
-            architecture=lambda_.Architecture.X86_64,
             memory_size=size.memory_mb,
             timeout=Duration.seconds(size.timeout_seconds),
             ephemeral_storage_size=Size.mebibytes(size.ephemeral_mb),

@@ -1,16 +1,20 @@
-"""A dashboard and alarms: failed executions, function errors and throttles."""
+"""A dashboard and alarms: failed executions, function errors and throttles, uploads the
+trigger could not start, API 5xx answers and DynamoDB throttling."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -31,8 +35,12 @@ class Monitoring(Construct):
         config: DeployConfig,
         state_machine: sfn.StateMachine,
         functions: Mapping[str, lambda_.IFunction],
+        failed_uploads: sqs.IQueue,
+        rest_api: apigw.RestApi,
+        tables: Mapping[str, dynamodb.ITable],
     ) -> None:
         super().__init__(scope, construct_id)
+        self.functions = dict(functions)
         self.topic = sns.Topic(
             self,
             "AlarmTopic",
@@ -54,6 +62,21 @@ class Monitoring(Construct):
                     f"{pascal_case(name)}Throttles", function.metric_throttles(period=_PERIOD)
                 )
             )
+        self.alarms.append(
+            self._alarm(
+                "UploadsNotStarted",
+                failed_uploads.metric_approximate_number_of_messages_visible(period=_PERIOD),
+            )
+        )
+        self.alarms.append(self._alarm("Api5xx", rest_api.metric_server_error(period=_PERIOD)))
+        for name, table in tables.items():
+            for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
+                self.alarms.append(
+                    self._alarm(
+                        f"{name}{metric}",
+                        table.metric(metric, period=_PERIOD, statistic="Sum"),
+                    )
+                )
         self.dashboard = cloudwatch.Dashboard(
             self, "Dashboard", dashboard_name=f"mpr-{config.stage}"
         )
@@ -88,10 +111,11 @@ class Monitoring(Construct):
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24)
         )
 
-    def _alarm(self, construct_id: str, metric: cloudwatch.Metric) -> cloudwatch.Alarm:
-        alarm = metric.create_alarm(
+    def _alarm(self, construct_id: str, metric: cloudwatch.IMetric) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
             self,
             construct_id,
+            metric=metric,
             threshold=1,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

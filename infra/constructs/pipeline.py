@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Arn, ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -14,19 +15,30 @@ from constructs import Construct
 
 from infra.config import DeployConfig
 from infra.constructs.functions import REPO_ROOT, pascal_case
-from infra.constructs.storage import WORK_PREFIX
+from mpr.core import keys
 
 ASL_PATH = REPO_ROOT / "statemachines" / "transcode.asl.json"
+# the Distributed Map's `Label`: child executions are named `<machine>/<label>:<id>`
+ENCODE_MAP_LABEL = "EncodeChunks"
+
+
+def state_machine_name(config: DeployConfig) -> str:
+    """A fixed name, so that the machine's own ARNs are known before it exists."""
+    return f"mpr-{config.stage}-transcode"
 
 
 def definition_substitutions(
-    functions: Mapping[str, lambda_.IFunction], work_bucket: s3.IBucket, max_concurrency: int
+    functions: Mapping[str, lambda_.IFunction],
+    work_bucket: s3.IBucket,
+    jobs_table: dynamodb.ITable,
+    max_concurrency: int,
 ) -> dict[str, str]:
     """Values for every `${Placeholder}` of the ASL file."""
     arns = {f"{pascal_case(name)}FunctionArn": fn.function_arn for name, fn in functions.items()}
     return {
         **arns,
         "WorkBucketName": work_bucket.bucket_name,
+        "JobsTableName": jobs_table.table_name,
         "MaxConcurrency": str(max_concurrency),
     }
 
@@ -42,8 +54,10 @@ class Pipeline(Construct):
         config: DeployConfig,
         functions: Mapping[str, lambda_.IFunction],
         work_bucket: s3.IBucket,
+        jobs_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.name = state_machine_name(config)
         log_group = logs.LogGroup(
             self,
             "Logs",
@@ -55,9 +69,10 @@ class Pipeline(Construct):
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
+            state_machine_name=self.name,
             definition_body=sfn.DefinitionBody.from_file(str(ASL_PATH)),
             definition_substitutions=definition_substitutions(
-                functions, work_bucket, config.max_concurrency
+                functions, work_bucket, jobs_table, config.max_concurrency
             ),
             state_machine_type=sfn.StateMachineType.STANDARD,
             timeout=Duration.hours(12),
@@ -68,38 +83,48 @@ class Pipeline(Construct):
         )
         for function in functions.values():
             function.grant_invoke(self.state_machine)
+        # a failing chunk writes its own error onto the job (`RecordChunkError`)
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[jobs_table.table_arn])
+        )
         self.distributed_map_policy = self._grant_distributed_map(work_bucket)
 
     def _grant_distributed_map(self, work_bucket: s3.IBucket) -> iam.Policy:
-        """Child executions of the Distributed Map and its ItemReader on the work files.
+        """What AWS's least-privilege example for a Distributed Map grants: start child
+        executions of this machine, describe, stop and redrive them, read the task list.
 
         A separate policy: the state machine's own ARN in its default policy would be a cycle.
         """
-        machine = self.state_machine
-        executions = Arn.format(
-            {
-                "service": "states",
-                "resource": "execution",
-                "resource_name": f"{machine.state_machine_name}/*",
-                "arn_format": ArnFormat.COLON_RESOURCE_NAME,
-            },
-            Stack.of(self),
-        )
+        stack = Stack.of(self)
+        name = self.name
+
+        def arn(resource: str, resource_name: str) -> str:
+            return stack.format_arn(
+                service="states",
+                resource=resource,
+                resource_name=resource_name,
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+
         return iam.Policy(
             self,
             "DistributedMapPolicy",
-            roles=[machine.role],
+            roles=[self.state_machine.role],
             statements=[
                 iam.PolicyStatement(
-                    actions=["states:StartExecution"], resources=[machine.state_machine_arn]
+                    actions=["states:StartExecution"], resources=[arn("stateMachine", name)]
                 ),
                 iam.PolicyStatement(
                     actions=["states:DescribeExecution", "states:StopExecution"],
-                    resources=[executions],
+                    resources=[arn("execution", f"{name}/*")],
+                ),
+                iam.PolicyStatement(
+                    actions=["states:RedriveExecution"],
+                    resources=[arn("execution", f"{name}/{ENCODE_MAP_LABEL}:*")],
                 ),
                 iam.PolicyStatement(
                     actions=["s3:GetObject"],
-                    resources=[work_bucket.arn_for_objects(f"{WORK_PREFIX}*")],
+                    resources=[work_bucket.arn_for_objects(keys.tasks("*"))],
                 ),
             ],
         )

@@ -152,7 +152,12 @@ class WebHosting(Construct):
             )
 
     def allow_transfers(self, uploads: s3.Bucket, outputs: s3.Bucket) -> None:
-        """Let the UI's origin PUT presigned uploads and GET presigned outputs (CORS)."""
+        """Let the UI's origin PUT presigned uploads, and any page GET presigned outputs.
+
+        The API answers a file or HLS segment with a 307 to a presigned S3 URL; a browser that
+        follows a redirect to another origin sends `Origin: null` there, which no list of
+        origins admits. Reads are therefore allowed from every origin, without credentials:
+        the presigned URL (signature, expiry) is what grants the object, not the origin."""
         uploads.add_cors_rule(
             allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.POST],
             allowed_origins=[self.url],
@@ -162,7 +167,7 @@ class WebHosting(Construct):
         )
         outputs.add_cors_rule(
             allowed_methods=[s3.HttpMethods.GET, s3.HttpMethods.HEAD],
-            allowed_origins=[self.url],
+            allowed_origins=["*"],
             allowed_headers=["Range"],
             exposed_headers=["Content-Length", "Content-Range", "ETag"],
             max_age=3600,

@@ -289,6 +289,38 @@ def test_concurrent_progress_is_counted_exactly(store: JobStore) -> None:
     assert store.get("j1").chunks_done == 200
 
 
+def test_a_retried_chunk_is_counted_once(store: JobStore) -> None:
+    store.create(make_job("j1"))
+    store.set_stage("j1", "encode", chunks_total=4)
+
+    first = store.count_chunk("j1", 2)
+    retried = store.count_chunk("j1", 2)  # the same chunk finishing again after a retry
+    other = store.count_chunk("j1", 0)
+
+    assert (first.chunks_done, retried.chunks_done, other.chunks_done) == (1, 1, 2)
+    assert store.get("j1").progress == 50.0
+
+
+def test_racing_retries_of_chunks_count_each_chunk_once(store: JobStore) -> None:
+    store.create(make_job("j1"))
+    store.set_stage("j1", "encode", chunks_total=40)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: store.count_chunk("j1", n % 40), range(160)))
+
+    assert store.get("j1").chunks_done == 40
+
+
+def test_a_new_plan_forgets_the_chunks_counted(store: JobStore) -> None:
+    store.create(make_job("j1"))
+    store.set_stage("j1", "encode", chunks_total=2)
+    store.count_chunk("j1", 0)
+
+    store.set_stage("j1", "encode", chunks_total=2)  # the job retried from the start
+
+    assert store.count_chunk("j1", 0).chunks_done == 1
+
+
 def test_timings_are_recorded_per_stage(store: JobStore) -> None:
     store.create(make_job("j1"))
 
@@ -305,9 +337,10 @@ def test_timings_are_recorded_per_stage(store: JobStore) -> None:
         lambda s: s.transition("nope", JobStatus.RUNNING),
         lambda s: s.set_stage("nope", "encode"),
         lambda s: s.add_progress("nope"),
+        lambda s: s.count_chunk("nope", 0),
         lambda s: s.record_timing("nope", "probe", 1.0),
     ],
-    ids=["transition", "set_stage", "add_progress", "record_timing"],
+    ids=["transition", "set_stage", "add_progress", "count_chunk", "record_timing"],
 )
 def test_changing_a_missing_job_is_not_found(
     store: JobStore, change: Callable[[JobStore], object]

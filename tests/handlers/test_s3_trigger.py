@@ -9,7 +9,9 @@ from typing import Any
 
 import boto3
 import pytest
+from moto.awslambda_simple.models import LambdaSimpleBackend
 
+from mpr.adapters.aws_capacity import redrive
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.core.errors import InvalidInputError, UnknownPresetError
 from mpr.core.models import JobStatus
@@ -164,3 +166,102 @@ def test_an_unknown_default_preset_stops_the_trigger_at_cold_start(
     with pytest.raises(UnknownPresetError, match="nope"):
         s3_trigger.handler(upload, context)
     assert jobs.list()[0] == []
+
+
+def unversioned_event(s3: Any, body: bytes) -> dict[str, Any]:
+    """The key written into the unversioned input bucket, and its notification (no version,
+    the object's ETag, as S3 sends it)."""
+    etag = s3.put_object(Bucket=BUCKETS["MPR_INPUT_BUCKET"], Key=KEY, Body=body)["ETag"]
+    event = sample_event("s3_trigger")
+    obj = event["Records"][0]["s3"]["object"]
+    del obj["versionId"]
+    obj["eTag"] = etag.strip('"')
+    return event
+
+
+def test_an_overwritten_object_in_an_unversioned_bucket_is_a_new_job(
+    machine: str, s3: Any, clips: Path, jobs: DynamoJobStore, context: LambdaContext
+) -> None:
+    # Given an upload to a bucket without versioning, processed
+    first = s3_trigger.handler(unversioned_event(s3, (clips / "bikes.mp4").read_bytes()), context)
+
+    # When the same key is overwritten with other bytes, and the same bytes come again
+    other = (clips / "bigbuckbunny.mp4").read_bytes()
+    second = s3_trigger.handler(unversioned_event(s3, other), context)
+    again = s3_trigger.handler(unversioned_event(s3, other), context)
+
+    # Then the overwrite is a second job, started; the repeat of the same bytes is not
+    assert second["jobs"][0]["job_id"] != first["jobs"][0]["job_id"]
+    assert again == second
+    assert len(executions(machine)) == 2
+    assert len(jobs.list()[0]) == 2
+
+
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:mpr-s3-trigger"
+
+
+def failure_record(event: dict[str, Any]) -> str:
+    """What Lambda sends to an on-failure destination once its retries of an asynchronous
+    invocation are exhausted (the record's documented fields)."""
+    return json.dumps(
+        {
+            "version": "1.0",
+            "timestamp": "2026-01-31T12:03:00.000Z",
+            "requestContext": {
+                "requestId": "e4b46cbf-b738-xmpl-8880-a18cdf61200e",
+                "functionArn": f"{FUNCTION_ARN}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": 3,
+            },
+            "requestPayload": event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {"errorType": "RetryableError", "errorMessage": "throttled"},
+        }
+    )
+
+
+@pytest.mark.parametrize("moto_config", [{"lambda": {"use_docker": False}}])
+def test_redrive_hands_failed_uploads_back_to_the_trigger(
+    upload: dict[str, Any],
+    machine: str,
+    jobs: DynamoJobStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the trigger deployed, and an upload whose event it gave up on, in the queue
+    invoked: list[dict[str, Any]] = []
+
+    def run_trigger(self: Any, name: str, qualifier: Any, body: Any, *_: Any) -> bytes:
+        invoked.append(json.loads(body))
+        return json.dumps(s3_trigger.handler(invoked[-1], LambdaContext())).encode()
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", run_trigger)
+    boto3.client("iam", region_name=REGION).create_role(
+        RoleName="mpr-test", AssumeRolePolicyDocument="{}"
+    )
+    lambda_ = boto3.client("lambda", region_name=REGION)
+    lambda_.create_function(
+        FunctionName="mpr-s3-trigger",
+        Runtime="python3.11",
+        Role="arn:aws:iam::123456789012:role/mpr-test",
+        Handler="mpr.handlers.s3_trigger.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = sqs.create_queue(QueueName="mpr-failed-uploads")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody=failure_record(upload))
+    assert executions(machine) == []
+
+    # When the queue is redriven
+    count = redrive(sqs, lambda_, queue, "mpr-s3-trigger")
+
+    # Then the trigger got the original event, the job started, and the queue is empty
+    assert count == 1
+    assert invoked == [upload]
+    (job,) = jobs.list()[0]
+    assert job.spec.source == KEY
+    assert len(executions(machine)) == 1
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0)

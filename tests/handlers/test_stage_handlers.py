@@ -3,6 +3,7 @@ the sample events and then with the payloads the previous stage returned."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.adapters.webhook_notifier import StorageDeliveryLog
 from mpr.core import keys
-from mpr.core.errors import JobStateError, UnsafeInputError
+from mpr.core.errors import JobStateError, LimitExceededError, UnsafeInputError
 from mpr.core.models import JobRecord, JobSpec, JobStatus, Manifest, Preset, VideoRendition
 from mpr.handlers import (
     encode_audio,
@@ -23,6 +24,7 @@ from mpr.handlers import (
     package,
     plan,
     probe,
+    runtime,
     stitch,
 )
 from mpr.services import cloud_state
@@ -35,6 +37,7 @@ from tests.handlers.conftest import (
     keys_under,
     sample_event,
 )
+from tests.support.seaweed import free_ports
 from tests.support.webhooks import Receiver
 
 JOB = "sample-job"  # the job of the sample events
@@ -292,3 +295,45 @@ def test_a_webhook_that_cannot_be_recorded_does_not_undo_the_end_of_the_job(
     assert result["status"] == "FAILED"
     assert jobs.get(JOB).status is JobStatus.FAILED
     assert [status for status, _, _ in receiver.requests] == [204]
+
+
+def test_probe_refuses_a_source_longer_than_the_cloud_stages_can_hold(
+    queued: JobRecord, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the stack's cap on source length (infra/caps.py) below the clip's 5.3 s
+    monkeypatch.setenv("MPR_MAX_DURATION_SECONDS", "5")
+    get_settings.cache_clear()
+
+    # When probe runs, then it refuses the source with the reason, before any encode
+    with pytest.raises(LimitExceededError, match=r"source lasts 5\.\d s; the limit is 5 s"):
+        probe.handler(sample_event("probe"), context)
+
+
+def test_an_adapters_log_line_carries_the_job_as_correlation_id(
+    jobs: DynamoJobStore,
+    s3: Any,
+    clips: Path,
+    context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the functions' log lines written here, and a job whose webhook receiver is down
+    # (nothing listens on its port), given one attempt
+    written = io.StringIO()
+    monkeypatch.setattr(runtime.logger.registered_handler, "stream", written)
+    (port,) = free_ports(1)
+    monkeypatch.setenv("MPR_ALLOW_PRIVATE_WEBHOOKS", "true")
+    monkeypatch.setenv("MPR_WEBHOOK_MAX_ATTEMPTS", "1")
+    get_settings.cache_clear()
+    queue(jobs, s3, clips, callback_url=f"http://127.0.0.1:{port}/hook")
+    jobs.transition(JOB, JobStatus.RUNNING, stage="encode")
+
+    # When the fail function runs and the webhook adapter logs the failed delivery
+    fail.handler(sample_event("fail"), context)
+
+    # Then its line is the functions' JSON, with the job id as the correlation id
+    lines = [json.loads(line) for line in written.getvalue().splitlines() if line]
+    (notifier,) = [line for line in lines if "not delivered" in line["message"]]
+    assert notifier["correlation_id"] == JOB
+    assert notifier["level"] == "WARNING"
+    assert notifier["function_request_id"] == context.aws_request_id
+    assert notifier["location"].startswith("job_ended:")  # mpr.adapters.webhook_notifier

@@ -20,14 +20,16 @@ from infra.constructs.pipeline import ASL_PATH
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.adapters.local_orchestrator import LocalPipeline
 from mpr.adapters.local_storage import LocalStorage
+from mpr.adapters.s3_storage import S3Storage
 from mpr.adapters.sfn_orchestrator import SfnOrchestrator
-from mpr.core.errors import MediaProcessingError
+from mpr.core.errors import MediaProcessingError, RetryableError
 from mpr.core.models import JobRecord, JobSpec, JobStatus, Manifest, Preset, VideoRendition
+from mpr.handlers import encode_chunk
 from mpr.media import qc
 from mpr.media.tools import Tools
 from mpr.settings import get_settings
 from mpr.stages import StageContext
-from tests.handlers.conftest import BUCKETS, REGION, LambdaContext, keys_under
+from tests.handlers.conftest import BUCKETS, REGION, TABLES, LambdaContext, keys_under
 
 pytestmark = pytest.mark.slow
 
@@ -100,14 +102,14 @@ def routed_lambda(monkeypatch: pytest.MonkeyPatch, faults: dict[str, Fault]) -> 
 
 
 def load_definition(arns: dict[str, str]) -> str:
-    """The ASL with its `${Placeholders}` substituted as the CDK stack does, and the two valid
-    fields that moto's interpreter rejects rewritten: a Distributed Map's
-    `ProcessorConfig.ExecutionType` EXPRESS becomes STANDARD, and the integer
-    `ToleratedFailurePercentage` becomes a float."""
+    """The ASL with its `${Placeholders}` substituted as the CDK stack does, and the valid
+    field that moto's interpreter rejects rewritten: the integer `ToleratedFailurePercentage`
+    becomes a float."""
     text = ASL_PATH.read_text()
     values = {
         **{f"{pascal_case(stage)}FunctionArn": arn for stage, arn in arns.items()},
         "WorkBucketName": BUCKETS["MPR_WORK_BUCKET"],
+        "JobsTableName": TABLES["MPR_JOBS_TABLE"],
         "MaxConcurrency": "4",
     }
     for name, value in values.items():
@@ -115,8 +117,6 @@ def load_definition(arns: dict[str, str]) -> str:
     assert "${" not in text, "a placeholder of the ASL has no value"
     asl = json.loads(text)
     encode_map = asl["States"]["Encode"]["Branches"][0]["States"]["EncodeChunks"]
-    assert encode_map["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "EXPRESS"
-    encode_map["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = "STANDARD"
     encode_map["ToleratedFailurePercentage"] = float(encode_map["ToleratedFailurePercentage"])
     return json.dumps(asl)
 
@@ -240,7 +240,7 @@ def test_a_chunk_failing_fails_the_job_and_removes_its_work_files(
     # When the job runs
     described = run_job(state_machine, jobs, "sfn-broken")
 
-    # Then the execution failed, the job is FAILED with the reason, and no work file is left.
+    # Then the execution failed, and no work file is left.
     # moto's Distributed Map never fails on failed items (it only counts them:
     # moto/stepfunctions/parser/asl/component/state/exec/state_map/iteration/itemprocessor/
     # distributed_item_processor_worker.py, `_eval_job`; its ToleratedFailure* fields "have no
@@ -249,12 +249,70 @@ def test_a_chunk_failing_fails_the_job_and_removes_its_work_files(
     # the Catch leads to RecordFailure.
     assert described["status"] == "FAILED", described
     assert described["error"] == "NotFoundError"
+    # And the job carries the failing chunk's own error (class, message, index), which the
+    # child wrote onto the job before it failed, not what the parent execution saw
     job = jobs.get("sfn-broken")
     assert job.status is JobStatus.FAILED
     assert job.stage == "failed"
-    assert job.error_cause == "NotFoundError"
-    assert job.error is not None
-    assert job.error.startswith("NotFoundError: download s3://mpr-work/work/sfn-broken/chunks/")
-    assert job.error.endswith("/00002.mp4: 404: Not Found")
+    assert job.error_cause == "MediaProcessingError"
+    assert job.error == "chunk 2: MediaProcessingError: encode chunk 2 failed: injected fault"
     assert keys_under(s3, BUCKETS["MPR_WORK_BUCKET"]) == []
+    assert keys_under(s3, BUCKETS["MPR_OUTPUT_BUCKET"]) == []
+
+
+def test_a_retried_chunk_is_counted_once(
+    state_machine: str, jobs: DynamoJobStore, faults: dict[str, Fault]
+) -> None:
+    # Given chunk 1 is encoded, written and counted, and then its invocation fails with a
+    # RetryableError (a timeout after the work was done), so the ASL's Retry runs it again
+    attempts: list[int] = []
+
+    def done_then_lost(event: dict[str, Any]) -> None:
+        if event["chunk"]["index"] == 1 and not attempts:
+            attempts.append(1)
+            encode_chunk.handler(event, LambdaContext(function_name="mpr-encode-chunk"))
+            raise RetryableError("the response was lost after the chunk was written")
+
+    faults["encode_chunk"] = done_then_lost
+
+    # When the job runs
+    described = run_job(state_machine, jobs, "sfn-retried")
+
+    # Then it succeeded, chunk 1 ran twice, and every chunk was counted exactly once
+    assert described["status"] == "SUCCEEDED", described
+    assert attempts == [1]
+    job = jobs.get("sfn-retried")
+    assert job.chunks_total > 2
+    assert job.chunks_done == job.chunks_total
+
+
+def test_cancel_stops_the_execution_and_running_encodes_write_nothing(
+    state_machine: str, jobs: DynamoJobStore, s3: Any, faults: dict[str, Fault]
+) -> None:
+    # Given the job is cancelled (as the API does: the job CANCELLED, its executions stopped,
+    # its work files removed) while chunk 2's encode is already invoked
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    work = BUCKETS["MPR_WORK_BUCKET"]
+
+    def cancelled_meanwhile(event: dict[str, Any]) -> None:
+        if event["chunk"]["index"] == 2:
+            jobs.transition("sfn-cancel", JobStatus.CANCELLED, stage="cancelled")
+            SfnOrchestrator(
+                sfn,
+                state_machine,
+                on_cancelled=lambda job_id: S3Storage(s3, work).delete_prefix(f"work/{job_id}/"),
+            ).cancel("sfn-cancel")
+
+    faults["encode_chunk"] = cancelled_meanwhile
+
+    # When the job runs
+    described = run_job(state_machine, jobs, "sfn-cancel")
+
+    # Then the execution was stopped, the job stays CANCELLED, chunk 2 was never written,
+    # and no work file is left behind by an encode that ran on after the cancel
+    assert described["status"] == "ABORTED", described
+    job = jobs.get("sfn-cancel")
+    assert job.status is JobStatus.CANCELLED
+    assert job.chunks_done < job.chunks_total
+    assert keys_under(s3, work) == []
     assert keys_under(s3, BUCKETS["MPR_OUTPUT_BUCKET"]) == []

@@ -14,8 +14,10 @@ LAMBDA_ERRORS = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
 }
+THROTTLED = "Lambda.TooManyRequestsException"
+# a burst of throttles on a new account (concurrency 10) lasts minutes, not seconds
+THROTTLE_RIDE_SECONDS = 300
 FAILURE_STATE = "RecordFailure"
 STAGES = ("Probe", "Plan", "EncodeChunk", "EncodeAudio", "Stitch", "Package", "Finalize", "Fail")
 
@@ -30,18 +32,81 @@ def states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield from states(state["ItemProcessor"])
 
 
+def lambda_tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: state
+        for name, state in states(asl)
+        if state["Type"] == "Task" and state["Resource"] == "arn:aws:states:::lambda:invoke"
+    }
+
+
+def longest_wait(retry: dict[str, Any]) -> float:
+    """Seconds of back-off before the last attempt, at the ceiling of each jittered wait."""
+    interval, rate = retry["IntervalSeconds"], retry["BackoffRate"]
+    ceiling = retry.get("MaxDelaySeconds", float("inf"))
+    return sum(min(interval * rate**n, ceiling) for n in range(retry["MaxAttempts"]))
+
+
 def test_every_task_invokes_lambda_and_retries_transient_errors(asl: dict[str, Any]) -> None:
-    tasks = {name: state for name, state in states(asl) if state["Type"] == "Task"}
+    tasks = lambda_tasks(asl)
     # one Task per stage function
     called = sorted(task["Parameters"]["FunctionName"] for task in tasks.values())
     assert called == sorted(f"${{{stage}FunctionArn}}" for stage in STAGES)
     for name, task in tasks.items():
-        assert task["Resource"] == "arn:aws:states:::lambda:invoke", name
-        (retry,) = task["Retry"]
-        assert set(retry["ErrorEquals"]) == LAMBDA_ERRORS | {RetryableError.__name__}, name
-        assert retry["JitterStrategy"] == "FULL", name
-        assert retry["BackoffRate"] > 1, name
-        assert retry["MaxAttempts"] >= 2, name
+        throttled, transient = task["Retry"]
+        assert set(transient["ErrorEquals"]) == LAMBDA_ERRORS | {RetryableError.__name__}, name
+        assert transient["JitterStrategy"] == "FULL", name
+        assert transient["BackoffRate"] > 1, name
+        assert transient["MaxAttempts"] >= 2, name
+        assert throttled["ErrorEquals"] == [THROTTLED], name
+
+
+def test_throttled_invocations_back_off_long_enough_to_ride_a_burst(asl: dict[str, Any]) -> None:
+    # Lambda refuses an invoke beyond the account's (or function's reserved) concurrency with
+    # TooManyRequestsException; Step Functions retries it, first match wins, so the throttle
+    # rule comes first and waits minutes in all, jittered so the children do not retry in step
+    for name, task in lambda_tasks(asl).items():
+        throttled = task["Retry"][0]
+        assert throttled["ErrorEquals"] == [THROTTLED], name
+        assert throttled["JitterStrategy"] == "FULL", name
+        assert longest_wait(throttled) >= THROTTLE_RIDE_SECONDS, name
+        assert all(THROTTLED not in r["ErrorEquals"] for r in task["Retry"][1:]), name
+
+
+def test_a_failing_chunk_writes_its_own_error_onto_the_job(asl: dict[str, Any]) -> None:
+    # AWS reports a failed Map Run to the parent as States.ExceedToleratedFailureThreshold
+    # only: the child records the chunk's error class, message and index on the job item
+    # (the key layout of mpr.adapters.dynamo_jobs), once, before it fails
+    chunk_map = asl["States"]["Encode"]["Branches"][0]["States"]["EncodeChunks"]
+    child = chunk_map["ItemProcessor"]["States"]
+    (catch,) = child["EncodeChunk"]["Catch"]
+    assert catch == {
+        "ErrorEquals": ["States.ALL"],
+        "ResultPath": "$.error",
+        "Next": "RecordChunkError",
+    }
+    record = child["RecordChunkError"]
+    assert record["Resource"] == "arn:aws:states:::dynamodb:updateItem"
+    params = record["Parameters"]
+    assert params["TableName"] == "${JobsTableName}"
+    assert params["Key"] == {
+        "PK": {"S.$": "States.Format('JOB#{}', $.task.job_id)"},
+        "SK": {"S": "JOB"},
+    }
+    assert "attribute_not_exists(chunk_error)" in params["ConditionExpression"]
+    assert params["ExpressionAttributeValues"][":e"]["M"] == {
+        "chunk": {"N.$": "States.Format('{}', $.task.chunk.index)"},
+        "error": {"S.$": "$.error.Error"},
+        "cause": {"S.$": "$.error.Cause"},
+    }
+    # whether or not the write succeeds, the child fails with the chunk's own error
+    assert record["ResultPath"] is None
+    assert record["Next"] == record["Catch"][0]["Next"] == "ChunkFailed"
+    assert child["ChunkFailed"] == {
+        "Type": "Fail",
+        "ErrorPath": "$.error.Error",
+        "CausePath": "$.error.Cause",
+    }
 
 
 def test_every_top_level_step_is_caught_into_record_failure(asl: dict[str, Any]) -> None:
@@ -86,7 +151,7 @@ def test_chunks_fan_out_over_the_task_list_in_the_work_bucket(asl: dict[str, Any
     }
     assert chunk_map["ItemProcessor"]["ProcessorConfig"] == {
         "Mode": "DISTRIBUTED",
-        "ExecutionType": "EXPRESS",
+        "ExecutionType": "STANDARD",
     }
     assert chunk_map["ToleratedFailurePercentage"] == 0
     assert chunk_map["ItemSelector"] == {"task.$": "$$.Map.Item.Value"}
@@ -113,5 +178,6 @@ def test_placeholders_are_the_documented_set() -> None:
     placeholders = set(re.findall(r"\$\{(\w+)\}", ASL_PATH.read_text()))
     assert placeholders == {f"{stage}FunctionArn" for stage in STAGES} | {
         "WorkBucketName",
+        "JobsTableName",
         "MaxConcurrency",
     }

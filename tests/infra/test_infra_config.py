@@ -57,7 +57,12 @@ def test_sizes_arrive_as_a_json_string_from_the_command_line() -> None:
         ({"mpr:functions": {"plan": {"memory": 512}}}, "unknown keys"),
         ({"mpr:functions": {"plan": {"memoryMb": 20000}}}, "memory_mb 20000"),
         ({"mpr:functions": {"plan": {"memoryMb": "lots"}}}, "whole numbers"),
-        ({"mpr:functions": {"encode_chunk": {"timeoutSeconds": 600}}}, "EXPRESS"),
+        (
+            {"mpr:maxConcurrency": 20, "mpr:encodeReservedConcurrency": 10},
+            "max_concurrency 20 exceeds encode_reserved_concurrency 10",
+        ),
+        ({"mpr:encodeReservedConcurrency": "some"}, "needs a whole number"),
+        ({"mpr:architecture": "ppc64"}, "architecture 'ppc64'"),
         ({"mpr:functions": {"plan": {"timeoutSeconds": 901}}}, "timeout_seconds 901"),
         ({"mpr:maxConcurrency": 20000}, "max_concurrency 20000"),
         ({"mpr:stage": "Prod-1"}, "stage 'Prod-1'"),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from typing import Any
 
 import pytest
-from infra_support import ASL_PATH, Synthesized
+from infra_support import ASL_PATH, Synthesized, resolve
 
 from infra.config import DEFAULT_SIZES
 from infra.env_vars import ENV_VARS_BY_FUNCTION
@@ -239,16 +240,48 @@ def test_state_machine_may_invoke_only_the_stage_functions(synthesized: Synthesi
         if statement["Action"] == "lambda:InvokeFunction":
             invoked |= references(statement["Resource"])
     assert invoked == {synthesized.logical_id(name) for name in STAGE_FUNCTIONS}
-    # the Distributed Map starts child executions of this machine and reads the task list
-    machine_id = next(iter(synthesized.resources("AWS::StepFunctions::StateMachine")))
-    by_action = {
-        json.dumps(s["Action"]): s["Resource"] for s in statements if s["Effect"] == "Allow"
+    # the Distributed Map starts child executions of this machine and reads the task list:
+    # what AWS's least-privilege example grants, checked as the ARNs IAM will match
+    (machine,) = synthesized.resources("AWS::StepFunctions::StateMachine").values()
+    name = machine["Properties"]["StateMachineName"]
+    granted = {
+        json.dumps(s["Action"]): resolve(s["Resource"])
+        for s in statements
+        if s["Effect"] == "Allow"
     }
-    assert by_action['"states:StartExecution"'] == {"Ref": machine_id}
+    arn = "arn:aws:states:eu-west-1:123456789012"
+    assert granted['"states:StartExecution"'] == f"{arn}:stateMachine:{name}"
+    assert granted['["states:DescribeExecution", "states:StopExecution"]'] == (
+        f"{arn}:execution:{name}/*"
+    )
+    assert granted['"states:RedriveExecution"'] == f"{arn}:execution:{name}/EncodeChunks:*"
     work = bucket_id(synthesized, "WorkBucketName")
-    assert by_action['"s3:GetObject"'] == {
-        "Fn::Join": ["", [{"Fn::GetAtt": [work, "Arn"]}, "/work/*"]]
-    }
+    assert granted['"s3:GetObject"'] == f"<{work}.Arn>/work/*/tasks.json"
+    assert granted['"dynamodb:UpdateItem"'] == f"<{synthesized.output_ref('JobsTableName')}.Arn>"
+
+
+def test_the_distributed_map_grants_match_its_child_executions(
+    synthesized: Synthesized, asl: dict[str, Any]
+) -> None:
+    # A child execution of a Distributed Map is named `<machine>/<map label>:<id>`; IAM
+    # matches the resource patterns as globs. The ARN of the machine's own executions and of
+    # another machine's children must not match.
+    (machine,) = synthesized.resources("AWS::StepFunctions::StateMachine").values()
+    name = machine["Properties"]["StateMachineName"]
+    label = asl["States"]["Encode"]["Branches"][0]["States"]["EncodeChunks"]["Label"]
+    patterns = {}
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            for action in [actions] if isinstance(actions, str) else actions:
+                if action in {"states:DescribeExecution", "states:RedriveExecution"}:
+                    patterns[action] = resolve(statement["Resource"])
+    arn = "arn:aws:states:eu-west-1:123456789012:execution"
+    child = f"{arn}:{name}/{label}:9b3f0c1e-5a7d-4e0b-8c2f-1d6e7a8b9c0d"
+    assert fnmatch.fnmatchcase(child, patterns["states:DescribeExecution"])
+    assert fnmatch.fnmatchcase(child, patterns["states:RedriveExecution"])
+    for other in (f"{arn}:{name}:job-1", f"{arn}:mpr-other-transcode/{label}:x"):
+        assert not fnmatch.fnmatchcase(other, patterns["states:DescribeExecution"]), other
 
 
 def test_no_wildcard_resource_except_where_aws_requires_it(synthesized: Synthesized) -> None:
@@ -313,6 +346,35 @@ def test_trigger_starts_the_state_machine_for_uploads_under_the_prefix(
     assert [s["Resource"] for s in starts] == [{"Ref": machine_id}]
 
 
+def test_an_upload_the_trigger_cannot_start_is_kept_in_a_queue(synthesized: Synthesized) -> None:
+    # S3 invokes the trigger asynchronously: after Lambda's own retries the event goes to the
+    # on-failure destination, an encrypted, TLS-only queue that keeps it for 14 days
+    trigger_id = synthesized.logical_id("s3_trigger")
+    (invoke_config,) = synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+    props = invoke_config["Properties"]
+    queue = synthesized.output_ref("FailedUploadsQueueUrl")
+    assert props["FunctionName"] == {"Ref": trigger_id}
+    assert props["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": [queue, "Arn"]}}
+    }
+    assert props["MaximumRetryAttempts"] == 2
+    assert props["MaximumEventAgeInSeconds"] == 6 * 3600
+    queue_props = synthesized.template["Resources"][queue]["Properties"]
+    assert queue_props["SqsManagedSseEnabled"] is True
+    assert queue_props["MessageRetentionPeriod"] == 14 * 86400
+    sends = [
+        s
+        for s in statements_of_role(synthesized, role_of(synthesized, "s3_trigger"))
+        if "sqs:SendMessage" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": [queue, "Arn"]}]
+    (queue_policy,) = synthesized.resources("AWS::SQS::QueuePolicy").values()
+    (deny,) = queue_policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert synthesized.template["Outputs"]["TriggerFunctionName"]["Value"] == {"Ref": trigger_id}
+
+
 def test_alarms_cover_failed_executions_errors_and_throttles(synthesized: Synthesized) -> None:
     alarms = list(synthesized.resources("AWS::CloudWatch::Alarm").values())
     by_metric: dict[str, set[str]] = {}
@@ -327,6 +389,16 @@ def test_alarms_cover_failed_executions_errors_and_throttles(synthesized: Synthe
     assert by_metric["Errors"] == functions
     assert by_metric["Throttles"] == functions
     assert len(synthesized.resources("AWS::CloudWatch::Dashboard")) == 1
+    # uploads the trigger gave up on, the API's 5xx answers, and every table's throttling
+    queue = synthesized.output_ref("FailedUploadsQueueUrl")
+    assert by_metric["ApproximateNumberOfMessagesVisible"] == {queue}
+    (api,) = synthesized.resources("AWS::ApiGateway::RestApi").values()
+    server_errors = [a for a in alarms if a["Properties"]["MetricName"] == "5XXError"]
+    assert [a["Properties"]["Dimensions"] for a in server_errors] == [
+        [{"Name": "ApiName", "Value": api["Properties"]["Name"]}]
+    ]
+    tables = logical_ids(synthesized, "AWS::DynamoDB::Table")
+    assert by_metric["ReadThrottleEvents"] == by_metric["WriteThrottleEvents"] == tables
 
 
 def test_outputs_name_the_resources(synthesized: Synthesized) -> None:

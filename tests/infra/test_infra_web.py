@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_s3 as s3
-from infra_support import Synthesized
+from infra_support import Synthesized, resolve
 
 from infra.config import DeployConfig
 from infra.constructs.web_hosting import STRIP_UI_PREFIX, WebHosting
@@ -242,6 +242,53 @@ def test_ui_origin_may_upload_and_read_outputs(synthesized: Synthesized) -> None
     assert set(upload["AllowedMethods"]) == {"PUT", "POST"}
     assert upload["ExposedHeaders"] == ["ETag"]
     (read,) = rules["Output"]
-    assert read["AllowedOrigins"] == [origin]
     assert set(read["AllowedMethods"]) == {"GET", "HEAD"}
     assert outputs["WebUrl"]["Value"] == origin
+
+
+def s3_cors_allows(
+    rules: list[dict[str, Any]], origin: str, method: str, headers: set[str]
+) -> bool:
+    """S3's CORS evaluation: the first rule whose origins, method and requested headers all
+    match admits the request (`*` matches any value; a rule origin may hold one `*`)."""
+
+    def matches(pattern: str, value: str) -> bool:
+        head, star, tail = pattern.lower().partition("*")
+        value = value.lower()
+        if not star:
+            return pattern.lower() == value
+        return value.startswith(head) and value.endswith(tail) and len(value) >= len(head + tail)
+
+    for rule in rules:
+        if not any(matches(o, origin) for o in rule["AllowedOrigins"]):
+            continue
+        if method not in rule["AllowedMethods"]:
+            continue
+        if all(
+            any(matches(h, header) for h in rule.get("AllowedHeaders", [])) for header in headers
+        ):
+            return True
+    return False
+
+
+def test_hls_segments_redirected_to_s3_are_readable_by_the_player(
+    synthesized: Synthesized,
+) -> None:
+    # Given hls.js in the UI fetching a segment from the API, which answers 307 to a
+    # presigned S3 URL: the browser follows the redirect across origins with `Origin: null`
+    # (Fetch standard, "HTTP-redirect fetch": a cross-origin redirect taints the origin) and
+    # a `Range` header, its preflight asking for GET with range
+    buckets = synthesized.resources("AWS::S3::Bucket")
+    output = synthesized.template["Outputs"]["OutputBucketName"]["Value"]["Ref"]
+    rules = resolve(buckets[output]["Properties"]["CorsConfiguration"]["CorsRules"])
+
+    # Then S3 admits it, and plain reads from the UI's own origin too
+    assert s3_cors_allows(rules, "null", "GET", {"range"})
+    assert s3_cors_allows(rules, "null", "HEAD", set())
+    assert s3_cors_allows(rules, "https://d111111abcdef8.cloudfront.net", "GET", set())
+    # And nothing but reads: a page may not write or delete through CORS
+    assert not s3_cors_allows(rules, "null", "PUT", set())
+    assert not s3_cors_allows(rules, "null", "DELETE", set())
+    # And the player may read the range headers of the answer
+    (rule,) = rules
+    assert {"Content-Length", "Content-Range"} <= set(rule["ExposedHeaders"])

@@ -17,15 +17,20 @@ creation), and one attribute per changing field: `stage`, `chunks_total`, `chunk
 `created_at` is a fixed-width UTC stamp (`2026-01-31T12:00:00.000000Z`) so both indexes
 list newest first. An idempotency item
 holds `job_id` and `ttl`. Transitions are conditional updates (`#status IN (...)` from
-core.jobs.sources_for); progress is an atomic `ADD chunks_done :n`.
+core.jobs.sources_for); progress is an atomic `ADD chunks_done :n`, or, per chunk, `ADD` of
+the chunk's index to the number set `chunks_counted` on the condition that it is not there
+yet, so a retried chunk counts once. The state machine's `RecordChunkError` state writes
+`chunk_error` (map: `chunk` N, `error` S, `cause` S) once, when a chunk fails for good; a new
+plan (`set_stage` with `chunks_total`) removes both.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -48,6 +53,10 @@ from mpr.core.jobs import check_transition, sources_for
 from mpr.core.models import JobRecord, JobStatus
 from mpr.settings import Settings
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import GlobalSecondaryIndexTypeDef, TransactWriteItemTypeDef
+
 BY_STATUS = "by_status"
 BY_CREATED = "by_created"
 JOB_TYPE = "JOB"
@@ -55,15 +64,27 @@ TRANSIENT_REASONS = frozenset(
     {"ProvisionedThroughputExceeded", "ThrottlingError", "TransactionConflict"}
 )
 
+CHUNK_ERROR = "chunk_error"
+CHUNKS_COUNTED = "chunks_counted"
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-def create_table(client: Any, name: str) -> None:
+@dataclass(frozen=True)
+class ChunkFailure:
+    """The error of the first chunk that failed for good, as the state machine wrote it."""
+
+    chunk: int
+    error: str
+    cause: str
+
+
+def create_table(client: DynamoDBClient, name: str) -> None:
     """Create the jobs table with its indexes and TTL, and wait until it is active."""
     strings = ("PK", "SK", "status", "created_at", "type")
 
-    def index(index_name: str, hash_key: str) -> dict[str, Any]:
+    def index(index_name: str, hash_key: str) -> GlobalSecondaryIndexTypeDef:
         return {
             "IndexName": index_name,
             "KeySchema": [
@@ -121,7 +142,7 @@ def _record(item: Mapping[str, Any]) -> JobRecord:
 
 
 class DynamoJobStore:
-    def __init__(self, client: Any, table: str, *, ttl_days: int = 7) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, *, ttl_days: int = 7) -> None:
         self.client = client
         self.table = table
         self.ttl_days = ttl_days
@@ -145,7 +166,9 @@ class DynamoJobStore:
             }
         ) | _job_key(job.job_id)
         new_only = "attribute_not_exists(PK)"
-        writes = [{"Put": {"TableName": self.table, "Item": item, "ConditionExpression": new_only}}]
+        writes: list[TransactWriteItemTypeDef] = [
+            {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": new_only}}
+        ]
         if job.idempotency_key is not None:
             expires = int(time.time()) + self.ttl_days * 86400
             key_item = _serialize({"job_id": job.job_id, "ttl": expires})
@@ -308,12 +331,57 @@ class DynamoJobStore:
 
     def set_stage(self, job_id: str, stage: str, *, chunks_total: int | None = None) -> None:
         fields: dict[str | tuple[str, str], Any] = {"stage": stage}
-        if chunks_total is not None:
-            fields |= {"chunks_total": chunks_total, "chunks_done": 0}
-        self._update(job_id, set_values=fields)
+        if chunks_total is None:
+            self._update(job_id, set_values=fields)
+            return
+        fields |= {"chunks_total": chunks_total, "chunks_done": 0}
+        self._update(job_id, set_values=fields, remove=[CHUNKS_COUNTED, CHUNK_ERROR])
 
     def add_progress(self, job_id: str, chunks: int = 1) -> JobRecord:
         return self._update(job_id, set_values={}, add={"chunks_done": chunks})
+
+    def count_chunk(self, job_id: str, chunk: int) -> JobRecord:
+        with translated(f"count chunk {chunk} of job {job_id}"):
+            try:
+                response = self.client.update_item(
+                    TableName=self.table,
+                    Key=_job_key(job_id),
+                    UpdateExpression="SET #u = :u ADD #d :one, #c :chunk",
+                    ConditionExpression="attribute_exists(PK) AND NOT contains(#c, :n)",
+                    ExpressionAttributeNames={
+                        "#u": "updated_at",
+                        "#d": "chunks_done",
+                        "#c": CHUNKS_COUNTED,
+                    },
+                    ExpressionAttributeValues={
+                        ":u": {"S": now_stamp()},
+                        ":one": {"N": "1"},
+                        ":chunk": {"NS": [str(chunk)]},
+                        ":n": {"N": str(chunk)},
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                return self.get(job_id)  # counted before, or NotFoundError
+        return _record(response["Attributes"])
+
+    def chunk_failure(self, job_id: str) -> ChunkFailure | None:
+        """The failing chunk's own error, when the state machine recorded one."""
+        with translated(f"get job {job_id}"):
+            response = self.client.get_item(
+                TableName=self.table,
+                Key=_job_key(job_id),
+                ConsistentRead=True,
+                ProjectionExpression="#e",
+                ExpressionAttributeNames={"#e": CHUNK_ERROR},
+            )
+        recorded = response.get("Item", {}).get(CHUNK_ERROR)
+        if recorded is None:
+            return None
+        value = _deserializer.deserialize(recorded)
+        return ChunkFailure(chunk=int(value["chunk"]), error=value["error"], cause=value["cause"])
 
     def record_timing(self, job_id: str, stage: str, seconds: float) -> None:
         self._update(job_id, set_values={("timings", stage): seconds})

@@ -18,6 +18,7 @@ class MemoryJobStore:
     def __init__(self) -> None:
         self._jobs: dict[str, JobRecord] = {}
         self._by_idempotency_key: dict[str, str] = {}
+        self._counted: dict[str, set[int]] = {}
         self._lock = threading.Lock()
 
     def create(self, job: JobRecord) -> JobRecord:
@@ -96,10 +97,20 @@ class MemoryJobStore:
                 self._update(job_id, stage=stage)
             else:
                 self._update(job_id, stage=stage, chunks_total=chunks_total, chunks_done=0)
+                self._counted.pop(job_id, None)
 
     def add_progress(self, job_id: str, chunks: int = 1) -> JobRecord:
         with self._lock:
             return self._update(job_id, chunks_done=self._get(job_id).chunks_done + chunks)
+
+    def count_chunk(self, job_id: str, chunk: int) -> JobRecord:
+        with self._lock:
+            job = self._get(job_id)
+            counted = self._counted.setdefault(job_id, set())
+            if chunk in counted:
+                return job
+            counted.add(chunk)
+            return self._update(job_id, chunks_done=job.chunks_done + 1)
 
     def record_timing(self, job_id: str, stage: str, seconds: float) -> None:
         with self._lock:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mpr.core.errors import RetryableError
 from mpr.core.models import JobRecord
 from mpr.core.payloads import ProbeRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 class SfnOrchestrator:
@@ -16,7 +19,7 @@ class SfnOrchestrator:
 
     def __init__(
         self,
-        client: Any,
+        client: SFNClient,
         state_machine_arn: str,
         on_cancelled: Callable[[str], None] | None = None,
     ) -> None:

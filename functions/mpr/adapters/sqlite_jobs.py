@@ -47,6 +47,11 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at, job_id);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at, job_id);
+CREATE TABLE IF NOT EXISTS chunks_counted (
+    job_id TEXT NOT NULL,
+    chunk INTEGER NOT NULL,
+    PRIMARY KEY (job_id, chunk)
+);
 CREATE INDEX IF NOT EXISTS jobs_by_owner
     ON jobs (json_extract(document, '$.owner'), created_at, job_id);
 """
@@ -174,6 +179,8 @@ class SqliteJobStore:
             self._change(
                 job_id, "stage = ?, chunks_total = ?, chunks_done = 0", [stage, chunks_total]
             )
+            with self._connect() as db:
+                db.execute("DELETE FROM chunks_counted WHERE job_id = ?", [job_id])
 
     def add_progress(self, job_id: str, chunks: int = 1) -> JobRecord:
         sql = (
@@ -185,6 +192,30 @@ class SqliteJobStore:
         if not rows:
             raise NotFoundError(f"job {job_id} not found")
         return self._record(rows[0])
+
+    def count_chunk(self, job_id: str, chunk: int) -> JobRecord:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                exists = db.execute("SELECT 1 FROM jobs WHERE job_id = ?", [job_id]).fetchone()
+                if exists is None:
+                    raise NotFoundError(f"job {job_id} not found")
+                new = db.execute(
+                    "INSERT OR IGNORE INTO chunks_counted (job_id, chunk) VALUES (?, ?)",
+                    [job_id, chunk],
+                ).rowcount
+                if new:
+                    db.execute(
+                        "UPDATE jobs SET chunks_done = chunks_done + 1, updated_at = ?"
+                        " WHERE job_id = ?",
+                        [now_stamp(), job_id],
+                    )
+                row = db.execute("SELECT * FROM jobs WHERE job_id = ?", [job_id]).fetchone()
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return self._record(row)
 
     def record_timing(self, job_id: str, stage: str, seconds: float) -> None:
         self._change(job_id, "timings = json_patch(timings, json_object(?, ?))", [stage, seconds])

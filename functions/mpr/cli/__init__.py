@@ -11,6 +11,7 @@ COMMANDS = {
     "transcode": ("mpr.cli.transcode", "Transcode a local file on the embedded default."),
     "serve": ("mpr.cli.serve", "Serve the jobs API and run the local worker."),
     "keys": ("mpr.cli.keys", "Manage API keys."),
+    "cloud": ("mpr.cli.cloud", "Check a deployed stack against its account; redrive uploads."),
     "estimate": ("mpr.cli.estimate", "Predict a job's wall time and cost on Lambda."),
 }
 

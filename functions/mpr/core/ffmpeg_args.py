@@ -16,6 +16,16 @@ from mpr.core.models import Chunk, MediaInfo, SizedRendition, ThumbnailSpec
 
 LOCAL_PROTOCOLS = "file"
 REMOTE_PROTOCOLS = "http,https,tcp,tls,crypto"
+# A presigned URL read for minutes can lose its connection (S3 closes idle or long ones,
+# answers 503 SlowDown): ffmpeg reconnects and goes on with a ranged request from where it
+# stopped, for up to `reconnect_delay_max` seconds between attempts.
+RECONNECT_OPTIONS = {
+    "reconnect": 1,
+    "reconnect_on_network_error": 1,
+    "reconnect_on_http_error": "5xx",
+    "reconnect_delay_max": 10,
+    "reconnect_max_retries": 5,
+}
 AUDIO_RATES = (32000, 44100, 48000)
 GLOBAL = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
 HEADER_DESCRIBED = frozenset({"mov,mp4,m4a,3gp,3g2,mj2"})
@@ -30,10 +40,12 @@ def input_options(source: str) -> dict[str, Any]:
     """Options that keep ffmpeg from opening anything but the source itself.
 
     A protocol whitelist (`file` for paths, HTTP(S) for presigned URLs) stops playlists and
-    concat lists inside user files from reaching other files or hosts.
+    concat lists inside user files from reaching other files or hosts. A URL is read with
+    reconnects (`RECONNECT_OPTIONS`).
     """
-    remote = source.startswith(("http://", "https://"))
-    return {"protocol_whitelist": REMOTE_PROTOCOLS if remote else LOCAL_PROTOCOLS}
+    if source.startswith(("http://", "https://")):
+        return {"protocol_whitelist": REMOTE_PROTOCOLS, **RECONNECT_OPTIONS}
+    return {"protocol_whitelist": LOCAL_PROTOCOLS}
 
 
 def header_start(media: MediaInfo) -> float | None:

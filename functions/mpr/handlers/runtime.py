@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.adapters.s3_storage import S3Storage
+from mpr.core.encode_budget import EncodeBudget
 from mpr.core.errors import InvalidInputError
 from mpr.core.ffmpeg_args import x264_threads
 from mpr.core.models import JobRecord
@@ -24,6 +25,8 @@ from mpr.services import cloud_notifier
 from mpr.settings import Settings, get_settings, usable_cores
 from mpr.stages import StageContext
 
+# the `mpr` logger: the loggers of every module (`mpr.adapters...`) propagate to it, so their
+# lines are the same JSON, with the invocation's correlation id
 logger = Logger(service="mpr")
 tracer = Tracer(service="mpr")
 metrics = Metrics(namespace="MPR", service="mpr")
@@ -90,7 +93,7 @@ class Adapters:
     """The stage context and job store of one function."""
 
     ctx: StageContext
-    jobs: JobStore
+    jobs: DynamoJobStore
 
 
 @cache
@@ -111,6 +114,11 @@ def adapters(env: type[Env]) -> Adapters:
         tools=Tools.from_settings(settings),
         limits=settings.limits,
         encode_threads=x264_threads(usable_cores()),
+        encode_budget=(
+            EncodeBudget.for_function(settings.encode_timeout_seconds, settings.encode_memory_mb)
+            if settings.encode_timeout_seconds and settings.encode_memory_mb
+            else None
+        ),
     )
     return Adapters(ctx=ctx, jobs=DynamoJobStore.from_settings(settings))
 

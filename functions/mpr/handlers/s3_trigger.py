@@ -1,8 +1,9 @@
 """Lambda: an upload under the input prefix (S3 `ObjectCreated` notification) starts a job.
 
-Idempotent: the job id derives from bucket, key and version, powertools idempotency keeps a
-record per object version in the idempotency table, and the job store refuses a second job
-for the same object version; a duplicate event starts nothing.
+Idempotent: the job id derives from bucket, key and version (in a bucket without
+versioning, the ETag: an object overwritten with other bytes is a new job), powertools
+idempotency keeps a record per object version in the idempotency table, and the job store
+refuses a second job for the same object version; a duplicate event starts nothing.
 """
 
 from __future__ import annotations
@@ -46,11 +47,20 @@ class Upload(BaseModel):
     bucket: str
     key: str
     version_id: str | None = None
+    etag: str | None = None
+
+    @property
+    def revision(self) -> str:
+        """What tells this upload from an earlier one of the key: the version, or (without
+        versioning) the ETag of its bytes."""
+        if self.version_id or not self.etag:
+            return self.version_id or ""
+        return f"etag:{self.etag}"
 
     @property
     def job_id(self) -> str:
         """The same object version always names the same job."""
-        identity = f"{self.bucket}\n{self.key}\n{self.version_id or ''}"
+        identity = f"{self.bucket}\n{self.key}\n{self.revision}"
         return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
@@ -66,13 +76,13 @@ def _starter() -> tuple[IdempotencyConfig, Callable[..., dict[str, Any]]]:
         boto3.client("stepfunctions", region_name=settings.s3_region), settings.state_machine_arn
     )
     presets = resolve_presets(settings.default_presets)  # a wrong name fails at cold start
-    config = IdempotencyConfig(event_key_jmespath="[bucket, key, version_id]")
+    config = IdempotencyConfig(event_key_jmespath="[bucket, key, version_id, etag]")
     store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
 
     def start(upload: Upload) -> dict[str, Any]:
         # MPR_WORKERS: the Distributed Map's width in the cloud (set by the stack)
         spec = settings.job_spec(upload.key, presets)
-        identity = f"s3://{upload.bucket}/{upload.key}?versionId={upload.version_id or ''}"
+        identity = f"s3://{upload.bucket}/{upload.key}?versionId={upload.revision}"
         job = jobs.create(
             JobRecord(job_id=upload.job_id, spec=spec, idempotency_key=identity, owner="s3")
         )
@@ -101,6 +111,7 @@ def handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
             bucket=s3.bucket.name,
             key=unquote_plus(s3.get_object.key),
             version_id=s3.get_object.version_id,
+            etag=s3.get_object.etag or None,
         )
         if not upload.key.startswith(prefix) or upload.key.endswith("/"):
             logger.info("ignored", extra={"key": upload.key})

@@ -15,9 +15,9 @@ from mpr.media.tools import Tools
 
 
 def safe_input_args(source: str) -> list[str]:
-    """ffprobe/ffmpeg input options: protocol and demuxer allow-lists."""
-    protocols = input_options(source)["protocol_whitelist"]
-    return ["-protocol_whitelist", protocols, "-format_whitelist", FORMAT_WHITELIST]
+    """ffprobe/ffmpeg input options: protocol and demuxer allow-lists, reconnects of URLs."""
+    options = [arg for k, v in input_options(source).items() for arg in (f"-{k}", str(v))]
+    return [*options, "-format_whitelist", FORMAT_WHITELIST]
 
 
 def probe(tools: Tools, source: str) -> tuple[MediaInfo, FrameIndex]:

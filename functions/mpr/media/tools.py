@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from mpr.core.errors import MediaProcessingError
+from mpr.core.errors import MediaProcessingError, MprError, RetryableError
 
 if TYPE_CHECKING:
     from mpr.settings import Settings
@@ -28,10 +28,26 @@ class Tools:
     ffmpeg: str
     ffprobe: str
     timeout_seconds: float = 3600.0
+    # CA certificates that an HTTPS source's server must chain to; None: not checked
+    ca_file: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tools:
-        return cls(ffmpeg=settings.ffmpeg, ffprobe=settings.ffprobe)
+        return cls(ffmpeg=settings.ffmpeg, ffprobe=settings.ffprobe, ca_file=_ca_bundle())
+
+    def _verified(self, args: list[str]) -> list[str]:
+        """`args` with the server certificate of every HTTPS input checked against
+        `ca_file` (ffmpeg's TLS does not check it by default): the options go before the
+        URL (and before its `-i`)."""
+        if self.ca_file is None:
+            return args
+        checked: list[str] = []
+        for arg in args:
+            if arg.startswith("https://"):
+                at = len(checked) - 1 if checked and checked[-1] == "-i" else len(checked)
+                checked[at:at] = ["-tls_verify", "1", "-ca_file", self.ca_file]
+            checked.append(arg)
+        return checked
 
     def run(self, args: list[str], what: str) -> str:
         """Run a command; return its stderr; raise MediaProcessingError naming `what`."""
@@ -57,11 +73,11 @@ class Tools:
                     writers.append(write)
                     logs.append(stack.enter_context(tempfile.TemporaryFile("w+")))
                     try:
-                        procs.append(_spawn(args, stdin=read, stderr=logs[-1]))
+                        procs.append(_spawn(self._verified(args), stdin=read, stderr=logs[-1]))
                     finally:
                         os.close(read)
                 logs.insert(0, stack.enter_context(tempfile.TemporaryFile("w+")))
-                args = producer([f"pipe:{fd}" for fd in writers])
+                args = self._verified(producer([f"pipe:{fd}" for fd in writers]))
                 procs.insert(0, _spawn(args, stdin=subprocess.DEVNULL, stderr=logs[0], fds=writers))
             finally:
                 for fd in writers:
@@ -86,7 +102,7 @@ class Tools:
             if failed:
                 # a process killed by a signal first: the others fail because it stopped
                 reasons = [reason for _, reason in sorted(failed, key=lambda f: f[0])]
-                raise MediaProcessingError(f"{what} failed: {' / '.join(reasons)}")
+                raise _error(what, " / ".join(reasons))
 
     def probe_json(self, args: list[str], what: str) -> dict[str, Any]:
         """Run ffprobe with JSON output and parse it."""
@@ -96,7 +112,7 @@ class Tools:
 
     def _execute(self, args: list[str], what: str) -> subprocess.CompletedProcess[str]:
         with subprocess.Popen(
-            args,
+            self._verified(args),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -114,8 +130,17 @@ class Tools:
             program = f"{Path(args[0]).name} (pid {proc.pid})"
             raise MediaProcessingError(f"{what} failed: {_failure(program, proc.returncode, '')}")
         if proc.returncode != 0:
-            raise MediaProcessingError(f"{what} failed: {_tail(stderr)}")
+            raise _error(what, _tail(stderr))
         return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
+
+
+def _ca_bundle() -> str | None:
+    """The CA bundle that ships with the package (certifi), where it is installed."""
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
 
 
 def _stop(procs: Sequence[subprocess.Popen[str]]) -> None:
@@ -144,6 +169,21 @@ def _failure(program: str, code: int, stderr: str, lines: int = 3) -> str:
             name = f"signal {-code}"
         return f"{program} was killed by {name}"
     return f"{program}: {_tail(stderr, lines)}"
+
+
+# ffmpeg's words for a source URL it could not read (its socket errors, an HTTP 5xx): the
+# storage or the network failed, not the media, and a later attempt may succeed
+_NETWORK = re.compile(
+    r"Connection (refused|reset by peer|timed out)|Network is unreachable"
+    r"|Server returned 5\d\d|Server returned 5XX|Failed to resolve hostname|I/O error.*http",
+    re.IGNORECASE,
+)
+
+
+def _error(what: str, reasons: str) -> MprError:
+    """RetryableError when ffmpeg could not read over the network, else MediaProcessingError."""
+    message = f"{what} failed: {reasons}"
+    return RetryableError(message) if _NETWORK.search(reasons) else MediaProcessingError(message)
 
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
