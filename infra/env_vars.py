@@ -21,8 +21,8 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
     "encode_chunk": set(_STAGE | {"MPR_INPUT_BUCKET"}),
     "encode_audio": set(_STAGE | {"MPR_INPUT_BUCKET"}),
     "stitch": set(_STAGE),
-    # the source is read again for thumbnails and the quality check
-    "package": set(_STAGE | {"MPR_INPUT_BUCKET", "MPR_OUTPUT_BUCKET"}),
+    # outputs are made from the work area only: the source is not read again
+    "package": set(_STAGE | {"MPR_OUTPUT_BUCKET"}),
     # a job that ends gets its webhook: signed, linking to the API, recorded with the API's
     # records in the output bucket (`mpr.services.cloud_notifier`)
     "finalize": set(_STAGE | _WEBHOOKS),

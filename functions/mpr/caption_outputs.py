@@ -112,11 +112,11 @@ def write_sidecars(
 def write_hls(
     outputs: Storage, prefix: str, preset: str, tracks: Sequence[CaptionTrack], duration: float
 ) -> tuple[list[OutputRecord], list[SubtitleRendition]]:
-    """A single-file WebVTT subtitle rendition per track under `<preset>/captions/`, and
-    the entries the master playlist lists them by."""
+    """A single-file WebVTT subtitle rendition per track under `<preset>/_captions/` (no
+    rung can be named so), and the entries the master playlist lists them by."""
     records, renditions = [], []
     for track in tracks:
-        folder = f"captions/{track.name}"
+        folder = f"_captions/{track.name}"
         vtt, playlist = f"{preset}/{folder}/captions.vtt", f"{preset}/{folder}/index.m3u8"
         outputs.put_bytes(prefix + vtt, write_webvtt(track.cues).encode(), VTT_TYPE)
         text = single_file_playlist("captions.vtt", duration)

@@ -47,6 +47,12 @@ class Storage(Protocol):
     def delete_prefix(self, prefix: str) -> int:
         """Delete every object under a prefix; return how many were deleted."""
 
+    def copy_to(
+        self, key: str, target: Storage, target_key: str, content_type: str | None = None
+    ) -> None:
+        """Copy an object into `target` under `target_key`, without reading it through this
+        process where both stores allow (a server-side copy, a hard link)."""
+
 
 class JobStore(Protocol):
     """Job state with atomic, rule-checked transitions and progress counting."""

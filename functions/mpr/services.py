@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mpr.adapters.api_keys import ApiKeyStore, SqliteApiKeyStore
-from mpr.adapters.webhook_notifier import DeliveryLog, StorageDeliveryLog, WebhookNotifier
+from mpr.adapters.webhook_notifier import (
+    DeliveryLog,
+    StorageDeliveryLog,
+    WebhookNotifier,
+    WebhookSender,
+)
 from mpr.core import keys
 from mpr.core.errors import InvalidInputError
 from mpr.media.tools import Tools
@@ -122,14 +127,23 @@ def embedded_secrets(settings: Settings) -> tuple[bytes, bytes]:
     )
 
 
+def webhook_sender(settings: Settings, secret: bytes) -> WebhookSender:
+    """Signs webhook attempts with `secret` and sends them where the settings allow."""
+    return WebhookSender(
+        secret,
+        allow_private=settings.allow_private_webhooks,
+        timeout_seconds=settings.webhook_timeout_seconds,
+    )
+
+
 def webhook_notifier(settings: Settings, secret: bytes, deliveries: DeliveryLog) -> WebhookNotifier:
     """Job-ended webhooks signed with `secret`, every attempt recorded in `deliveries`."""
     return WebhookNotifier(
-        secret,
+        webhook_sender(settings, secret),
         deliveries,
         api_base_url=settings.api_base_url,
         max_attempts=settings.webhook_max_attempts,
-        allow_private=settings.allow_private_webhooks,
+        backoff_seconds=settings.webhook_backoff_seconds,
     )
 
 
@@ -165,14 +179,20 @@ def build_local(
     *,
     storage_url: str | None = None,
 ) -> Services:
-    """Embedded mode (directory storage), or S3 storage with the local runner and SQLite."""
+    """Embedded mode (directory storage), or S3 storage with the local runner and SQLite.
+    Holds the data directory's lock until `close` (a second server refuses to start)."""
+    from mpr.adapters.data_dir import DataDirLock, fresh_scratch
+    from mpr.adapters.disk_space import SpaceLedger
     from mpr.adapters.job_runner import JobRunner
     from mpr.adapters.local_orchestrator import LocalPipeline
     from mpr.adapters.local_storage import LocalStorage
     from mpr.adapters.sqlite_jobs import SqliteJobStore
+    from mpr.adapters.webhook_queue import QueuedNotifier, SqliteDeliveryQueue
     from mpr.stages import StageContext
 
     data = settings.data_dir
+    lock = DataDirLock(data)  # released by `close`, or by the kernel when the process ends
+    scratch = fresh_scratch(data)
     inputs: Storage
     outputs: Storage
     work: Storage
@@ -205,15 +225,29 @@ def build_local(
         links = dict(s3_links)
     webhook_secret, callback_secret = embedded_secrets(settings)
     deliveries = StorageDeliveryLog(state)
-    notifier = webhook_notifier(settings, webhook_secret, deliveries)
+    notifier = QueuedNotifier(
+        SqliteDeliveryQueue(data / "jobs.db"),
+        webhook_sender(settings, webhook_secret),
+        deliveries,
+        api_base_url=settings.api_base_url,
+        max_attempts=settings.webhook_max_attempts,
+        backoff_seconds=settings.webhook_backoff_seconds,
+        concurrency=settings.webhook_concurrency,
+    )
     tools = Tools.from_settings(settings)
     jobs = SqliteJobStore(data / "jobs.db")
+    space = SpaceLedger(data, settings.free_space_reserve_bytes)
     ctx = StageContext(
-        inputs=inputs, work=work, outputs=outputs, tools=tools, limits=settings.limits
+        inputs=inputs,
+        work=work,
+        outputs=outputs,
+        tools=tools,
+        limits=settings.limits,
+        scratch_dir=scratch,
     )
     runner = JobRunner(
         jobs,
-        lambda: LocalPipeline(ctx, workers=settings.workers),
+        lambda: LocalPipeline(ctx, workers=settings.workers, space=space),
         notifier,
         work,
         concurrency=settings.concurrent_jobs,
@@ -242,7 +276,12 @@ def build_local(
         presigner=presigner,
         links=links,
         upload_dir=data / "incoming",
-        closers=[lambda: background.shutdown(wait=True), runner.shutdown],
+        closers=[
+            lock.release,
+            notifier.close,
+            lambda: background.shutdown(wait=True),
+            runner.shutdown,
+        ],
     )
 
 

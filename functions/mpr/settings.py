@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     allow_private_webhooks: bool = False
     webhook_max_attempts: int = Field(5, ge=1, le=20)
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=300, description="per attempt")
+    webhook_backoff_seconds: float = Field(
+        1.0, ge=0, le=3600, description="wait after the first failed attempt; doubles after each"
+    )
+    webhook_concurrency: int = Field(
+        4, ge=1, le=256, description="webhook attempts the local server sends at once"
+    )
     rate_limit_per_minute: int = Field(600, ge=1)
     max_request_bytes: int = Field(1024 * 1024, ge=1024)
     cors_origins: list[str] = Field(

@@ -1,14 +1,14 @@
 """One function per pipeline stage: payload in, payload out.
 
 The Lambda handlers and the local worker pool call these same functions with the same
-payloads; storage is reached only through the ports, media only through `mpr.media`.
+payloads; storage is reached only through the ports, media only through `mpr.media`, and
+the outputs are made by `mpr.packaging`.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -19,7 +19,7 @@ from typing import TypeVar
 from pydantic import BaseModel, TypeAdapter
 
 from mpr import caption_outputs
-from mpr.core import ffmpeg_args, hls, keys
+from mpr.core import ffmpeg_args, keys, outputs
 from mpr.core.encode_budget import EncodeBudget, plan_within_budget
 from mpr.core.errors import InvalidInputError, NotFoundError, QualityCheckError
 from mpr.core.estimate import JobEstimate, Platform, estimate
@@ -31,9 +31,6 @@ from mpr.core.models import (
     Manifest,
     MediaInfo,
     OutputRecord,
-    Preset,
-    QCCheck,
-    QCResult,
     SizedRendition,
 )
 from mpr.core.payloads import (
@@ -54,18 +51,15 @@ from mpr.core.payloads import (
     StitchResult,
 )
 from mpr.core.presets import renditions_for
-from mpr.core.qc import Expectation, combined_psnr, expectation, judge
 from mpr.core.safety import check_header
-from mpr.core.sprites import frame_buckets, sprite_layout
 from mpr.core.validation import Limits, check_media, check_size, check_trim
 from mpr.media import encode as media_encode
-from mpr.media import hls as media_hls
 from mpr.media import probe as media_probe
-from mpr.media import qc as media_qc
 from mpr.media import stitch as media_stitch
-from mpr.media import thumbnails as media_thumbnails
 from mpr.media.calibration import load_calibration
 from mpr.media.tools import Tools
+from mpr.packaging import images, progressive, segmented
+from mpr.packaging import job as packaging_job
 from mpr.ports import Storage
 
 M = TypeVar("M", bound=BaseModel)
@@ -92,6 +86,7 @@ class StageContext:
     decode_threads: int = 0
     # the cloud encode function's limits: every chunk's estimated encode must fit them
     encode_budget: EncodeBudget | None = None
+    scratch_dir: Path | None = None  # where stages write temporary files; None: the system's
 
     def out_prefix(self, job_id: str) -> str:
         return self.output_prefix.format(job_id=job_id)
@@ -144,7 +139,10 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
     )
     gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)
     timescale = ffmpeg_args.track_timescale(media)
-    tasks = [
+    stitched = outputs.stitched_renditions(spec, media)
+    segments = outputs.segment_targets(spec, media)
+    pictures = outputs.PictureSchedule(spec, media, index, chunk_plan)
+    every = [
         ChunkTask(
             job_id=req.job_id,
             source=req.source,
@@ -154,9 +152,14 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
             timescale=timescale,
             b_frames=not media.video.variable_frame_rate,
             source_start=ffmpeg_args.header_start(media),
+            offset=chunk.start - chunk_plan.start,
+            stitched=stitched,
+            segments=segments,
+            pictures=pictures.for_chunk(chunk),
         )
-        for chunk in (chunk_plan.chunks if sized else [])
+        for chunk in chunk_plan.chunks
     ]
+    tasks = [t for t in every if t.renditions or t.pictures]  # pictures only: decode where due
     _save(ctx.work, keys.plan(req.job_id), chunk_plan)
     ctx.work.put_bytes(keys.tasks(req.job_id), TASKS.dump_json(tasks), "application/json")
     return PlanResult(
@@ -167,6 +170,7 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
         task_count=len(tasks),
         renditions=[s.id for s in sized],
         has_audio=media.audio is not None,
+        stitched=stitched if sized else [],
     )
 
 
@@ -176,9 +180,11 @@ def load_tasks(ctx: StageContext, job_id: str) -> list[ChunkTask]:
 
 
 def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
-    """Encode one chunk to every rendition; each starts with an IDR frame."""
+    """Encode one chunk to every rendition (each starts with an IDR frame) and, from the
+    same decode, its pictures; segment each HLS rung; keep what an MP4 output stitches."""
     done: list[RenditionChunk] = []
-    with _scratch() as tmp:
+    with _scratch(ctx) as tmp:
+        pictures = images.chunk_outputs(task, tmp / "pictures")
         encoded = media_encode.encode_chunk(
             ctx.tools,
             ctx.inputs.read_url(task.source),
@@ -186,10 +192,13 @@ def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
             tmp,
             ctx.encode_threads,
             ctx.decode_threads,
+            pictures,
         )
+        images.store_chunk_pictures(ctx.tools, ctx.work, task, tmp / "pictures")
         for rendition, (path, psnr_db) in encoded.items():
             key = keys.chunk(task.job_id, rendition, task.chunk.index)
-            ctx.work.put_file(key, path, "video/mp4")
+            if task.stitched is None or rendition in task.stitched:
+                ctx.work.put_file(key, path, "video/mp4")
             part = RenditionChunk(
                 job_id=task.job_id,
                 rendition=rendition,
@@ -197,6 +206,13 @@ def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
                 key=key,
                 frames=task.chunk.frames,
                 psnr_db=psnr_db,
+                hls={
+                    target.preset: segmented.segment_chunk(
+                        ctx.tools, ctx.work, task, target, path, tmp / "hls" / target.key
+                    )
+                    for target in task.segments
+                    if target.rendition == rendition
+                },
             )
             _save(ctx.work, keys.chunk_result(task.job_id, rendition, task.chunk.index), part)
             done.append(part)
@@ -204,14 +220,15 @@ def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
 
 
 def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResult:
-    """Encode the audio of the selected range once, or report that there is none."""
+    """Encode the audio of the selected range once (and segment it for each HLS preset),
+    or report that there is none."""
     media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
     if media.audio is None:
         return EncodeAudioResult(job_id=req.job_id, key=None)
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
     bitrate = max((r.audio_bitrate_kbps for p in spec.presets for r in p.renditions), default=128)
-    with _scratch() as tmp:
+    with _scratch(ctx) as tmp:
         out = tmp / "audio.m4a"
         media_encode.encode_audio(
             ctx.tools,
@@ -224,19 +241,28 @@ def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResul
             ffmpeg_args.header_start(media),
         )
         ctx.work.put_file(keys.audio(req.job_id), out, "audio/mp4")
+        for preset in spec.presets:
+            if preset.kind == "hls":
+                segmented.segment_audio(ctx.tools, ctx.work, req.job_id, preset, out, tmp)
     return EncodeAudioResult(job_id=req.job_id, key=keys.audio(req.job_id))
 
 
 def stitch(ctx: StageContext, req: StitchRequest) -> StitchResult:
-    """Join one rendition's chunks with their planned durations and mux the audio."""
+    """Join one rendition's chunks with their planned durations and mux the audio. The
+    chunks are fetched side by side (a store's latency, not its bandwidth, bounds many small
+    sequential downloads)."""
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
     key = keys.stitched(req.job_id, req.rendition)
-    with _scratch() as tmp:
-        files = []
-        for chunk in chunk_plan.chunks:
-            local = tmp / f"{chunk.index:05d}.mp4"
-            ctx.work.download(keys.chunk(req.job_id, req.rendition, chunk.index), local)
-            files.append(local)
+    with _scratch(ctx) as tmp, ThreadPoolExecutor(packaging_job.pool_size()) as pool:
+        files = [tmp / f"{chunk.index:05d}.mp4" for chunk in chunk_plan.chunks]
+        fetched = pool.map(
+            lambda chunk, local: ctx.work.download(
+                keys.chunk(req.job_id, req.rendition, chunk.index), local
+            ),
+            chunk_plan.chunks,
+            files,
+        )
+        list(fetched)  # raises the first failed download
         audio = None
         if ctx.work.exists(keys.audio(req.job_id)):
             audio = tmp / "audio.m4a"
@@ -248,20 +274,40 @@ def stitch(ctx: StageContext, req: StitchRequest) -> StitchResult:
 
 
 def package(ctx: StageContext, req: JobRef) -> PackageResult:
-    """Make every output (MP4, HLS, thumbnails, sprite), check each against the source.
-    The presets, and the renditions of an HLS preset, are made side by side: each is an
-    ffmpeg stream copy, probe or decode of its own."""
+    """Make every output from what the chunk tasks and the stitch wrote, each checked
+    against the source: playlists over the chunks' HLS segments, the stitched MP4s, the
+    thumbnails and sprite sheets. One bounded pool does the copies and small reads."""
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
-    media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
-    chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
-    with _scratch() as tmp:
-        captions = caption_outputs.caption_tracks(
-            ctx.inputs, ctx.tools, spec, media, chunk_plan, tmp
+    records: list[OutputRecord] = []
+    with _scratch(ctx) as tmp, ThreadPoolExecutor(packaging_job.pool_size()) as pool:
+        job = packaging_job.PackagingJob(
+            work=ctx.work,
+            outputs=ctx.outputs,
+            tools=ctx.tools,
+            job_id=req.job_id,
+            spec=spec,
+            media=_load(ctx.work, keys.media(req.job_id), MediaInfo),
+            plan=_load(ctx.work, keys.plan(req.job_id), ChunkPlan),
+            prefix=ctx.out_prefix(req.job_id),
+            pool=pool,
         )
-        packager = _Packager(ctx, req.job_id, spec, media, chunk_plan, captions)
-        with ThreadPoolExecutor(len(spec.presets)) as pool:
-            made = pool.map(lambda preset: packager.make(preset, tmp), spec.presets)
-            records = [r for preset_records in made for r in preset_records]
+        captions = caption_outputs.caption_tracks(
+            ctx.inputs, ctx.tools, spec, job.media, job.plan, tmp
+        )
+        for preset in spec.presets:
+            if preset.kind == "mp4":
+                records += progressive.package(job, preset)
+                records += caption_outputs.write_sidecars(
+                    ctx.outputs, job.prefix, preset.name, captions
+                )
+            elif preset.kind == "hls":
+                subtitle_records, subtitles = caption_outputs.write_hls(
+                    ctx.outputs, job.prefix, preset.name, captions, job.plan.duration
+                )
+                records += segmented.package(job, preset, subtitles)
+                records += subtitle_records
+            else:
+                records += images.package(job, preset, tmp)
     ctx.work.put_bytes(keys.outputs(req.job_id), OUTPUTS.dump_json(records), "application/json")
     return PackageResult(job_id=req.job_id, outputs_key=keys.outputs(req.job_id))
 
@@ -333,6 +379,7 @@ def job_estimate(
     measured: dict[str, float] | None = None,
 ) -> JobEstimate:
     """The cost model's prediction for this job on `platform` (measured seconds beside)."""
+    stitched_ids = set(outputs.stitched_renditions(spec, media))
     return estimate(
         media,
         index,
@@ -340,7 +387,7 @@ def job_estimate(
         job_renditions(spec, media),
         load_calibration(),
         platform,
-        thumbnails=any(p.kind == "thumbnails" for p in spec.presets),
+        stitched=[r for r in job_renditions(spec, media) if r.id in stitched_ids],
         measured=measured,
     )
 
@@ -354,244 +401,6 @@ def job_renditions(spec: JobSpec, media: MediaInfo) -> list[SizedRendition]:
     return list(found.values())
 
 
-class _Packager:
-    """Makes the outputs of each preset from the stitched renditions, with QC."""
-
-    def __init__(
-        self,
-        ctx: StageContext,
-        job_id: str,
-        spec: JobSpec,
-        media: MediaInfo,
-        plan: ChunkPlan,
-        captions: list[caption_outputs.CaptionTrack],
-    ) -> None:
-        self.ctx, self.job_id, self.spec, self.media, self.plan = ctx, job_id, spec, media, plan
-        self.captions = captions
-        self.source = ctx.inputs.read_url(spec.source)
-        self.expect: Expectation = expectation(media, plan, spec.min_psnr_db)
-        self.gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)
-        self.prefix = ctx.out_prefix(job_id)
-        self._stitched: dict[str, Path] = {}
-        self._stitching: dict[str, threading.Lock] = {}
-        self._lock = threading.Lock()
-        self._psnr: dict[str, float] = {}
-
-    def make(self, preset: Preset, tmp: Path) -> list[OutputRecord]:
-        if preset.kind == "mp4":
-            sidecars = caption_outputs.write_sidecars(
-                self.ctx.outputs, self.prefix, preset.name, self.captions
-            )
-            return [self._mp4(preset, tmp), *sidecars]
-        if preset.kind == "hls":
-            return self._hls(preset, tmp)
-        return self._thumbnails(preset, tmp)
-
-    def _mp4(self, preset: Preset, tmp: Path) -> OutputRecord:
-        sized = renditions_for(preset, self.media)[0]
-        local = self._stitched_file(sized, tmp)
-        path = f"{preset.name}.mp4"
-        qc = self._qc(str(local), sized)
-        self._upload(local, path, "video/mp4")
-        return self._video_record(preset, "mp4", path, sized, qc, [path])
-
-    def _hls(self, preset: Preset, tmp: Path) -> list[OutputRecord]:
-        sizes = renditions_for(preset, self.media)
-        with ThreadPoolExecutor(len(sizes)) as pool:
-            made = list(pool.map(lambda sized: self._hls_rendition(preset, sized, tmp), sizes))
-        records = [record for record, _ in made]
-        variants = [variant for _, variant in made]
-        master = f"{preset.name}/master.m3u8"
-        subtitle_records, subtitles = caption_outputs.write_hls(
-            self.ctx.outputs, self.prefix, preset.name, self.captions, self.plan.duration
-        )
-        self.ctx.outputs.put_bytes(
-            self.prefix + master,
-            hls.master_playlist(variants, subtitles).encode(),
-            "application/vnd.apple.mpegurl",
-        )
-        combined = QCResult(
-            passed=all(r.qc is not None and r.qc.passed for r in records),
-            checks=[
-                c.model_copy(update={"name": f"{r.rendition}.{c.name}"})
-                for r in records
-                if r.qc is not None
-                for c in r.qc.checks
-            ],
-        )
-        top = OutputRecord(
-            preset=preset.name,
-            kind="hls",
-            path=master,
-            duration=records[0].duration,
-            frames=records[0].frames,
-            files=[master, *(f for r in records for f in r.files)],
-            qc=combined,
-        )
-        return [top, *records, *subtitle_records]
-
-    def _hls_rendition(
-        self, preset: Preset, sized: SizedRendition, tmp: Path
-    ) -> tuple[OutputRecord, hls.Variant]:
-        stitched = self._stitched_file(sized, tmp)
-        folder = tmp / "out" / preset.name / sized.rendition.name
-        playlist = media_hls.package_rendition(
-            self.ctx.tools, stitched, folder, preset.segment_seconds
-        )
-        uri = f"{sized.rendition.name}/index.m3u8"
-        variant = media_hls.describe_variant(
-            self.ctx.tools, playlist, stitched, uri, sized.width, sized.height
-        )
-        files = self._upload_folder(folder, f"{preset.name}/{sized.rendition.name}")
-        record = self._video_record(
-            preset, "hls", f"{preset.name}/{uri}", sized, self._qc(str(playlist), sized), files
-        )
-        return record.model_copy(update={"bandwidth": variant.bandwidth}), variant
-
-    def _thumbnails(self, preset: Preset, tmp: Path) -> list[OutputRecord]:
-        spec = preset.thumbnails
-        assert spec is not None  # guaranteed by Preset validation
-        folder = tmp / "out" / preset.name
-        video = self.media.video
-        plan = self.plan
-        times = _load(self.ctx.work, keys.frames(self.job_id), FrameIndex).times
-        thumb_buckets = frame_buckets(times, plan.start, plan.end, spec.interval_seconds)
-        sprite_buckets = frame_buckets(times, plan.start, plan.end, spec.sprite_interval_seconds)
-        thumbs = media_thumbnails.make_thumbnails(
-            self.ctx.tools, self.source, folder / "thumbs", spec, plan.start, plan.duration
-        )
-        sheets, vtt = media_thumbnails.make_sprite(
-            self.ctx.tools,
-            self.source,
-            folder / "sprite",
-            spec,
-            plan.duration,
-            width=video.display_width,
-            height=video.display_height,
-            buckets=sprite_buckets,
-            start=plan.start,
-        )
-        layout = sprite_layout(spec, len(sprite_buckets), video.display_width, video.display_height)
-        expected_thumbs = len(thumb_buckets)
-        thumb_files = self._upload_folder(folder / "thumbs", f"{preset.name}/thumbs")
-        sprite_files = self._upload_folder(folder / "sprite", f"{preset.name}/sprite")
-        return [
-            OutputRecord(
-                preset=preset.name,
-                kind="thumbnails",
-                path=thumb_files[0],
-                width=spec.width,
-                files=thumb_files,
-                qc=_count_check("thumbnail_count", expected_thumbs, len(thumbs)),
-            ),
-            OutputRecord(
-                preset=preset.name,
-                kind="sprite",
-                path=f"{preset.name}/sprite/{vtt.name}",
-                width=layout.tile_width,
-                height=layout.tile_height,
-                files=sprite_files,
-                qc=_count_check("sprite_sheets", layout.sheets, len(sheets)),
-            ),
-        ]
-
-    def _video_record(
-        self,
-        preset: Preset,
-        kind: str,
-        path: str,
-        sized: SizedRendition,
-        qc: QCResult,
-        files: list[str],
-    ) -> OutputRecord:
-        trim = None
-        if self.spec.trim is not None:
-            trim = ffmpeg_args.trim_filter(
-                self.plan.chunks[0].select_from, self.plan.chunks[-1].select_to
-            )
-        return OutputRecord.model_validate(
-            {
-                "preset": preset.name,
-                "kind": kind,
-                "path": path,
-                "rendition": sized.rendition.name,
-                "width": sized.width,
-                "height": sized.height,
-                "duration": _measured(qc, "duration"),
-                "frames": int(_measured(qc, "frame_count")),
-                "encoder_args": ffmpeg_args.encoder_args(
-                    sized,
-                    self.gop,
-                    trim_filter=trim,
-                    b_frames=not self.media.video.variable_frame_rate,
-                    chunk_starts=[c.start - self.plan.start for c in self.plan.chunks],
-                ),
-                "files": files,
-                "qc": qc,
-            }
-        )
-
-    def _qc(self, path: str, sized: SizedRendition) -> QCResult:
-        measured = media_qc.measure(self.ctx.tools, path)
-        return judge(self.expect, measured.model_copy(update={"psnr_db": self._psnr_of(sized)}))
-
-    def _psnr_of(self, sized: SizedRendition) -> float:
-        """Mean luma PSNR of a rendition, from every frame as its chunk encodes measured it."""
-        if sized.id not in self._psnr:
-            results = [
-                _load(
-                    self.ctx.work,
-                    keys.chunk_result(self.job_id, sized.id, c.index),
-                    RenditionChunk,
-                )
-                for c in self.plan.chunks
-            ]
-            self._psnr[sized.id] = combined_psnr([(r.frames, r.psnr_db) for r in results])
-        return self._psnr[sized.id]
-
-    def _stitched_file(self, sized: SizedRendition, tmp: Path) -> Path:
-        """The stitched rendition, downloaded once for every preset that uses it."""
-        with self._lock:
-            lock = self._stitching.setdefault(sized.id, threading.Lock())
-        with lock:
-            if sized.id not in self._stitched:
-                local = tmp / "stitched" / f"{sized.id}.mp4"
-                local.parent.mkdir(parents=True, exist_ok=True)
-                self.ctx.work.download(keys.stitched(self.job_id, sized.id), local)
-                self._stitched[sized.id] = local
-            return self._stitched[sized.id]
-
-    def _upload(self, local: Path, path: str, content_type: str | None = None) -> None:
-        self.ctx.outputs.put_file(self.prefix + path, local, content_type)
-
-    def _upload_folder(self, folder: Path, path: str) -> list[str]:
-        names = []
-        for file in sorted(folder.iterdir()):
-            rel = f"{path}/{file.name}"
-            self._upload(file, rel, _content_type(file.suffix))
-            names.append(rel)
-        return names
-
-
-def _count_check(name: str, expected: int, actual: int) -> QCResult:
-    check = QCCheck(name=name, passed=expected == actual, expected=expected, actual=actual)
-    return QCResult(passed=check.passed, checks=[check])
-
-
-def _measured(qc: QCResult, name: str) -> float:
-    return next(float(str(c.actual)) for c in qc.checks if c.name == name)
-
-
-def _content_type(suffix: str) -> str | None:
-    return {
-        ".m3u8": "application/vnd.apple.mpegurl",
-        ".m4s": "video/iso.segment",
-        ".mp4": "video/mp4",
-        ".jpg": "image/jpeg",
-        ".vtt": "text/vtt",
-    }.get(suffix)
-
-
 def _save(storage: Storage, key: str, model: BaseModel) -> None:
     storage.put_bytes(key, model.model_dump_json().encode(), "application/json")
 
@@ -601,6 +410,6 @@ def _load(storage: Storage, key: str, model: type[M]) -> M:
 
 
 @contextmanager
-def _scratch() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="mpr-") as tmp:
+def _scratch(ctx: StageContext) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="mpr-", dir=ctx.scratch_dir) as tmp:
         yield Path(tmp)

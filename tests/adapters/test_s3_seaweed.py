@@ -117,6 +117,30 @@ def test_a_large_file_goes_up_in_parts_and_streams_back(storage: S3Storage, tmp_
 
 
 @pytest.mark.slow
+def test_copy_to_another_bucket_is_server_side_in_parts(
+    storage: S3Storage, seaweed_s3: S3Server, tmp_path: Path
+) -> None:
+    # Given an object above the multipart threshold and a store under another prefix
+    source = tmp_path / "stitched.mp4"
+    source.write_bytes(os.urandom(11 * MIB))
+    storage.put_file("work/stitched.mp4", source)
+    outputs = S3Storage.from_settings(
+        settings_for(seaweed_s3), seaweed_s3.bucket, f"o-{uuid.uuid4().hex[:12]}/"
+    )
+    # When it is copied into that store with the output's content type
+    storage.copy_to("work/stitched.mp4", outputs, "job/small.mp4", "video/mp4")
+    # Then the copy is the same bytes, made of copied parts, with the new content type
+    head = outputs.client.head_object(Bucket=outputs.bucket, Key=outputs.prefix + "job/small.mp4")
+    assert head["ContentType"] == "video/mp4"
+    assert head["ETag"].strip('"').endswith("-3")  # 5 + 5 + 1 MiB, copied part by part
+    outputs.download("job/small.mp4", tmp_path / "copy.mp4")
+    assert sha256(tmp_path / "copy.mp4") == sha256(source)
+    # and a missing object is not found
+    with pytest.raises(NotFoundError):
+        storage.copy_to("work/missing.mp4", outputs, "job/missing.mp4")
+
+
+@pytest.mark.slow
 def test_ffmpeg_reads_ranges_through_the_presigned_url(
     storage: S3Storage, bunny_clip: Path
 ) -> None:

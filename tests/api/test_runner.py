@@ -50,9 +50,11 @@ class ScriptedPipeline:
         *,
         on_event: Callable[[PipelineEvent], None] | None = None,
         cancel: threading.Event | None = None,
+        stop: threading.Event | None = None,
     ) -> Manifest:
         assert on_event is not None
         assert cancel is not None
+        assert stop is not None
         on_event(Event("probe"))
         on_event(Event("encode", 0, 4, {"probe": 0.5}))
         on_event(Event("encode", 3, 4, {"probe": 0.5}))
@@ -143,18 +145,85 @@ def test_cancel_running_and_waiting_jobs(tmp_path: Path) -> None:
     assert sorted(j.job_id for j in notified.jobs) == ["running", "waiting"]
 
 
-def test_recover_after_a_restart(tmp_path: Path) -> None:
-    runner, jobs, _, _ = runner_with(tmp_path, succeed)
+def test_recover_after_a_restart_resumes_interrupted_jobs(tmp_path: Path) -> None:
+    runner, jobs, notified, _ = runner_with(tmp_path, succeed)
     new_job(jobs, "queued")
     interrupted = new_job(jobs, "interrupted")
     jobs.transition(interrupted.job_id, JobStatus.RUNNING)
 
-    assert runner.recover() == 1
+    resumed = runner.recover()
+    for future in resumed:
+        future.result(timeout=10)
     runner.shutdown()
 
+    assert len(resumed) == 2
     assert jobs.get("queued").status is JobStatus.SUCCEEDED
-    assert jobs.get("interrupted").status is JobStatus.FAILED
-    assert "stopped during the job" in (jobs.get("interrupted").error or "")
+    assert jobs.get("interrupted").status is JobStatus.SUCCEEDED
+    assert sorted(j.job_id for j in notified.jobs) == ["interrupted", "queued"]
+
+
+def test_a_job_whose_server_keeps_dying_fails_with_its_webhook(tmp_path: Path) -> None:
+    jobs, notified, work = MemoryJobStore(), Notified(), LocalStorage(tmp_path / "work")
+    running, release = threading.Event(), threading.Event()
+
+    def until_released(job_id: str, cancel: threading.Event) -> None:
+        running.set()
+        assert release.wait(timeout=10)
+
+    def restart() -> JobRunner:
+        pipeline = ScriptedPipeline(until_released)
+        return JobRunner(jobs, lambda: pipeline, notified, work, max_resumes=2)
+
+    job = new_job(jobs, "crashy")
+    jobs.transition(job.job_id, JobStatus.RUNNING, stage="encode")
+    dead = []
+    for _ in range(2):  # two restarts resume it, and each time the server dies mid-job
+        running.clear()
+        dead.append(restart())
+        assert len(dead[-1].recover()) == 1
+        assert running.wait(timeout=10)
+
+    # the third restart gives up on it
+    runner = restart()
+    assert runner.recover() == []
+    runner.shutdown()
+
+    failed = jobs.get("crashy")
+    assert failed.status is JobStatus.FAILED
+    assert failed.error == "the server stopped during the job 3 times; it is not resumed again"
+    assert [j.job_id for j in notified.jobs] == ["crashy"]
+    assert list(work.list("work/crashy/")) == []
+    release.set()
+    for abandoned in dead:
+        abandoned.shutdown()
+
+
+def test_shutdown_drains_and_keeps_the_interrupted_job(tmp_path: Path) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def outcome(job_id: str, cancel: threading.Event) -> None:
+        started.set()
+        assert release.wait(timeout=10)
+        raise MediaProcessingError("ffmpeg killed by SIGTERM")
+
+    runner, jobs, notified, work = runner_with(tmp_path, outcome, concurrency=1)
+    running = runner.start(new_job(jobs, "running"))
+    runner.start(new_job(jobs, "waiting"))
+    work.put_bytes("work/running/chunks/180p/00000.json", b"{}")
+    assert started.wait(timeout=10)
+
+    stopping = threading.Thread(target=runner.shutdown)
+    stopping.start()
+    release.set()
+    running.result(timeout=10)
+    stopping.join(timeout=10)
+
+    assert not stopping.is_alive()
+    assert jobs.get("running").status is JobStatus.RUNNING
+    assert jobs.get("running").stage == "interrupted"
+    assert work.exists("work/running/chunks/180p/00000.json")
+    assert jobs.get("waiting").status is JobStatus.QUEUED
+    assert notified.jobs == []
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +30,7 @@ def settings_overrides() -> dict[str, Any]:
         "webhook_secret": WEBHOOK_SECRET,
         "callback_secret": CALLBACK_SECRET,
         "webhook_max_attempts": 4,
+        "webhook_backoff_seconds": 0.05,
     }
 
 
@@ -38,6 +42,22 @@ def wait_deliveries(client: TestClient, job_id: str, count: int, timeout: float 
             return list(deliveries)
         time.sleep(0.1)
     raise AssertionError(f"job {job_id}: fewer than {count} webhook deliveries")
+
+
+def wait_delivery_settled(services: Services, job_id: str, timeout: float = 60) -> tuple[str, int]:
+    """(state, attempts) of the job's queued delivery once it is no longer pending, read
+    from the delivery table itself."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sqlite3.connect(services.settings.data_dir / "jobs.db") as db:
+            rows = db.execute(
+                "SELECT state, attempts FROM webhook_deliveries WHERE job_id = ?", [job_id]
+            ).fetchall()
+        if rows and rows[0][0] != "pending":
+            [(state, attempts)] = rows
+            return str(state), int(attempts)
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id}: the webhook delivery is still pending")
 
 
 @pytest.fixture
@@ -81,6 +101,7 @@ def test_signed_webhook_is_delivered(
     [(status, event, signed)] = receiver.requests
     assert status == 204
     assert signed
+    assert receiver.headers[0]["X-MPR-Delivery"] == event["delivery_id"]
     assert event["type"] == "job.ended"
     assert event["job_id"] == job_id
     assert event["status"] == "SUCCEEDED"
@@ -93,8 +114,9 @@ def test_failing_receiver_gets_exactly_one_successful_delivery(
 ) -> None:
     job_id = run_job(client, services, bunny_clip, flaky_receiver.url)
 
+    # a delivered row is never picked again: the attempt count is final
+    assert wait_delivery_settled(services, job_id) == ("delivered", 3)
     deliveries = wait_deliveries(client, job_id, 3)
-    time.sleep(1.5)  # a fourth attempt would come 4 s after the third; none may come
 
     assert [(d["attempt"], d["status_code"], d["ok"]) for d in deliveries] == [
         (1, 500, False),
@@ -103,7 +125,36 @@ def test_failing_receiver_gets_exactly_one_successful_delivery(
     ]
     assert [status for status, _, _ in flaky_receiver.requests] == [500, 500, 204]
     assert all(signed for _, _, signed in flaky_receiver.requests)
+    # one delivery id for every retry of one delivery, in the header and the signed body
+    ids = {h["X-MPR-Delivery"] for h in flaky_receiver.headers}
+    assert ids == {event["delivery_id"] for _, event, _ in flaky_receiver.requests}
+    assert len(ids) == 1
     assert len(client.get(f"/v1/jobs/{job_id}").json()["webhook_deliveries"]) == 3
+
+
+# the documented scheme, computed once with `hmac`/`hashlib` and fixed here:
+# hex(HMAC-SHA256(key, b"1700000000." + body))
+VECTOR_KEY = b"whsec-vector-key"
+VECTOR_TIMESTAMP = 1_700_000_000
+VECTOR_BODY = b'{"type":"job.ended","job_id":"job-1"}'
+VECTOR_SIGNATURE = "v1=e9b1d3bcb09ee3501259f8f9c0e91a19fa1d8fa7ff3c8d14c6b739a570641a06"
+
+
+def test_signature_matches_the_fixed_vector() -> None:
+    headers = signed_headers(VECTOR_KEY, VECTOR_BODY, now=VECTOR_TIMESTAMP)
+
+    assert headers == {"X-MPR-Timestamp": "1700000000", "X-MPR-Signature": VECTOR_SIGNATURE}
+    assert sign(VECTOR_KEY, VECTOR_TIMESTAMP, VECTOR_BODY) == VECTOR_SIGNATURE
+    assert verify(VECTOR_KEY, "1700000000", VECTOR_SIGNATURE, VECTOR_BODY, now=1.7e9) is None
+
+
+def test_verify_refuses_signatures_of_other_schemes() -> None:
+    sha1 = hmac.new(VECTOR_KEY, b"1700000000." + VECTOR_BODY, hashlib.sha1).hexdigest()
+    untimed = hmac.new(VECTOR_KEY, VECTOR_BODY, hashlib.sha256).hexdigest()
+    for other in (f"v1={sha1}", f"v1={untimed}", VECTOR_SIGNATURE.removeprefix("v1=")):
+        assert verify(VECTOR_KEY, "1700000000", other, VECTOR_BODY, now=1.7e9) == (
+            "signature does not match"
+        )
 
 
 def test_signature_scheme() -> None:
@@ -148,3 +199,4 @@ def test_callback_sends_the_webhook_of_an_ended_job(
     assert response.status_code == 202
     assert len(wait_deliveries(client, job_id, 2)) == 2
     assert len(receiver.requests) == 2
+    assert len({h["X-MPR-Delivery"] for h in receiver.headers}) == 2  # two deliveries

@@ -42,6 +42,9 @@ START_TIMEOUT = 60.0
 # bigbuckbunny re-encoded at 12 Mb/s: a real clip of about 7 MB, sent in two parts
 HIGH_RATE = ["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "12M", "-minrate", "12M"]
 HIGH_RATE += ["-maxrate", "12M", "-bufsize", "2M", "-c:a", "copy"]
+ONE_SECOND_GOPS = ["-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25"]
+ONE_SECOND_GOPS += ["-sc_threshold", "0", "-c:a", "copy"]
+CHUNK_SECONDS = "1"  # short chunks: a job on a few seconds still has several
 
 
 def _mpr() -> str:
@@ -71,6 +74,20 @@ def bigbuckbunny(bunny_clip: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def bigbuckbunny_gops(bunny_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """bigbuckbunny with a keyframe every second (the original has one): with the server's
+    1 s chunks, a job on it has a chunk join every second for the player to cross."""
+    from mpr.settings import get_settings
+
+    path = tmp_path_factory.mktemp("clips") / "bigbuckbunny.mp4"
+    subprocess.run(
+        [get_settings().ffmpeg, "-v", "error", "-i", str(bunny_clip), *ONE_SECOND_GOPS, str(path)],
+        check=True,
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
 def mpr_server(ui_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MprServer]:
     """`mpr serve` on a free loopback port with its own data directory, and one API key."""
     data_dir = tmp_path_factory.mktemp("mpr-data")
@@ -78,6 +95,8 @@ def mpr_server(ui_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     env |= {
         "MPR_DATA_DIR": str(data_dir),
         "MPR_S3_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD),
+        "MPR_CHUNK_SECONDS": CHUNK_SECONDS,
+        "MPR_MIN_CHUNK_SECONDS": CHUNK_SECONDS,
     }
     created = subprocess.run(
         [_mpr(), "keys", "create", "e2e"], env=env, capture_output=True, text=True, check=True

@@ -54,7 +54,7 @@ def _watch_progress(page: Page, timeout: float = 180.0) -> list[int]:
 def test_trim_transcode_play_and_download(
     new_page: PageFactory,
     mpr_server: MprServer,
-    bigbuckbunny: Path,
+    bigbuckbunny_gops: Path,
     ffprobe: str,
     screenshot: Callable[[Page, str], Path],
     tmp_path: Path,
@@ -69,7 +69,7 @@ def test_trim_transcode_play_and_download(
     assert page.evaluate("() => sessionStorage.getItem('mpr.apiKey')") == mpr_server.api_key
 
     # When the real clip is dropped on the page, it is uploaded and probed
-    drop_file(page, bigbuckbunny, "video/mp4")
+    drop_file(page, bigbuckbunny_gops, "video/mp4")
     wait_until_ready(page)
     facts = page.locator(".source-facts")
     expect(facts).to_contain_text("h264, 1280\N{MULTIPLICATION SIGN}720")
@@ -131,7 +131,10 @@ def test_trim_transcode_play_and_download(
     )
     expect(page.get_by_text("Quality check: passed").first).to_be_visible()
 
-    # And the HLS output plays: currentTime advances
+    # And the HLS output plays across the joins of its three 1 s chunks, to the end, with
+    # one gapless buffered range
+    job = api_get(mpr_server, f"/v1/jobs/{page.locator('h1 code').inner_text()}")
+    assert job["chunks_total"] == 3
     video = page.get_by_test_id("hls-video")
     page.wait_for_function(
         "() => document.querySelectorAll('#rendition-select option').length === 4"
@@ -141,8 +144,19 @@ def test_trim_transcode_play_and_download(
         "() => document.querySelector('[data-testid=hls-video]').currentTime > 0.5"
     )
     first = video.evaluate("v => v.currentTime")
-    page.wait_for_timeout(600)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('[data-testid=hls-video]');"
+        " return v.ended || v.currentTime > 2.8; }",
+        timeout=30_000,
+    )
     assert video.evaluate("v => v.currentTime") > first
+    buffered = video.evaluate(
+        "v => Array.from({length: v.buffered.length},"
+        " (_, i) => [v.buffered.start(i), v.buffered.end(i)])"
+    )
+    assert len(buffered) == 1, buffered
+    assert buffered[0][0] <= 0.05
+    assert buffered[0][1] >= 2.95
     screenshot(page, "job-succeeded")
 
     # And switching to the 360p rendition plays 360 lines

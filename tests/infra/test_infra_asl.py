@@ -166,9 +166,10 @@ def test_chunks_fan_out_over_the_task_list_in_the_work_bucket(asl: dict[str, Any
     assert audio["Parameters"]["Payload"] == {"job_id.$": "$.job_id", "source.$": "$.source"}
 
 
-def test_stitch_runs_once_per_rendition(asl: dict[str, Any]) -> None:
+def test_stitch_runs_once_per_rendition_an_mp4_output_uses(asl: dict[str, Any]) -> None:
+    # HLS rungs are segmented by the chunk tasks: only MP4 renditions (`stitched`) are joined
     stitch = asl["States"]["Stitch"]
-    assert stitch["ItemsPath"] == "$.renditions"
+    assert stitch["ItemsPath"] == "$.stitched"
     assert stitch["ItemSelector"] == {"job_id.$": "$.job_id", "rendition.$": "$$.Map.Item.Value"}
     assert stitch["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE"
     assert stitch["ResultPath"] is None

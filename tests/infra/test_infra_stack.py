@@ -304,7 +304,7 @@ def test_no_wildcard_resource_except_where_aws_requires_it(synthesized: Synthesi
         ("encode_chunk", {"Input", "Work"}, {"Work"}),
         ("stitch", {"Work"}, {"Work"}),
         ("plan", {"Work"}, {"Work"}),
-        ("package", {"Input", "Work", "Output"}, {"Work", "Output"}),
+        ("package", {"Work", "Output"}, {"Work", "Output"}),  # the source is not read again
         ("s3_trigger", {"Input"}, set()),
     ],
 )

@@ -146,16 +146,15 @@ def test_hls_master_offers_subtitle_renditions(captioned: Path) -> None:
     assert {p.stream_info.subtitles for p in master.playlists} == {"subs"}
     # which holds the source's track and the attached ones, the attached one marked so the
     # default (the source's stream is marked default too), names unique in the group
-    assert [
-        (m.type, m.group_id, m.language, m.name, m.default, m.forced) for m in master.media
-    ] == [
+    subtitles = [m for m in master.media if m.type == "SUBTITLES"]
+    assert [(m.type, m.group_id, m.language, m.name, m.default, m.forced) for m in subtitles] == [
         ("SUBTITLES", "subs", "en", "en", "NO", "NO"),
         ("SUBTITLES", "subs", "fr", "Français", "YES", "NO"),
         ("SUBTITLES", "subs", "fr", "Français 2", "NO", "YES"),
     ]
     rung = m3u8.load(str(folder / master.playlists[0].uri))
     rung_seconds = sum(s.duration for s in rung.segments)
-    for media, srt in zip(master.media, [SOURCE_SRT, ATTACHED_SRT, FORCED_VTT], strict=True):
+    for media, srt in zip(subtitles, [SOURCE_SRT, ATTACHED_SRT, FORCED_VTT], strict=True):
         playlist = m3u8.load(str(folder / media.uri))
         # each is one WebVTT file as long as the video rung
         assert playlist.is_endlist
@@ -177,9 +176,9 @@ def test_manifest_lists_the_captions_and_no_longer_the_subtitle_stream(captioned
         ("mp4-720p", "mp4-720p.en.vtt", "en", "en"),
         ("mp4-720p", "mp4-720p.fr.vtt", "fr", "Français"),
         ("mp4-720p", "mp4-720p.fr-2.vtt", "fr", "Français 2"),
-        ("hls-ladder", "hls-ladder/captions/en/index.m3u8", "en", "en"),
-        ("hls-ladder", "hls-ladder/captions/fr/index.m3u8", "fr", "Français"),
-        ("hls-ladder", "hls-ladder/captions/fr-2/index.m3u8", "fr", "Français 2"),
+        ("hls-ladder", "hls-ladder/_captions/en/index.m3u8", "en", "en"),
+        ("hls-ladder", "hls-ladder/_captions/fr/index.m3u8", "fr", "Français"),
+        ("hls-ladder", "hls-ladder/_captions/fr-2/index.m3u8", "fr", "Français 2"),
     ]
     for output in captions:
         assert all((captioned / f).is_file() for f in output["files"])

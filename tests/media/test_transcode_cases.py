@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mpr.settings import get_settings
-from tests.support.media import Facts, facts, psnr, sound_start
+from tests.support.media import Facts, facts, hls_rungs, psnr, sound_start
 
 pytestmark = pytest.mark.slow
 
@@ -115,8 +115,14 @@ def test_every_output_keeps_frames_timing_and_sync(
     assert isinstance(outputs, list)
     videos = [o for o in outputs if o["kind"] in ("mp4", "hls") and o["rendition"]]
     assert videos, "no video outputs"
+    master = next(o for o in outputs if o["kind"] == "hls" and o["rendition"] is None)
+    master_path = tmp_path / master["path"]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    rungs = {master_path.parent / r.uri: r for r in hls_rungs(master_path, scratch)}
     for output in videos:
-        out = facts(tmp_path / output["path"])
+        path = tmp_path / output["path"]
+        out = rungs[path].facts if output["kind"] == "hls" else facts(path)
         assert len(out.frame_times) == len(frames), output["path"]
         assert output["frames"] == len(frames)
         shifted = [t - out.frame_times[0] for t in out.frame_times]
@@ -128,7 +134,12 @@ def test_every_output_keeps_frames_timing_and_sync(
         if out.audio_start is not None and src.audio_start is not None:
             assert abs(out.audio_start - out.video_start) < min(gaps)
             expected_sound = max(0.0, sound_start(source) - first)
-            out_sound = sound_start(tmp_path / output["path"]) - out.video_start
+            if output["kind"] == "hls":  # the variant plays the audio rendition
+                audio = rungs[path].audio
+                assert audio is not None
+                out_sound = sound_start(audio) + out.audio_start - out.video_start
+            else:
+                out_sound = sound_start(path) - out.video_start
             assert abs(out_sound - expected_sound) < min(gaps), (out_sound, expected_sound)
             assert out.audio_duration is not None
             src_audio_end = src.audio_start + (src.audio_duration or 0)
@@ -138,15 +149,26 @@ def test_every_output_keeps_frames_timing_and_sync(
         assert out.height % 2 == 0
         assert output["qc"]["passed"] is True
     # the HLS master names every variant with bandwidth, resolution and codecs
-    master = next(o for o in outputs if o["kind"] == "hls" and o["rendition"] is None)
-    text = (tmp_path / master["path"]).read_text()
     variants = [o for o in videos if o["kind"] == "hls"]
-    assert text.count("#EXT-X-STREAM-INF:") == len(variants)
+    assert len(rungs) == len(variants)
     for v in variants:
-        assert f"RESOLUTION={v['width']}x{v['height']}" in text
-        assert f"BANDWIDTH={v['bandwidth']}," in text
-    assert 'CODECS="avc1.' in text
-    assert ("mp4a.40.2" in text) == (src.audio_start is not None)
+        rung = rungs[tmp_path / v["path"]]
+        assert rung.resolution == (v["width"], v["height"]) == (rung.facts.width, rung.facts.height)
+        assert rung.bandwidth == v["bandwidth"]
+        assert rung.codecs.startswith("avc1.")
+        assert ("mp4a.40.2" in rung.codecs) == (src.audio_start is not None)
+        # and its segments join with no discontinuity: each starts on a keyframe, decoded
+        # on its own, exactly where the playlist's durations before it end
+        assert rung.discontinuities == 0
+        elapsed = 0.0
+        for segment in rung.segments:
+            assert segment.starts_with_key
+            assert abs(segment.frame_times[0] - rung.facts.video_start - elapsed) < 1e-3
+            elapsed += segment.duration
+        assert abs(elapsed - expected_duration) < 1e-3
+        # and each segment's samples last exactly until the next one's first decode time
+        for before, after in pairwise(rung.segments):
+            assert abs(before.decode_end - after.decode_start) < 1e-4, rung.uri
 
 
 @pytest.mark.parametrize("name", ["cfr", "vfr", "trimmed", "rotated", "late_start"])

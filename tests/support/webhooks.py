@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -12,11 +13,13 @@ from mpr.adapters.webhook_notifier import verify
 
 class Receiver:
     """A webhook endpoint on loopback that checks signatures under `secret` and fails its
-    first `failures` requests; `requests` lists (status answered, event, signature valid)."""
+    first `failures` requests; `requests` lists (status answered, event, signature valid),
+    `headers` the request headers of each."""
 
-    def __init__(self, secret: bytes, failures: int = 0) -> None:
+    def __init__(self, secret: bytes, failures: int = 0, port: int = 0) -> None:
         self.failures = failures
         self.requests: list[tuple[int, dict[str, Any], bool]] = []
+        self.headers: list[dict[str, str]] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,6 +35,7 @@ class Receiver:
                 status = (
                     401 if problem else 500 if len(receiver.requests) < receiver.failures else 204
                 )
+                receiver.headers.append(dict(self.headers.items()))
                 receiver.requests.append((status, json.loads(body), problem is None))
                 self.send_response(status)
                 self.end_headers()
@@ -39,7 +43,8 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/mpr"
 
     def __enter__(self) -> Receiver:
@@ -49,3 +54,28 @@ class Receiver:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class HangingReceiver:
+    """A socket on loopback that accepts every connection and never answers."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()

@@ -50,11 +50,12 @@ def test_a_one_minute_source_on_three_lambdas() -> None:
     assert stages["encode"].seconds == pytest.approx(2 * chunk, abs=0.01)
     assert "audio 5.6 s beside" in stages["encode"].note
     assert "holds" not in stages["encode"].note
-    # and stitch and package each move 30 MB of output in and out: 2 s + 0.6 s
+    # and the stitch moves 30 MB of output in and out (2 s + 0.6 s), the package copies it
+    # once (2 s + 0.3 s)
     assert stages["stitch"].seconds == pytest.approx(2.6)
-    assert stages["package"].seconds == pytest.approx(2.6)
+    assert stages["package"].seconds == pytest.approx(2.3)
     assert stages["probe"].seconds == pytest.approx(2.5)
-    assert result.wall_seconds == pytest.approx(2.5 + 2.2 + 2 * chunk + 2.6 + 2.6 + 2.3, abs=0.1)
+    assert result.wall_seconds == pytest.approx(2.5 + 2.2 + 2 * chunk + 2.6 + 2.3 + 2.3, abs=0.1)
     assert result.slowest_stage == "encode"
     # and the encode stage bills six chunk tasks and the audio at 3538 / 1024 GB
     billed = (6 * chunk + 5.6) * (3538 / 1024) * 0.0000166667 + 7 * 0.20e-6
@@ -63,6 +64,18 @@ def test_a_one_minute_source_on_three_lambdas() -> None:
     # and MediaConvert charges one HD output minute at $0.015
     assert result.mediaconvert_usd == pytest.approx(0.015)
     assert result.output_minutes == pytest.approx(1.0)
+
+
+def test_an_hls_only_job_is_not_stitched_and_its_package_moves_no_media() -> None:
+    # Given the same minute made into HLS only: no rendition is stitched
+    media, index = source(60), cfr_index(1500, 25.0, keyframe_every=50)
+    plan = plan_chunks(index, target_seconds=10, min_seconds=2)
+    result = estimate(media, index, plan, [RUNG_720], CALIBRATION, PLATFORM, stitched=[])
+    stages = {s.stage: s for s in result.stages}
+    # Then no stitch runs, and the package is its cold start only
+    assert (stages["stitch"].seconds, stages["stitch"].invocations) == (0.0, 0)
+    assert stages["stitch"].cost_usd == 0.0
+    assert stages["package"].seconds == pytest.approx(2.0)
 
 
 def test_arm64_bills_the_arm_rate() -> None:

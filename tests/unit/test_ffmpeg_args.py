@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 
 from mpr.core import ffmpeg_args
-from mpr.core.models import Chunk, SizedRendition, ThumbnailSpec
+from mpr.core.models import Chunk, PictureTarget, SizedRendition, ThumbnailSpec
 from mpr.core.presets import builtin_presets, renditions_for
 from tests.unit.factories import make_media
 
@@ -23,6 +24,14 @@ CHUNK = Chunk(
     seek=6.02,
     select_from=5.98,
     select_to=7.98,
+)
+
+
+THUMBS = PictureTarget(
+    preset="thumbnails", kind="thumbs", width=640, height=-2, frames=[0, 30], first_number=7
+)
+TILES = PictureTarget(
+    preset="thumbnails", kind="tiles", width=160, height=90, frames=[0, 10, 20], first_number=21
 )
 
 
@@ -54,7 +63,10 @@ USER_SOURCE_COMMANDS: dict[str, UserCommand] = {
         src, "chunk.mp4", CHUNK, sized_720p(), 50, 12800
     ),
     "audio_encode": lambda src: ffmpeg_args.audio_encode(src, "a.m4a", 0.0, 5.0, 48000, 2, 128),
-    "thumbnails": lambda src: ffmpeg_args.thumbnails(src, "t_%05d.jpg", ThumbnailSpec(), 0, 5),
+    "chunk_encode_with_pictures": lambda src: ffmpeg_args.chunk_encode(
+        src, "chunk.mp4", CHUNK, sized_720p(), 50, 12800, pictures=[(THUMBS, "t_%05d.jpg")]
+    ),
+    "chunk_pictures": lambda src: ffmpeg_args.chunk_pictures(src, CHUNK, [(TILES, "t.nut")]),
     "sprite_sheets": lambda src: ffmpeg_args.sprite_sheets(
         src, "s_%03d.jpg", ThumbnailSpec(), 90, 10, 2, 0.0, 5.0
     ),
@@ -84,7 +96,19 @@ def test_remote_user_source_is_read_over_https_only(build: UserCommand) -> None:
 WORK_FILE_COMMANDS: dict[str, list[str]] = {
     "stitch": ffmpeg_args.stitch("list.ffconcat", "audio.m4a", "out.mp4"),
     "stitch-video-only": ffmpeg_args.stitch("list.ffconcat", None, "out.mp4"),
-    "hls_package": ffmpeg_args.hls_package("out.mp4", "index.m3u8", "seg_%05d.m4s", 4.0),
+    "hls_segments": ffmpeg_args.hls_segments(
+        "chunk.mp4",
+        "c.m3u8",
+        "seg_00003_%03d.m4s",
+        4.0,
+        offset=6.0,
+        last_packet=49,
+        end_ticks=25600,
+    ),
+    "hls_segments_audio": ffmpeg_args.hls_segments(
+        "audio.m4a", "a.m3u8", "seg_%03d.m4s", 4.0, from_zero=True
+    ),
+    "tile_sheets": ffmpeg_args.tile_sheets("tiles.ffconcat", "sprite_%03d.jpg", 10, 2),
     "psnr": ffmpeg_args.psnr("out.mp4", LOCAL_SOURCE, sized_720p(), 1.0, 5.0, 5),
 }
 
@@ -323,15 +347,36 @@ def test_audio_is_encoded_once_as_aac(
     assert "-vn" in args
 
 
-def test_hls_package_writes_fmp4_vod_segments() -> None:
-    args = WORK_FILE_COMMANDS["hls_package"]
+def test_a_chunk_is_segmented_on_the_output_timeline_with_its_exact_end() -> None:
+    # When chunk 3 (starting 6 s into the output, 50 frames, 2 s at a 12800 timescale)
+    # is segmented
+    args = WORK_FILE_COMMANDS["hls_segments"]
+    # Then it is a stream copy into fMP4 VOD segments named after the chunk
     assert option(args, "-f") == "hls"
     assert option(args, "-c") == "copy"
     assert option(args, "-hls_time") == "4"
     assert option(args, "-hls_segment_type") == "fmp4"
     assert option(args, "-hls_playlist_type") == "vod"
-    assert option(args, "-hls_segment_filename") == "seg_%05d.m4s"
-    assert args[-1] == "index.m3u8"
+    assert option(args, "-hls_segment_filename") == "seg_00003_%03d.m4s"
+    assert args[-1] == "c.m3u8"
+    # with its timestamps at its place on the output, each fragment stating its own decode
+    # time and none shifted to keep decode times positive
+    assert option(args, "-output_ts_offset") == "6.000000"
+    assert option(args, "-hls_segment_options") == "movflags=+frag_discont"
+    assert option(args, "-avoid_negative_ts") == "disabled"
+    # and its last packet (decode order) lasting until the chunk's end, pts and dts kept
+    assert option(args, "-bsf:v") == (
+        r"setts=pts=PTS:dts=DTS:duration=if(eq(N\,49)\,25600+STARTDTS-DTS\,DURATION)"
+    )
+
+
+def test_audio_is_segmented_from_its_first_sample() -> None:
+    # the AAC priming frame (before time 0, hidden by the MP4's edit list) is left out
+    args = WORK_FILE_COMMANDS["hls_segments_audio"]
+    assert option(args[args.index("audio.m4a") :], "-ss") == "0"
+    assert option(args, "-output_ts_offset") == "0.000000"
+    assert "-bsf:v" not in args
+    assert "-avoid_negative_ts" not in args
 
 
 def test_variable_rate_sources_are_encoded_without_b_frames() -> None:
@@ -352,12 +397,59 @@ def test_encoder_args_force_idr_frames_where_later_chunks_start() -> None:
     assert "-force_key_frames" not in ffmpeg_args.encoder_args(sized_720p(), 50, chunk_starts=[0.0])
 
 
-def test_thumbnails_take_one_frame_per_interval_bucket() -> None:
-    args = ffmpeg_args.thumbnails(LOCAL_SOURCE, "t_%05d.jpg", ThumbnailSpec(), 2.0, 30.0)
+def test_the_chunk_decode_also_writes_its_planned_pictures() -> None:
+    # When a chunk is encoded with thumbnails at two of its frames and tiles at three
+    args = ffmpeg_args.chunk_encode(
+        LOCAL_SOURCE,
+        "a.mp4",
+        CHUNK,
+        sized_720p(),
+        50,
+        12800,
+        pictures=[(THUMBS, "thumb_%05d.jpg"), (TILES, "00003.nut")],
+    )
+    # Then the one decode is split to the encode and to each picture output
     graph = option(args, "-filter_complex")
-    assert "select=" in graph
-    assert "/10)" in graph  # the default 10 s interval
-    assert "scale=640:-2" in graph
-    assert option(args, "-fps_mode") == "passthrough"
-    assert option(input_options(args)[LOCAL_SOURCE], "-ss") == "2.000000"
-    assert option(input_options(args)[LOCAL_SOURCE], "-t") == "30.000000"
+    assert "split=3" in graph
+    assert "select=eq(n\\,0)+eq(n\\,30)" in graph
+    assert "select=eq(n\\,0)+eq(n\\,10)+eq(n\\,20)" in graph
+    assert "scale=640:-2:flags=bicubic:out_range=full" in graph
+    assert "scale=160:90:flags=bicubic:out_range=full" in graph
+    # thumbnails as JPEGs numbered in the job, tiles as raw frames for the sheets
+    thumbs = args[args.index("a.mp4") + 1 : args.index("thumb_%05d.jpg") + 1]
+    assert option(thumbs, "-start_number") == "7"
+    assert option(thumbs, "-q:v") == "3"
+    assert option(thumbs, "-fps_mode") == "passthrough"
+    tiles = args[args.index("thumb_%05d.jpg") + 1 :]
+    assert option(tiles, "-c") == "rawvideo"
+    assert option(tiles, "-f") == "nut"
+    # and x264 still measures only its own frames
+    assert args.count("-vstats_file") == 0
+    assert args.count("libx264") == 1
+
+
+def test_sheets_tile_the_raw_tiles_in_full_range() -> None:
+    args = WORK_FILE_COMMANDS["tile_sheets"]
+    assert option(input_options(args)["tiles.ffconcat"], "-f") == "concat"
+    graph = option(args, "-filter_complex")
+    assert graph.index("setrange=full") < graph.index("tile=10x2")
+    assert option(args, "-q:v") == "4"
+
+
+def filter_steps(graph: str) -> list[str]:
+    """The filters of a `-filter_complex` graph in order, link labels removed."""
+    return [re.sub(r"\[[^\]]*\]", "", part) for part in graph.split(";")]
+
+
+def test_a_rendition_s_filter_chain_is_the_same_wherever_it_is_built() -> None:
+    # Given a rendition's chain as the single-pass equivalent states it
+    sized = sized_720p()
+    chain = ffmpeg_args.video_filter(sized).split(",")
+    assert chain == ["scale=1280:720:flags=bicubic", "setsar=1", "format=yuv420p"]
+    # Then a chunk encode and the PSNR reference apply exactly those steps, in order
+    encode = ffmpeg_args.chunk_encode(LOCAL_SOURCE, "c.mp4", CHUNK, sized, 50, 12800)
+    measure = ffmpeg_args.psnr("o.mp4", LOCAL_SOURCE, sized, 0.0, 5.0, 5)
+    for args in (encode, measure):
+        steps = filter_steps(option(args, "-filter_complex"))
+        first = steps.index(chain[0])
+        assert steps[first : first + len(chain)] == chain

@@ -6,11 +6,13 @@ import m3u8
 import pytest
 
 from mpr.core.hls import (
+    Segment,
     SubtitleRendition,
     Variant,
     avc1_codec,
     bandwidths,
     master_playlist,
+    media_playlist,
     segments,
     single_file_playlist,
 )
@@ -146,17 +148,21 @@ def test_master_playlist_offers_subtitles_to_every_rung() -> None:
         ),
     ]
     # When the master playlist is written and read back by the m3u8 package
-    parsed = m3u8.loads(master_playlist(rungs, subtitles))
-    # Then it lists both renditions in one group, with their flags
+    parsed = m3u8.loads(master_playlist(rungs, "audio/index.m3u8", subtitles))
+    # Then it lists both renditions in one group, with their flags, after the audio
     assert [
         (m.type, m.group_id, m.name, m.language, m.default, m.autoselect, m.forced, m.uri)
         for m in parsed.media
     ] == [
+        ("AUDIO", "audio", "audio", None, "YES", "YES", None, "audio/index.m3u8"),
         ("SUBTITLES", "subs", "English", "en", "NO", "YES", "NO", "captions/en/index.m3u8"),
         ("SUBTITLES", "subs", "Português 'BR'", "pt-BR", "YES", "YES", "YES", PT_BR),
     ]
-    # and every rung refers to that group
-    assert [p.stream_info.subtitles for p in parsed.playlists] == ["subs", "subs"]
+    # and every rung refers to both groups
+    assert [(p.stream_info.audio, p.stream_info.subtitles) for p in parsed.playlists] == [
+        ("audio", "subs"),
+        ("audio", "subs"),
+    ]
 
 
 @pytest.mark.parametrize(("duration", "target"), [(0.04, 1), (2.0, 2), (2.001, 3), (7200.5, 7201)])
@@ -168,3 +174,58 @@ def test_single_file_playlist_is_one_segment_as_long_as_the_range(
     assert parsed.playlist_type == "vod"
     assert parsed.target_duration == target
     assert [(s.uri, s.duration) for s in parsed.segments] == [("captions.vtt", round(duration, 3))]
+
+
+def test_media_playlist_lists_segments_with_exact_durations_and_one_init() -> None:
+    # Given the segments of three chunks (the last of each shorter)
+    made = [
+        Segment(uri="seg_00000_000.m4s", duration=4.0),
+        Segment(uri="seg_00000_001.m4s", duration=2.0),
+        Segment(uri="seg_00001_000.m4s", duration=4.0),
+        Segment(uri="seg_00001_001.m4s", duration=1.966667),
+        Segment(uri="seg_00002_000.m4s", duration=0.5),
+    ]
+    # When the rung's playlist is written and read back by another parser
+    parsed = m3u8.loads(media_playlist(made))
+    # Then it is a VOD playlist of those segments, in order, over one init segment
+    assert parsed.playlist_type == "vod"
+    assert parsed.is_endlist
+    assert parsed.version == 7
+    assert [s.uri for s in parsed.segments] == [s.uri for s in made]
+    assert [s.duration for s in parsed.segments] == [s.duration for s in made]
+    assert {s.init_section.uri for s in parsed.segments} == {"init.mp4"}
+    # with no discontinuity between chunks, and a target duration no segment exceeds
+    assert not any(s.discontinuity for s in parsed.segments)
+    assert parsed.target_duration == 4
+
+
+@pytest.mark.parametrize(
+    ("longest", "target"), [(4.0, 4), (4.0000004, 4), (4.01, 5), (3.2, 4), (0.4, 1)]
+)
+def test_target_duration_is_the_longest_segment_rounded_up(longest: float, target: int) -> None:
+    text = media_playlist([Segment(uri="a.m4s", duration=longest)])
+    assert m3u8.loads(text).target_duration == target
+
+
+def test_master_playlist_with_audio_gives_every_variant_the_audio_rendition() -> None:
+    rung = Variant(
+        uri="360p/index.m3u8",
+        bandwidth=1_000_000,
+        average_bandwidth=800_000,
+        width=640,
+        height=360,
+        codecs="avc1.64001e,mp4a.40.2",
+        frame_rate=25.0,
+    )
+    parsed = m3u8.loads(master_playlist([rung], "audio/index.m3u8"))
+    (audio,) = parsed.media
+    assert (audio.type, audio.uri, audio.group_id, audio.default) == (
+        "AUDIO",
+        "audio/index.m3u8",
+        "audio",
+        "YES",
+    )
+    (variant,) = parsed.playlists
+    assert variant.stream_info.audio == "audio"
+    assert variant.stream_info.resolution == (640, 360)
+    assert variant.stream_info.bandwidth == 1_000_000

@@ -177,3 +177,21 @@ def test_files_are_copied_where_links_cannot_be_made(
     assert local.read_bytes() == b"video"
     assert local.stat().st_ino != storage.path("input/clip.mp4").stat().st_ino
     assert list(storage.list("")) == ["input/clip.mp4"]
+
+
+def test_copy_to_another_directory_store_links_the_file(
+    storage: LocalStorage, tmp_path: Path
+) -> None:
+    # Given an object in one store and another store on the same file system
+    storage.put_bytes("work/seg_001.m4s", b"segment")
+    outputs = LocalStorage(tmp_path / "outputs")
+    # When it is copied into the other store
+    storage.copy_to("work/seg_001.m4s", outputs, "job/720p/seg_001.m4s", "video/iso.segment")
+    # Then the other store holds the same file, linked, not read and written again
+    original, copied = storage.path("work/seg_001.m4s"), outputs.path("job/720p/seg_001.m4s")
+    assert copied.read_bytes() == b"segment"
+    assert os.stat(original).st_ino == os.stat(copied).st_ino
+    # and a missing object is not found, leaving nothing behind
+    with pytest.raises(NotFoundError):
+        storage.copy_to("work/missing.m4s", outputs, "job/missing.m4s")
+    assert not outputs.exists("job/missing.m4s")

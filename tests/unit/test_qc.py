@@ -12,9 +12,11 @@ from mpr.core.qc import (
     DEFAULT_MIN_PSNR_DB,
     Expectation,
     Measurement,
+    chunk_joins,
     expectation,
     judge,
     mean_psnr,
+    one_codec_config,
     vstats_psnrs,
 )
 from tests.unit.factories import cfr_index, make_media
@@ -219,3 +221,23 @@ def test_mean_psnr_averages_squared_errors_not_decibels() -> None:
     # Then the mean is that of the errors: 10*log10(1/5.5e-4) dB, below the mean of the dBs
     assert mean_psnr([30.0, 40.0]) == pytest.approx(32.596, abs=1e-3)
     assert mean_psnr([math.inf, math.inf]) == math.inf
+
+
+@pytest.mark.parametrize(
+    ("second_start", "passed"),
+    [(4.0, True), (4.0004, True), (3.9996, True), (4.0006, False), (3.9994, False), (3.9, False)],
+)
+def test_each_chunk_must_start_where_the_segments_before_it_end(
+    second_start: float, passed: bool
+) -> None:
+    # Given three chunks whose segments last 4 s, 4 s and 2 s, the first starting at 0.5 s
+    check = chunk_joins([0.5, 0.5 + second_start, 8.5], [4.0, 4.0, 2.0])
+    # Then the second may sit up to half a millisecond off its place, no more
+    assert check.passed is passed
+    assert check.actual == (0 if passed else 1)
+
+
+def test_every_chunk_must_share_the_init_segment_s_decoder_configuration() -> None:
+    assert one_codec_config(["SHA256:ab", "SHA256:ab", "SHA256:ab"]).passed
+    mismatched = one_codec_config(["SHA256:ab", "SHA256:cd", "SHA256:ab"])
+    assert (mismatched.passed, mismatched.actual) == (False, 1)

@@ -3,6 +3,10 @@
 The pipeline does the media work; the runner keeps the job store up to date from the
 pipeline's events, records the outcome, sends the webhook and deletes the work files. A job
 that fails never takes the runner down, and a cancelled job stops at the next chunk.
+
+Shutting down drains: no new job or chunk task starts, the running chunk tasks finish, and
+the interrupted jobs keep their status and work files. `recover` at the next start runs
+them again, and the pipeline skips the chunks that were finished.
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ class Pipeline(Protocol):
         *,
         on_event: Callable[[PipelineEvent], None] | None = None,
         cancel: threading.Event | None = None,
-    ) -> Manifest: ...
+        stop: threading.Event | None = None,
+    ) -> Manifest:
+        """Run the job; `cancel` ends it, `stop` interrupts it and keeps its work files."""
 
 
 class _Progress:
@@ -77,6 +83,10 @@ class _Progress:
 
 
 Outcome = tuple[JobStatus, dict[str, str]]
+INTERRUPTED_STAGE = "interrupted"
+
+
+_INTERRUPTED: Outcome = (JobStatus.RUNNING, {})
 
 
 def _failed(code: str, message: str) -> Outcome:
@@ -95,16 +105,19 @@ class JobRunner:
         *,
         output_prefix: str = "{job_id}/",
         concurrency: int = 1,
+        max_resumes: int = 3,
     ) -> None:
         self._jobs = jobs
         self._pipeline = pipeline
         self._notifier = notifier
         self._work = work
         self._output_prefix = output_prefix
+        self._max_resumes = max_resumes
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mpr-job")
         self._lock = threading.Lock()
         self._cancels: dict[str, threading.Event] = {}
         self._running: set[str] = set()
+        self._stop = threading.Event()
 
     def start(self, job: JobRecord) -> Future[None]:
         """Queue a QUEUED job; returns a future that resolves when it has ended."""
@@ -122,27 +135,46 @@ class JobRunner:
         if not running:
             self._finish(job_id)
 
-    def recover(self) -> int:
-        """After a restart: queue QUEUED jobs again, fail those the restart interrupted."""
-        resumed = 0
+    def recover(self) -> list[Future[None]]:
+        """After a restart: run the jobs the last server left RUNNING (they resume from
+        their finished chunks), then the QUEUED ones; a future for each job."""
+        resumed: list[Future[None]] = []
         for status in (JobStatus.RUNNING, JobStatus.QUEUED):
             cursor: str | None = None
+            found: list[JobRecord] = []
             while True:
                 page, cursor = self._jobs.list(status=status, limit=100, cursor=cursor)
-                for job in page:
-                    if status is JobStatus.RUNNING:
-                        self._fail(job.job_id, "Interrupted", "the server stopped during the job")
-                    else:
-                        self.start(job)
-                        resumed += 1
+                found.extend(page)
                 if cursor is None:
                     break
+            for job in reversed(found):  # oldest first
+                crashed = status is JobStatus.RUNNING and job.stage != INTERRUPTED_STAGE
+                if crashed and not self._may_resume(job.job_id):
+                    continue
+                resumed.append(self.start(job))
         return resumed
 
+    def _may_resume(self, job_id: str) -> bool:
+        """Count one more resume of a job whose server died (a drained job does not
+        count); past `max_resumes` (a job that takes the server down with it, say) fail
+        it with the reason and its webhook."""
+        key = f"{keys.work_prefix(job_id)}resumes"
+        count = int(self._work.get_bytes(key)) if self._work.exists(key) else 0
+        if count >= self._max_resumes:
+            self._fail(
+                job_id,
+                "InterruptedError",
+                f"the server stopped during the job {count + 1} times; it is not resumed again",
+            )
+            self._finish(job_id)
+            return False
+        self._work.put_bytes(key, str(count + 1).encode(), "text/plain")
+        return True
+
     def shutdown(self, wait: bool = True) -> None:
-        with self._lock:
-            for event in self._cancels.values():
-                event.set()
+        """Drain: start nothing new, let running chunk tasks finish, keep interrupted jobs
+        (and their work files) for `recover`."""
+        self._stop.set()
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def _run_safely(self, job_id: str) -> None:
@@ -160,32 +192,50 @@ class JobRunner:
                 return  # cancelled while waiting: `cancel` has finished it
             self._running.add(job_id)
         outcome: Outcome | None = None
+        interrupted = False
         try:
             outcome = self._execute(job_id, cancel)
+            interrupted = outcome is _INTERRUPTED
         finally:
             with self._lock:
                 self._running.discard(job_id)
                 if self._cancels.get(job_id) is cancel:
                     del self._cancels[job_id]
             # the outcome is recorded after the clean-up, so a retry never races it
-            self._work.delete_prefix(keys.work_prefix(job_id))
+            if not interrupted:
+                self._work.delete_prefix(keys.work_prefix(job_id))
+        if interrupted:
+            return
         if outcome is not None:
             self._transition(job_id, *outcome)
         self._notify(job_id)
 
     def _execute(self, job_id: str, cancel: threading.Event) -> Outcome | None:
-        """Run the pipeline; what to record, or None if the job was cancelled."""
+        """Run the pipeline; what to record, None if the job was cancelled, `_INTERRUPTED`
+        if the runner is shutting down."""
+        if self._stop.is_set():
+            return _INTERRUPTED
         try:
-            job = self._jobs.transition(job_id, JobStatus.RUNNING, stage="starting")
+            job = self._jobs.get(job_id)
+            if job.status is not JobStatus.RUNNING:  # RUNNING: resumed after a restart
+                job = self._jobs.transition(job_id, JobStatus.RUNNING, stage="starting")
         except (JobStateError, NotFoundError):
             return None  # cancelled or deleted while waiting
         try:
             self._pipeline().run(
-                job_id, job.spec, on_event=_Progress(self._jobs, job_id), cancel=cancel
+                job_id,
+                job.spec,
+                on_event=_Progress(self._jobs, job_id),
+                cancel=cancel,
+                stop=self._stop,
             )
-        except MprError as exc:
-            return None if cancel.is_set() else _failed(exc.code, str(exc))
         except Exception as exc:
+            if self._stop.is_set() and not cancel.is_set():
+                self._jobs.set_stage(job_id, INTERRUPTED_STAGE)
+                log.info("job %s interrupted; it resumes at the next start", job_id)
+                return _INTERRUPTED
+            if isinstance(exc, MprError):
+                return None if cancel.is_set() else _failed(exc.code, str(exc))
             log.exception("job %s failed unexpectedly", job_id)
             return _failed("InternalError", f"internal error: {type(exc).__name__}")
         if cancel.is_set():

@@ -1,4 +1,7 @@
-"""The local worker pool: runs the stages in the cloud pipeline's order, chunks in parallel."""
+"""The local worker pool: runs the stages in the cloud pipeline's order, chunks in parallel.
+
+A job run again after an interruption skips the chunks whose results are in the work area.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from mpr import stages
+from mpr.adapters.disk_space import SpaceLedger, job_bytes
+from mpr.core import keys
 from mpr.core.errors import MprError
 from mpr.core.ffmpeg_args import x264_threads
 from mpr.core.models import ChunkTask, JobSpec, Manifest
@@ -29,6 +34,12 @@ class JobCancelledError(MprError):
     """The job was cancelled while it ran."""
 
     code = "JobCancelledError"
+
+
+class JobInterruptedError(MprError):
+    """The server is shutting down: the job stops and keeps its work files."""
+
+    code = "JobInterruptedError"
 
 
 @dataclass(frozen=True)
@@ -53,9 +64,14 @@ class LocalPipeline:
     """
 
     def __init__(
-        self, ctx: stages.StageContext, workers: int, cpu_count: int | None = None
+        self,
+        ctx: stages.StageContext,
+        workers: int,
+        cpu_count: int | None = None,
+        space: SpaceLedger | None = None,
     ) -> None:
         self.workers = max(1, workers)
+        self.space = space
         cores = cpu_count or usable_cores()
         per_worker = max(1, cores // self.workers)
         self.ctx = replace(
@@ -71,15 +87,32 @@ class LocalPipeline:
         *,
         on_event: EventSink | None = None,
         cancel: threading.Event | None = None,
+        stop: threading.Event | None = None,
     ) -> Manifest:
-        """Run every stage; on any failure run the fail stage and re-raise."""
-        run = _Run(self, job_id, spec, on_event or (lambda _e: None), cancel or threading.Event())
+        """Run every stage; on any failure run the fail stage and re-raise. After `stop`
+        no new task starts and the work files stay, for a later run to resume from."""
+        run = _Run(
+            self,
+            job_id,
+            spec,
+            on_event or (lambda _e: None),
+            cancel or threading.Event(),
+            stop or threading.Event(),
+        )
         try:
             return run.execute()
-        except BaseException as exc:
-            error = exc.code if isinstance(exc, MprError) else type(exc).__name__
-            stages.fail(self.ctx, FailRequest(job_id=job_id, error=error, cause=str(exc)))
+        except JobInterruptedError:
             raise
+        except BaseException as exc:
+            reported = self.space.explain(exc) if self.space else exc
+            error = reported.code if isinstance(reported, MprError) else type(exc).__name__
+            stages.fail(self.ctx, FailRequest(job_id=job_id, error=error, cause=str(reported)))
+            if reported is exc:
+                raise
+            raise reported from exc
+        finally:
+            if self.space:
+                self.space.release(job_id)
 
 
 class _Run:
@@ -90,9 +123,11 @@ class _Run:
         spec: JobSpec,
         emit: EventSink,
         cancel: threading.Event,
+        stop: threading.Event,
     ) -> None:
-        self.ctx, self.workers = pipeline.ctx, pipeline.workers
+        self.ctx, self.workers, self.space = pipeline.ctx, pipeline.workers, pipeline.space
         self.job_id, self.spec, self.emit, self.cancel = job_id, spec, emit, cancel
+        self.stop = stop
         self.timings: dict[str, float] = {}
         self.done = 0
         self.total = 0
@@ -106,13 +141,16 @@ class _Run:
         with self._stage("plan"):
             planned = stages.plan(ctx, PlanRequest(**probed.model_dump()))
         self.total = planned.task_count
+        tasks = stages.load_tasks(ctx, job)
+        if self.space:
+            self.space.reserve(job, job_bytes(tasks, with_audio=planned.has_audio))
         with self._stage("encode"):
-            self._encode(stages.load_tasks(ctx, job))
+            self._encode(tasks)
         with self._stage("stitch"):
             self._parallel(
                 [
                     partial(stages.stitch, ctx, StitchRequest(job_id=job, rendition=r))
-                    for r in planned.renditions
+                    for r in planned.stitched
                 ]
             )
         with self._stage("package"):
@@ -135,11 +173,19 @@ class _Run:
             audio_done.result()
 
     def _encode_one(self, task: ChunkTask) -> None:
-        stages.encode_chunk(self.ctx, task)
+        if not self._encoded(task):
+            stages.encode_chunk(self.ctx, task)
         with self.lock:
             self.done += 1
             event = PipelineEvent("encode", self.done, self.total, dict(self.timings))
         self.emit(event)
+
+    def _encoded(self, task: ChunkTask) -> bool:
+        """Whether an earlier run of the job left this chunk's results in the work area."""
+        return all(
+            self.ctx.work.exists(keys.chunk_result(self.job_id, r.id, task.chunk.index))
+            for r in task.renditions
+        )
 
     def _parallel(self, jobs: list[Callable[[], object]]) -> None:
         """Run jobs on the pool; the first failure (or a cancel) stops what has not started."""
@@ -161,6 +207,8 @@ class _Run:
     def _check_cancel(self) -> None:
         if self.cancel.is_set():
             raise JobCancelledError(f"job {self.job_id} was cancelled")
+        if self.stop.is_set():
+            raise JobInterruptedError(f"job {self.job_id} was interrupted by a shutdown")
 
     @contextmanager
     def _stage(self, name: str) -> Iterator[None]:

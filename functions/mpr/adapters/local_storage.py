@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from mpr.core.errors import InvalidInputError, NotFoundError
+from mpr.ports import Storage
 
 
 class LocalStorage:
@@ -79,6 +80,12 @@ class LocalStorage:
         if prefix.endswith("/") and folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
         return len(keys)
+
+    def copy_to(
+        self, key: str, target: Storage, target_key: str, content_type: str | None = None
+    ) -> None:
+        """A hard link where `target` is a directory too (see put_file), else an upload."""
+        target.put_file(target_key, self._existing(key), content_type)
 
     def _existing(self, key: str) -> Path:
         path = self.path(key)

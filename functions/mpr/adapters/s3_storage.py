@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from mpr.adapters.aws_errors import error_code, translated
 from mpr.core.errors import MprError, NotFoundError
+from mpr.ports import Storage
 from mpr.settings import Settings
 
 DELETE_BATCH = 1000  # the most keys one DeleteObjects call takes
@@ -171,6 +172,29 @@ class S3Storage:
                 deleted += self._delete(batch)
                 batch = []
         return deleted + (self._delete(batch) if batch else 0)
+
+    def copy_to(
+        self, key: str, target: Storage, target_key: str, content_type: str | None = None
+    ) -> None:
+        """A server-side copy into another bucket of this client's endpoint (in parts
+        above the multipart threshold); other stores get a download and an upload."""
+        if not isinstance(target, S3Storage) or target.client.meta.endpoint_url != (
+            self.client.meta.endpoint_url
+        ):
+            with self.local_path(key) as path:
+                target.put_file(target_key, path, content_type)
+            return
+        extra = (
+            {"ContentType": content_type, "MetadataDirective": "REPLACE"} if content_type else {}
+        )
+        with translated(f"copy {self._where(key)} to {target._where(target_key)}"):
+            target.client.copy(
+                {"Bucket": self.bucket, "Key": self._key(key)},
+                target.bucket,
+                target._key(target_key),
+                ExtraArgs=extra or None,
+                Config=self._transfer,
+            )
 
     def _delete(self, keys: Sequence[str]) -> int:
         objects = [{"Key": self._key(key)} for key in keys]

@@ -1,8 +1,16 @@
-"""`mpr serve`: the jobs API (uvicorn) and the local runner in one process."""
+"""`mpr serve`: the jobs API (uvicorn) and the local runner in one process.
+
+SIGTERM or SIGINT stops it gracefully: the API stops taking requests, then the runner
+drains (running chunk tasks finish; interrupted jobs resume at the next start).
+"""
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -57,6 +65,24 @@ def command(
         )
         click.echo(f"webhooks are signed with the secret in {signing}")
         click.echo(f"MPR API on http://{host}:{port} (files: {where}, workers: {base.workers})")
-        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+        with _stop_signals_only_stop_uvicorn():
+            uvicorn.run(create_app(services), host=host, port=port, log_level="info")
     finally:
         services.close()
+
+
+@contextmanager
+def _stop_signals_only_stop_uvicorn() -> Iterator[None]:
+    """uvicorn re-raises the SIGTERM or SIGINT that stopped it when it returns; these
+    handlers absorb that one, so the runner can drain. A second signal acts at once."""
+    stop_signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, _announce_drain) for sig in stop_signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _announce_drain(signum: int, frame: FrameType | None) -> None:
+    click.echo(f"{signal.Signals(signum).name}: finishing the running chunk tasks")

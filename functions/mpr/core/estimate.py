@@ -147,10 +147,14 @@ def estimate(
     calibration: Calibration,
     platform: Platform,
     *,
-    thumbnails: bool = False,
+    stitched: Sequence[SizedRendition] | None = None,
     measured: dict[str, float] | None = None,
 ) -> JobEstimate:
-    """Predict every stage of the job `plan` describes (see the module docstring)."""
+    """Predict every stage of the job `plan` describes (see the module docstring).
+
+    `stitched` are the renditions an MP4 output joins (None: all of them); HLS rungs,
+    thumbnails and sprite tiles are written by the chunk tasks, so packaging them moves
+    no media."""
     measured = measured or {}
     cpu = platform.vcpus * CPU_EFFICIENCY * platform.arch_speed
     duration = plan.duration
@@ -180,12 +184,12 @@ def estimate(
         audio_s = warm + transfer(duration * source_mb_per_s)
         audio_s += duration * calibration.audio_cpu_per_second / platform.arch_speed
     encode_s = max(encode_wall, audio_s)
-    stitch_s = warm + 2 * transfer(duration * out_mb_per_s / max(1, len(renditions)))
-    package_s = warm + 2 * transfer(duration * out_mb_per_s)
-    package_note = "segments every stitched rung"
-    if thumbnails:
-        package_s += duration * pixels * calibration.decode_cpu_per_pixel_second / cpu
-        package_note += "; decodes the source again for thumbnails and the sprite"
+    joined = list(renditions if stitched is None else stitched)
+    mp4_mb_per_s = sum(r.rendition.max_bitrate_kbps for r in joined) / 8e3
+    stitch_s = warm + 2 * transfer(duration * mp4_mb_per_s / len(joined)) if joined else 0.0
+    # an MP4 is copied server-side, taken here at the S3 rate; HLS is playlists and copies
+    package_s = warm + transfer(duration * mp4_mb_per_s)
+    package_note = "copies the stitched MP4s; playlists over the chunks' segments"
     holder = " (the audio holds the stage)" if audio_s > encode_wall else ""
     # (stage, wall seconds, Lambda seconds billed, invocations, note)
     rows = [
@@ -199,7 +203,7 @@ def estimate(
             f"{len(plan.chunks)} chunk tasks on {slots} Lambdas: {encode_wall:.1f} s; audio "
             f"{audio_s:.1f} s beside{holder}",
         ),
-        ("stitch", stitch_s, stitch_s * len(renditions), len(renditions), "one Lambda a rung"),
+        ("stitch", stitch_s, stitch_s * len(joined), len(joined), "one Lambda an MP4 rung"),
         ("package", package_s, None, 1, package_note),
         ("finalize", warm + FINALIZE_SECONDS, None, 1, ""),
     ]

@@ -12,7 +12,7 @@ from typing import Any
 import ffmpeg
 
 from mpr.core import sprites
-from mpr.core.models import Chunk, MediaInfo, SizedRendition, ThumbnailSpec
+from mpr.core.models import Chunk, MediaInfo, PictureTarget, SizedRendition, ThumbnailSpec
 
 LOCAL_PROTOCOLS = "file"
 REMOTE_PROTOCOLS = "http,https,tcp,tls,crypto"
@@ -29,6 +29,8 @@ RECONNECT_OPTIONS = {
 AUDIO_RATES = (32000, 44100, 48000)
 GLOBAL = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
 HEADER_DESCRIBED = frozenset({"mov,mp4,m4a,3gp,3g2,mj2"})
+THUMBNAIL_QUALITY = 3
+SPRITE_QUALITY = 4
 X264_MAX_THREADS = 8
 """With more frame threads x264 spends its `maxrate` worse. The first 10 s of the 1080p30
 benchmark clip (re-encoded at 3 Mb/s) at the 1080p rung's options: 39.52-39.56 dB PSNR
@@ -90,9 +92,43 @@ def x264_threads(cores: int) -> int:
     return min(X264_MAX_THREADS, max(2, cores))
 
 
+Filter = tuple[str, tuple[object, ...], dict[str, object]]
+
+
+def rendition_filters(sized: SizedRendition) -> list[Filter]:
+    """A rendition's filter chain after the frames are selected: scaled to its size, square
+    pixels, 4:2:0 (rotation is applied by ffmpeg itself). Every command that makes or
+    measures a rendition uses this one chain."""
+    return [
+        ("scale", (sized.width, sized.height), {"flags": "bicubic"}),
+        ("setsar", (1,), {}),
+        ("format", ("yuv420p",), {}),
+    ]
+
+
+def picture_filters(width: int, height: int) -> list[Filter]:
+    """The filter chain of a JPEG picture (thumbnail or sprite tile): scaled, full range."""
+    return [
+        ("scale", (width, height), {"flags": "bicubic", "out_range": "full"}),
+        ("format", ("yuvj420p",), {}),
+    ]
+
+
 def video_filter(sized: SizedRendition) -> str:
-    """The scaling part of the video filter chain (rotation is applied by ffmpeg itself)."""
-    return f"scale={sized.width}:{sized.height}:flags=bicubic,setsar=1,format=yuv420p"
+    """`rendition_filters` as the text of a `-vf` option."""
+    return ",".join(_filter_text(f) for f in rendition_filters(sized))
+
+
+def _filter_text(step: Filter) -> str:
+    name, args, kwargs = step
+    values = [str(a) for a in args] + [f"{k}={v}" for k, v in kwargs.items()]
+    return f"{name}={':'.join(values)}" if values else name
+
+
+def _apply(stream: Any, chain: Sequence[Filter]) -> Any:
+    for name, args, kwargs in chain:
+        stream = stream.filter(name, *args, **kwargs)
+    return stream
 
 
 def video_codec_options(sized: SizedRendition, gop: int, b_frames: bool = True) -> dict[str, Any]:
@@ -165,15 +201,6 @@ def _chunk_frames(source: str, chunk: Chunk, decode_threads: int, start: float |
     )
 
 
-def _scaled(frames: Any, sized: SizedRendition) -> Any:
-    """The filters of `video_filter`, as a graph step."""
-    return (
-        frames.filter("scale", sized.width, sized.height, flags="bicubic")
-        .filter("setsar", 1)
-        .filter("format", "yuv420p")
-    )
-
-
 def _x264_output(
     frames: Any,
     output: str,
@@ -210,6 +237,7 @@ def chunk_encode(
     decode_threads: int = 0,
     piped: Sequence[tuple[SizedRendition, str]] = (),
     source_start: float | None = None,
+    pictures: Sequence[tuple[PictureTarget, str]] = (),
 ) -> list[str]:
     """Encode one chunk to one rendition in one ffmpeg: exactly the chunk's frames.
 
@@ -224,20 +252,74 @@ def chunk_encode(
     Those renditions get encoding ffmpegs of their own: a process has one vstats file, its
     encoder threads write their lines to it in pieces that mix, and only with a single
     x264 encoder is every PSNR in it that encoder's.
+
+    `pictures` (target, output) pairs make the same decode write the chosen frames as
+    pictures: JPEGs numbered from the target's first number (`output` a `%05d` pattern) or,
+    for sprite tiles, raw frames in one NUT file that the package stage tiles into sheets.
     """
     frames = _chunk_frames(source, chunk, decode_threads, source_start)
-    raw = []
-    if piped:
-        copies = frames.filter_multi_output("split", len(piped) + 1)
+    extra = []
+    branches = len(piped) + len(pictures)
+    if branches:
+        copies = frames.filter_multi_output("split", branches + 1)
         frames = copies.stream(0)
-        raw = [
-            ffmpeg.output(_scaled(copies.stream(i + 1), other), pipe, c="rawvideo", f="nut")
+        extra = [
+            ffmpeg.output(
+                _apply(copies.stream(i + 1), rendition_filters(other)), pipe, c="rawvideo", f="nut"
+            )
             for i, (other, pipe) in enumerate(piped)
         ]
+        extra += [
+            _picture_output(copies.stream(len(piped) + i + 1), target, output)
+            for i, (target, output) in enumerate(pictures)
+        ]
     out = _x264_output(
-        _scaled(frames, sized), output, sized, chunk, gop, timescale, b_frames, threads, stats_file
+        _apply(frames, rendition_filters(sized)),
+        output,
+        sized,
+        chunk,
+        gop,
+        timescale,
+        b_frames,
+        threads,
+        stats_file,
     )
-    return _compile(ffmpeg.merge_outputs(out, *raw) if raw else out, ffmpeg_bin)
+    return _compile(ffmpeg.merge_outputs(out, *extra) if extra else out, ffmpeg_bin)
+
+
+def chunk_pictures(
+    source: str,
+    chunk: Chunk,
+    pictures: Sequence[tuple[PictureTarget, str]],
+    ffmpeg_bin: str = "ffmpeg",
+    decode_threads: int = 0,
+    source_start: float | None = None,
+) -> list[str]:
+    """Decode one chunk only for its pictures (a job with no video output); see
+    `chunk_encode`."""
+    frames = _chunk_frames(source, chunk, decode_threads, source_start)
+    copies = frames.filter_multi_output("split", len(pictures))
+    outs = [
+        _picture_output(copies.stream(i), target, output)
+        for i, (target, output) in enumerate(pictures)
+    ]
+    return _compile(ffmpeg.merge_outputs(*outs), ffmpeg_bin)
+
+
+def _picture_output(frames: Any, target: PictureTarget, output: str) -> Any:
+    """The target's frames of a chunk (offsets after the trim), as JPEGs or raw tiles."""
+    chosen = "+".join(f"eq(n,{n})" for n in target.frames)
+    pictures = _apply(frames.filter("select", chosen), picture_filters(target.width, target.height))
+    common = {"fps_mode": "passthrough", "map_metadata": -1}
+    if target.kind == "tiles":
+        return ffmpeg.output(pictures, output, c="rawvideo", f="nut", **common)
+    return ffmpeg.output(
+        pictures,
+        output,
+        **{"q:v": THUMBNAIL_QUALITY},
+        start_number=target.first_number,
+        **common,
+    )
 
 
 def frames_encode(
@@ -295,11 +377,15 @@ def audio_encode(
     return _compile(out, ffmpeg_bin)
 
 
-def concat_list(files: Sequence[str], durations: Sequence[float]) -> str:
-    """A concat demuxer script giving each chunk its exact planned duration."""
+def concat_list(files: Sequence[str], durations: Sequence[float] | None = None) -> str:
+    """A concat demuxer script giving each chunk its exact planned duration (without
+    `durations`, each file lasts as long as its packets say)."""
     lines = ["ffconcat version 1.0"]
-    for name, duration in zip(files, durations, strict=True):
-        lines += [f"file '{name}'", f"duration {duration:.6f}"]
+    given: Sequence[float | None] = [None] * len(files) if durations is None else durations
+    for name, duration in zip(files, given, strict=True):
+        lines.append(f"file '{name}'")
+        if duration is not None:
+            lines.append(f"duration {duration:.6f}")
     return "\n".join(lines) + "\n"
 
 
@@ -321,26 +407,56 @@ def stitch(
     return _compile(out, ffmpeg_bin)
 
 
-def hls_package(
+def hls_segments(
     source: str,
     playlist: str,
     segment_pattern: str,
     segment_seconds: float,
     ffmpeg_bin: str = "ffmpeg",
+    *,
+    offset: float = 0.0,
+    last_packet: int | None = None,
+    end_ticks: int | None = None,
+    from_zero: bool = False,
 ) -> list[str]:
-    """Segment one stitched rendition into fMP4 HLS (stream copy, cuts on its IDR frames)."""
+    """Segment an encoded file into fMP4 HLS (stream copy, cuts on its keyframes), the
+    playlist's folder getting `init.mp4` beside the segments.
+
+    `offset` moves every timestamp (a chunk's start on the output timeline): with
+    `frag_discont` each fragment states its own decode time (`tfdt`) and the init segment
+    is the same for every chunk, so one init serves a rung's chunks with no discontinuity.
+    With `last_packet` (the index of the last packet, decode order), that packet lasts
+    until `end_ticks` (in the stream's time base, from its first decode time): the chunk's
+    exact end, which the encoder only guessed.
+
+    `from_zero` drops the packets before time 0: the AAC encoder's priming frame, which an
+    MP4 hides with its edit list but a fragment of its own would play, 21 ms early for
+    everything after it (the decoder then fades in over the first frame instead).
+    """
+    options: dict[str, Any] = {"ss": "0"} if from_zero else {}
+    if offset or last_packet is not None:
+        # the first fragment's decode time is its first presentation time (with the edit
+        # list that every chunk shares), never shifted to make decode times positive
+        options["avoid_negative_ts"] = "disabled"
+    if last_packet is not None and end_ticks is not None:
+        options["bsf:v"] = (
+            "setts=pts=PTS:dts=DTS:duration="
+            f"if(eq(N\\,{last_packet})\\,{end_ticks}+STARTDTS-DTS\\,DURATION)"
+        )
     out = ffmpeg.output(
         ffmpeg.input(source, protocol_whitelist="file"),
         playlist,
         c="copy",
+        output_ts_offset=f"{offset:.6f}",
         f="hls",
         hls_time=f"{segment_seconds:g}",
         hls_playlist_type="vod",
         hls_segment_type="fmp4",
-        hls_flags="independent_segments",
+        hls_segment_options="movflags=+frag_discont",
         hls_fmp4_init_filename="init.mp4",
         hls_segment_filename=segment_pattern,
         map_metadata=-1,
+        **options,
     )
     return _compile(out, ffmpeg_bin)
 
@@ -351,18 +467,6 @@ def bucket_select(interval: float) -> str:
     return (
         f"isnan(prev_selected_t)+gte(floor((t+{early:g})/{interval:g}),"
         f"floor((prev_selected_t+{early:g})/{interval:g})+1)"
-    )
-
-
-def _bucket_pictures(
-    source: str, start: float, duration: float, interval: float, width: int, height: int
-) -> Any:
-    """Full-range JPEG-ready frames: the first of each `interval` of the range, scaled."""
-    return (
-        ffmpeg.input(source, ss=f"{start:.6f}", t=f"{duration:.6f}", **input_options(source))
-        .video.filter("select", bucket_select(interval))
-        .filter("scale", width, height, flags="bicubic", out_range="full")
-        .filter("format", "yuvj420p")
     )
 
 
@@ -378,19 +482,6 @@ def _jpegs(stream: Any, pattern: str, quality: int, ffmpeg_bin: str) -> list[str
     return _compile(out, ffmpeg_bin)
 
 
-def thumbnails(
-    source: str,
-    pattern: str,
-    spec: ThumbnailSpec,
-    start: float,
-    duration: float,
-    ffmpeg_bin: str = "ffmpeg",
-) -> list[str]:
-    """A JPEG of the first frame in each `spec.interval_seconds` of the selected range."""
-    stream = _bucket_pictures(source, start, duration, spec.interval_seconds, spec.width, -2)
-    return _jpegs(stream, pattern, 3, ffmpeg_bin)
-
-
 def sprite_sheets(
     source: str,
     pattern: str,
@@ -402,11 +493,24 @@ def sprite_sheets(
     duration: float,
     ffmpeg_bin: str = "ffmpeg",
 ) -> list[str]:
-    """Sheets of `rows` rows of small frames, one per `spec.sprite_interval_seconds`."""
-    stream = _bucket_pictures(
-        source, start, duration, spec.sprite_interval_seconds, spec.sprite_tile_width, tile_height
-    ).filter("tile", f"{columns}x{rows}")
-    return _jpegs(stream, pattern, 4, ffmpeg_bin)
+    """Sheets of `rows` rows of small frames of a source, one per
+    `spec.sprite_interval_seconds` (an upload's preview, before any job decodes it)."""
+    frames = ffmpeg.input(
+        source, ss=f"{start:.6f}", t=f"{duration:.6f}", **input_options(source)
+    ).video.filter("select", bucket_select(spec.sprite_interval_seconds))
+    tiles = _apply(frames, picture_filters(spec.sprite_tile_width, tile_height))
+    return _jpegs(tiles.filter("tile", f"{columns}x{rows}"), pattern, SPRITE_QUALITY, ffmpeg_bin)
+
+
+def tile_sheets(
+    tiles_script: str, pattern: str, columns: int, rows: int, ffmpeg_bin: str = "ffmpeg"
+) -> list[str]:
+    """JPEG sheets of `columns` x `rows` tiles from the raw tiles the chunk tasks wrote, in
+    order (a concat script of their NUT files). NUT keeps the pixels but not their full
+    range, which is restated (`setrange`) so the JPEG encoder gets them unconverted."""
+    tiles = ffmpeg.input(tiles_script, f="concat", safe=1, protocol_whitelist="file").video
+    sheets = tiles.filter("setrange", "full").filter("tile", f"{columns}x{rows}")
+    return _jpegs(sheets, pattern, SPRITE_QUALITY, ffmpeg_bin)
 
 
 def psnr(
@@ -430,10 +534,7 @@ def psnr(
     else:
         ref = ref.filter("trim", end=f"{select_to:.6f}")
     ref = (
-        ref.filter("setpts", "PTS-STARTPTS")
-        .filter("scale", sized.width, sized.height, flags="bicubic")
-        .filter("setsar", 1)
-        .filter("format", "yuv420p")
+        _apply(ref.filter("setpts", "PTS-STARTPTS"), rendition_filters(sized))
         .filter("select", sample)
         .filter("settb", "1")
         .filter("setpts", "N")

@@ -1,11 +1,11 @@
-"""HLS playlists: reading media playlists and writing the master playlist."""
+"""HLS playlists: reading the segmenter's playlists, writing media and master playlists."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 _PROFILES = {
     "constrained baseline": "42e0",
@@ -13,6 +13,19 @@ _PROFILES = {
     "main": "4d40",
     "high": "6400",
 }
+
+
+AUDIO_GROUP = "audio"
+
+
+class Segment(BaseModel):
+    """One media segment: its file (relative to the playlist) and exact duration."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uri: str
+    duration: float
+    size: int = Field(0, ge=0, description="bytes")
 
 
 class Variant(BaseModel):
@@ -73,18 +86,50 @@ def avc1_codec(profile: str, level: int) -> str:
     return f"avc1.{prefix}{level:02x}"
 
 
+def media_playlist(segments: Sequence[Segment], init_uri: str = "init.mp4") -> str:
+    """A VOD media playlist of fMP4 segments sharing one init segment.
+
+    The target duration is the longest segment rounded up, so every duration rounded to
+    the nearest second stays within it (RFC 8216, 4.3.3.1).
+    """
+    target = max(1, math.ceil(max(s.duration for s in segments) - 1e-6))
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:7",
+        f"#EXT-X-TARGETDURATION:{target}",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+        f'#EXT-X-MAP:URI="{init_uri}"',
+    ]
+    for segment in segments:
+        lines += [f"#EXTINF:{segment.duration:.6f},", segment.uri]
+    lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
 def master_playlist(
-    variants: Sequence[Variant], subtitles: Sequence[SubtitleRendition] = ()
+    variants: Sequence[Variant],
+    audio_uri: str | None = None,
+    subtitles: Sequence[SubtitleRendition] = (),
 ) -> str:
-    """The master playlist, highest rung first; every rung offers the subtitle renditions."""
+    """The master playlist, highest rung first; with `audio_uri`, every variant plays the
+    one audio rendition (its media playlist) of the group `AUDIO_GROUP`, and every variant
+    offers the `subtitles` renditions (group `SUBTITLES_GROUP`)."""
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    if audio_uri is not None:
+        lines.append(
+            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="audio",DEFAULT=YES,'
+            f'AUTOSELECT=YES,URI="{audio_uri}"'
+        )
     lines.extend(_subtitle_media(s) for s in subtitles)
-    group = f',SUBTITLES="{SUBTITLES_GROUP}"' if subtitles else ""
+    subtitle_group = f',SUBTITLES="{SUBTITLES_GROUP}"' if subtitles else ""
     for v in sorted(variants, key=lambda v: v.bandwidth, reverse=True):
+        group = f',AUDIO="{AUDIO_GROUP}"' if audio_uri is not None else ""
         lines.append(
             f"#EXT-X-STREAM-INF:BANDWIDTH={v.bandwidth},AVERAGE-BANDWIDTH={v.average_bandwidth},"
             f'RESOLUTION={v.width}x{v.height},CODECS="{v.codecs}",FRAME-RATE={v.frame_rate:.3f}'
-            f"{group}"
+            f"{group}{subtitle_group}"
         )
         lines.append(v.uri)
     return "\n".join(lines) + "\n"

@@ -50,3 +50,13 @@ def outputs(job_id: str) -> str:
 
 def manifest(output_prefix: str) -> str:
     return f"{output_prefix}manifest.json"
+
+
+def segment(job_id: str, preset: str, rung: str, name: str) -> str:
+    """A file of an HLS rung (segment or init) as a chunk task wrote it."""
+    return f"{work_prefix(job_id)}hls/{preset}/{rung}/{name}"
+
+
+def pictures(job_id: str, preset: str, kind: str) -> str:
+    """The folder of a thumbnails preset's pictures (`thumbs`) or sprite tiles (`tiles`)."""
+    return f"{work_prefix(job_id)}pictures/{preset}/{kind}/"

@@ -276,14 +276,42 @@ class SizedRendition(Model):
         return f"{self.height}p-{digest}"
 
 
+class SegmentTarget(Model):
+    """An HLS rung a chunk task segments its encode of `rendition` into."""
+
+    preset: str
+    rendition: str = Field(description="id of the SizedRendition")
+    name: str = Field(description="the rung's folder in the preset's output")
+    segment_seconds: float = Field(gt=0)
+
+    @property
+    def key(self) -> str:
+        """`preset/rung`: where the rung's files go, unique in the job."""
+        return f"{self.preset}/{self.name}"
+
+
+class PictureTarget(Model):
+    """Frames of a chunk that become numbered pictures: thumbnails or sprite tiles."""
+
+    preset: str
+    kind: Literal["thumbs", "tiles"]
+    width: int = Field(ge=2)
+    height: int = Field(description="-2: keep the aspect ratio, even")
+    frames: list[int] = Field(min_length=1, description="offsets into the chunk's frames")
+    first_number: int = Field(ge=0, description="the number of the first picture in the job")
+
+
 class ChunkTask(Model):
     """One item of the fan-out (the ItemReader's rows): a chunk encoded to every video
-    rendition of the job, decoded once for all of them."""
+    rendition of the job, decoded once for all of them; the same decode makes the chunk's
+    pictures, and each HLS rung is segmented from the chunk's encode."""
 
     job_id: str
     source: str
     chunk: Chunk
-    renditions: list[SizedRendition] = Field(min_length=1)
+    renditions: list[SizedRendition] = Field(
+        description="none when the job only takes pictures (its chunks are only decoded)"
+    )
     gop_frames: int = Field(ge=1)
     timescale: int = Field(ge=1)
     b_frames: bool = True
@@ -292,6 +320,12 @@ class ChunkTask(Model):
         description="the source's start time if its container header describes every "
         "stream (ffmpeg_args.header_start): the encode then skips ffmpeg's stream analysis",
     )
+    offset: float = Field(0.0, description="the chunk's start on the output timeline")
+    stitched: list[str] | None = Field(
+        default=None, description="ids of the renditions an MP4 output stitches (None: all)"
+    )
+    segments: list[SegmentTarget] = Field(default_factory=list)
+    pictures: list[PictureTarget] = Field(default_factory=list)
 
     @property
     def pixels(self) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from mpr.core.hls import Segment
 from mpr.core.models import Model
 
 
@@ -37,6 +38,28 @@ class PlanResult(JobRef):
     task_count: int
     renditions: list[str] = Field(description="ids of the distinct video encodes")
     has_audio: bool
+    stitched: list[str] = Field(
+        default_factory=list, description="ids of the encodes an MP4 output needs stitched"
+    )
+
+
+class SegmentedChunk(Model):
+    """A chunk's run of segments in one HLS rung, as its task wrote and measured them."""
+
+    segments: list[Segment] = Field(min_length=1)
+    frames: int = Field(description="video packets counted in the segments")
+    start: float = Field(description="time of the first frame, read back from the segments")
+    codecs: str = Field(description="RFC 6381 codec of the video, e.g. avc1.64001f")
+    codec_config: str = Field(
+        "", description="hash of the decoder configuration (SPS/PPS) the segments were made with"
+    )
+
+
+class SegmentedAudio(Model):
+    """An HLS preset's audio rendition, as the audio encode segmented and measured it."""
+
+    segments: list[Segment] = Field(min_length=1)
+    start: float = Field(description="time of the first sample, read back from the segments")
 
 
 class RenditionChunk(JobRef):
@@ -44,9 +67,12 @@ class RenditionChunk(JobRef):
 
     rendition: str
     chunk: int
-    key: str
+    key: str = Field(description="work key of the chunk's MP4, stored where an MP4 stitches it")
     frames: int
     psnr_db: float = Field(description="mean luma PSNR of the chunk against the scaled source")
+    hls: dict[str, SegmentedChunk] = Field(
+        default_factory=dict, description="per HLS preset, the chunk's segments of this rung"
+    )
 
 
 class EncodeChunkResult(JobRef):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -36,6 +37,10 @@ class Measurement(BaseModel):
     audio_start: float | None = None
     psnr_db: float | None = None
 
+
+JOIN_TOLERANCE = 0.0005
+"""Seconds a chunk's first frame may sit off the end of the segments before it (ffmpeg
+states segment times to the microsecond)."""
 
 _VSTATS_PSNR = re.compile(r"PSNR=\s*(inf|[0-9.]+)")
 
@@ -130,3 +135,33 @@ def judge(expected: Expectation, measured: Measurement) -> QCResult:
             )
         )
     return QCResult(passed=all(c.passed for c in checks), checks=checks)
+
+
+def chunk_joins(starts: Sequence[float], durations: Sequence[float]) -> QCCheck:
+    """Each chunk's first frame (as read back from its segments) where the chunks before it
+    end, by their segments' durations, within `JOIN_TOLERANCE`."""
+    off, elapsed = 0, 0.0
+    for start, duration in zip(starts, durations, strict=True):
+        if abs(start - starts[0] - elapsed) > JOIN_TOLERANCE:
+            off += 1
+        elapsed += duration
+    return QCCheck(
+        name="chunk_joins",
+        passed=off == 0,
+        expected=0,
+        actual=off,
+        detail="chunks whose first frame is not where the segments before them end",
+    )
+
+
+def one_codec_config(configs: Sequence[str]) -> QCCheck:
+    """Every chunk made with the decoder configuration (SPS/PPS) of the first, whose init
+    segment serves them all."""
+    off = sum(1 for config in configs if config != configs[0])
+    return QCCheck(
+        name="codec_config",
+        passed=off == 0,
+        expected=0,
+        actual=off,
+        detail="chunks whose decoder configuration differs from the init segment's",
+    )

@@ -31,10 +31,23 @@ BUCKET_EARLY = 0.001
 def frame_buckets(times: Sequence[float], start: float, end: float, interval: float) -> list[int]:
     """Indices k of the intervals [k*interval, (k+1)*interval) that hold a frame of the range.
 
-    One picture is taken per bucket, at its first frame (see ffmpeg_args.bucket_select).
+    One picture is taken per bucket, at its first frame (see `picture_frames`).
     """
-    found = {math.floor((t - start + BUCKET_EARLY) / interval) for t in times if start <= t < end}
-    return sorted(found)
+    return sorted({_bucket(t, start, interval) for t in times if start <= t < end})
+
+
+def picture_frames(times: Sequence[float], start: float, end: float, interval: float) -> list[int]:
+    """Indices of the frames pictured every `interval`: the first frame of each bucket of
+    `frame_buckets`, in time order (picture i shows bucket `frame_buckets(...)[i]`)."""
+    firsts: dict[int, int] = {}
+    for i, t in enumerate(times):
+        if start <= t < end:
+            firsts.setdefault(_bucket(t, start, interval), i)
+    return sorted(firsts.values())
+
+
+def _bucket(t: float, start: float, interval: float) -> int:
+    return math.floor((t - start + BUCKET_EARLY) / interval)
 
 
 def sprite_layout(spec: ThumbnailSpec, tiles: int, width: int, height: int) -> SpriteLayout:

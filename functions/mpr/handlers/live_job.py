@@ -64,3 +64,9 @@ class LiveJobStorage:
 
     def delete_prefix(self, prefix: str) -> int:
         return self._storage.delete_prefix(prefix)
+
+    def copy_to(
+        self, key: str, target: Storage, target_key: str, content_type: str | None = None
+    ) -> None:
+        self.check()
+        self._storage.copy_to(key, target, target_key, content_type)

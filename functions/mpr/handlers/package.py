@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mpr import stages
 from mpr.core.payloads import JobRef
-from mpr.handlers.runtime import AllBucketsEnv, adapters, logger, timed, tracer
+from mpr.handlers.runtime import OutputWorkEnv, adapters, logger, timed, tracer
 
-Env = AllBucketsEnv  # the source is read again for thumbnails and the PSNR check
+Env = OutputWorkEnv  # outputs are made from the work area only: the source is not read again
 
 
 @logger.inject_lambda_context(correlation_id_path="job_id")

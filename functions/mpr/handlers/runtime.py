@@ -59,10 +59,6 @@ class OutputWorkEnv(WorkEnv):
     output_bucket: Name
 
 
-class AllBucketsEnv(InputWorkEnv, OutputWorkEnv):
-    pass
-
-
 class JobEndEnv(OutputWorkEnv):
     """Ends a job: sends its webhook, recorded under the API's records in the output bucket."""
 

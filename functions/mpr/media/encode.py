@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mpr.core import ffmpeg_args
 from mpr.core.errors import MediaProcessingError
-from mpr.core.models import AudioInfo, ChunkTask, SizedRendition
+from mpr.core.models import AudioInfo, ChunkTask, PictureTarget, SizedRendition
 from mpr.core.qc import mean_psnr, vstats_psnrs
 from mpr.media.tools import Tools
 
@@ -19,6 +19,7 @@ def encode_chunk(
     folder: Path,
     threads: int,
     decode_threads: int = 0,
+    pictures: Sequence[tuple[PictureTarget, str]] = (),
 ) -> dict[str, tuple[Path, float]]:
     """Encode a chunk to each of its renditions in `folder` and check that each holds exactly
     the planned frames. Per rendition id: the file and its mean luma PSNR against the scaled
@@ -29,8 +30,16 @@ def encode_chunk(
     One rendition is one ffmpeg. With several, the ffmpeg that decodes the chunk encodes
     the largest rendition and pipes scaled raw frames to an encoding ffmpeg for each other
     one, so the chunk is decoded once for the whole ladder and the largest frames never
-    go through a pipe.
+    go through a pipe. The decoding ffmpeg also writes `pictures` (see
+    `ffmpeg_args.chunk_encode`).
     """
+    what = f"encoding chunk {task.chunk.index}"
+    if not task.renditions:
+        args = ffmpeg_args.chunk_pictures(
+            source, task.chunk, pictures, tools.ffmpeg, decode_threads, task.source_start
+        )
+        tools.run(args, f"decoding chunk {task.chunk.index} for its pictures")
+        return {}
     files = {s.id: (folder / f"{s.id}.mp4", folder / f"{s.id}.vstats") for s in task.renditions}
     top = max(task.renditions, key=lambda s: s.width * s.height)
     others = [s for s in task.renditions if s is not top]
@@ -50,9 +59,9 @@ def encode_chunk(
             decode_threads=decode_threads,
             piped=piped,
             source_start=task.source_start,
+            pictures=pictures,
         )
 
-    what = f"encoding chunk {task.chunk.index}"
     if not others:
         tools.run(chunk_encode(()), what)
     else:

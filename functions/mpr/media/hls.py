@@ -1,51 +1,56 @@
-"""Packaging a stitched rendition as fMP4 HLS and describing it for the master playlist."""
+"""Segmenting an encoded file into fMP4 HLS, and measuring what was written."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from mpr.core import ffmpeg_args, hls
+from mpr.core.errors import MediaProcessingError
 from mpr.media.probe import stream_facts
 from mpr.media.tools import Tools
 
+SEGMENTER_PLAYLIST = "segmenter.m3u8"
 
-def package_rendition(tools: Tools, stitched: Path, out_dir: Path, segment_seconds: float) -> Path:
-    """Write `index.m3u8`, `init.mp4` and `seg_NNNNN.m4s` into `out_dir`; return the playlist."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    playlist = out_dir / "index.m3u8"
-    args = ffmpeg_args.hls_package(
-        str(stitched),
+
+def segment(
+    tools: Tools,
+    source: Path,
+    folder: Path,
+    name: str,
+    segment_seconds: float,
+    *,
+    offset: float = 0.0,
+    last_packet: int | None = None,
+    end_ticks: int | None = None,
+    from_zero: bool = False,
+) -> list[hls.Segment]:
+    """Write `init.mp4` and `<name>_NNN.m4s` into `folder` (see `ffmpeg_args.hls_segments`);
+    return the segments with their sizes and the durations the segmenter measured."""
+    folder.mkdir(parents=True, exist_ok=True)
+    playlist = folder / SEGMENTER_PLAYLIST
+    args = ffmpeg_args.hls_segments(
+        str(source),
         str(playlist),
-        str(out_dir / "seg_%05d.m4s"),
+        str(folder / f"{name}_%03d.m4s"),
         segment_seconds,
         ffmpeg_bin=tools.ffmpeg,
+        offset=offset,
+        last_packet=last_packet,
+        end_ticks=end_ticks,
+        from_zero=from_zero,
     )
-    tools.run(args, f"packaging HLS for {stitched.name}")
-    return playlist
-
-
-def describe_variant(
-    tools: Tools, playlist: Path, stitched: Path, uri: str, width: int, height: int
-) -> hls.Variant:
-    """Bandwidth (peak and average over segments), codecs and frame rate of one variant."""
-    sized = [
-        (duration, (playlist.parent / name).stat().st_size)
-        for duration, name in hls.segments(playlist.read_text())
+    tools.run(args, f"segmenting {source.name}")
+    return [
+        hls.Segment(uri=uri, duration=duration, size=(folder / uri).stat().st_size)
+        for duration, uri in hls.segments(playlist.read_text())
     ]
-    peak, average = hls.bandwidths(sized)
-    facts = stream_facts(tools, str(stitched), count_packets=False)
-    video = facts.get("video", {})
-    codecs = [hls.avc1_codec(str(video.get("profile", "High")), int(str(video.get("level", 40))))]
-    if "audio" in facts:
-        codecs.append("mp4a.40.2")
-    num, _, den = str(video.get("avg_frame_rate", "0/1")).partition("/")
-    rate = float(num) / float(den) if den and float(den) else 0.0
-    return hls.Variant(
-        uri=uri,
-        bandwidth=peak,
-        average_bandwidth=average,
-        width=width,
-        height=height,
-        codecs=",".join(codecs),
-        frame_rate=rate,
-    )
+
+
+def stream_start(tools: Tools, folder: Path, kind: str) -> tuple[float, dict[str, object]]:
+    """The start time and facts of the `kind` stream (video or audio) of what `segment`
+    wrote in `folder`, every packet counted."""
+    facts = stream_facts(tools, str(folder / SEGMENTER_PLAYLIST), count_packets=True)
+    stream = facts.get(kind)
+    if stream is None:
+        raise MediaProcessingError(f"the segments in {folder.name} have no {kind} stream")
+    return float(str(stream.get("start_time") or 0.0)), stream

@@ -75,19 +75,23 @@ def scan_packets(tools: Tools, source: str, demuxer: str) -> list[dict[str, Any]
 
 
 def stream_facts(tools: Tools, path: str, *, count_packets: bool) -> dict[str, dict[str, object]]:
-    """Facts about an output file: per stream type, frame count, duration, start, codec.
+    """Facts about an output file: per stream type, frame count, duration, start, codec
+    (with a hash of its decoder configuration, `extradata_hash`).
 
-    Frames are counted by reading every packet (`nb_read_packets`) with `count_packets`;
-    an MP4 file's index also states them (`nb_frames`) without reading the file.
+        Frames are counted by reading every packet (`nb_read_packets`) with `count_packets`;
+        an MP4 file's index also states them (`nb_frames`) without reading the file, so a
+        faststart MP4 is measured from its first bytes (a presigned URL for S3 reads only them).
     """
     info = tools.probe_json(
         [
             "-protocol_whitelist",
-            "file",
+            input_options(path)["protocol_whitelist"],
             *(["-count_packets"] if count_packets else []),
+            "-show_data_hash",
+            "SHA256",
             "-show_entries",
             "stream=codec_type,codec_name,profile,level,width,height,nb_read_packets,nb_frames,"
-            "duration,start_time,avg_frame_rate,bit_rate:format=duration,bit_rate",
+            "duration,start_time,avg_frame_rate,bit_rate,extradata_hash:format=duration,bit_rate",
             path,
         ],
         "ffprobe output",

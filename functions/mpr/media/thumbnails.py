@@ -1,4 +1,5 @@
-"""Thumbnails, poster frames and scrubbing sprites (with their WebVTT)."""
+"""Poster frames and scrubbing sprites (with their WebVTT): an upload's preview straight
+from the source, and a job's sprite sheets from the tiles its chunk tasks wrote."""
 
 from __future__ import annotations
 
@@ -7,22 +8,28 @@ from pathlib import Path
 
 from mpr.core import ffmpeg_args
 from mpr.core.models import ThumbnailSpec
-from mpr.core.sprites import sprite_layout, sprite_vtt
+from mpr.core.sprites import SpriteLayout, sprite_layout, sprite_vtt
 from mpr.media.tools import Tools
 
 SHEET_NAME = "sprite_{:03d}.jpg"
 
 
-def make_thumbnails(
-    tools: Tools, source: str, out_dir: Path, spec: ThumbnailSpec, start: float, duration: float
+def make_tile_sheets(
+    tools: Tools, tiles: Sequence[Path], out_dir: Path, layout: SpriteLayout
 ) -> list[Path]:
-    """JPEGs every `spec.interval_seconds` of the range, named thumb_00000.jpg, ..."""
+    """Sprite sheets (`SHEET_NAME`) from raw tile files in order, all in one folder."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    args = ffmpeg_args.thumbnails(
-        source, str(out_dir / "thumb_%05d.jpg"), spec, start, duration, ffmpeg_bin=tools.ffmpeg
+    script = tiles[0].parent / "tiles.ffconcat"
+    script.write_text(ffmpeg_args.concat_list([t.name for t in tiles]))
+    args = ffmpeg_args.tile_sheets(
+        str(script),
+        str(out_dir / "sprite_%03d.jpg"),
+        layout.columns,
+        layout.rows_per_sheet,
+        ffmpeg_bin=tools.ffmpeg,
     )
-    tools.run(args, "making thumbnails")
-    return sorted(out_dir.glob("thumb_*.jpg"))
+    tools.run(args, "making the sprite sheets")
+    return sorted(out_dir.glob("sprite_*.jpg"))
 
 
 def make_sprite(
@@ -37,7 +44,7 @@ def make_sprite(
     buckets: Sequence[int],
     start: float = 0.0,
 ) -> tuple[list[Path], Path]:
-    """Sprite sheets and `sprite.vtt` for a `width`x`height` picture; returns both.
+    """Sprite sheets and `sprite.vtt` of a source, a `width`x`height` picture; returns both.
 
     `buckets` are the sprite intervals that hold frames (core.sprites.frame_buckets).
     """

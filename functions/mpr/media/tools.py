@@ -1,12 +1,18 @@
-"""Locating and running ffmpeg/ffprobe with errors that say what went wrong."""
+"""Locating and running ffmpeg/ffprobe with errors that say what went wrong.
+
+Every child process dies with the thread that started it (Linux `PR_SET_PDEATHSIG`): a
+server killed with SIGKILL leaves no ffmpeg behind writing into its work files.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -117,6 +123,7 @@ class Tools:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_die_with(os.getpid()),
         ) as proc:
             try:
                 stdout, stderr = proc.communicate(timeout=self.timeout_seconds)
@@ -155,8 +162,32 @@ def _spawn(
     args: list[str], stdin: int, stderr: IO[str], fds: Sequence[int] = ()
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        args, stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr, text=True, pass_fds=fds
+        args,
+        stdin=stdin,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+        pass_fds=fds,
+        preexec_fn=_die_with(os.getpid()),
     )
+
+
+_PR_SET_PDEATHSIG = 1
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """For `preexec_fn`: in the child before exec, ask for SIGKILL when the parent goes, and
+    go now if `parent` has already gone (it may die between fork and the request). Only the
+    prepared `prctl` and plain system calls run there, as the child of a threaded process."""
+
+    def request() -> None:
+        if _PRCTL is not None:
+            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return request
 
 
 def _failure(program: str, code: int, stderr: str, lines: int = 3) -> str:

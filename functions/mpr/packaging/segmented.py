@@ -1,0 +1,209 @@
+"""HLS (fMP4) outputs: each chunk task segments its encode of every rung; packaging a rung
+is writing its playlist over the chunks' segments and publishing them with one init
+segment. The audio is one rendition that every variant plays, segmented by the audio
+encode, which runs beside the chunk tasks.
+
+A chunk starts on a keyframe at its own place on the output timeline, and every fragment
+states its decode time, so the chunks' segments join with no discontinuity; the QC reads
+back where each chunk's segments start and checks every join.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from mpr.core import hls, keys
+from mpr.core.models import (
+    ChunkTask,
+    OutputRecord,
+    Preset,
+    QCResult,
+    SegmentTarget,
+    SizedRendition,
+)
+from mpr.core.payloads import SegmentedAudio, SegmentedChunk
+from mpr.core.presets import renditions_for
+from mpr.core.qc import Measurement, chunk_joins, judge, one_codec_config
+from mpr.media import hls as media_hls
+from mpr.media.tools import Tools
+from mpr.packaging.job import PackagingJob
+from mpr.ports import Storage
+
+INIT = "init.mp4"
+PLAYLIST = "index.m3u8"
+MASTER = "master.m3u8"
+AUDIO_FOLDER = "_audio"  # never a rung's name: those start with a letter or a digit
+AUDIO_CODEC = "mp4a.40.2"
+
+
+def segment_chunk(
+    tools: Tools,
+    work: Storage,
+    task: ChunkTask,
+    target: SegmentTarget,
+    encoded: Path,
+    folder: Path,
+) -> SegmentedChunk:
+    """Segment a chunk's encode of one rung into the work area; measure what was written.
+
+    The playlist's durations are exact: the last packet lasts to the chunk's planned end,
+    and the last segment's duration is what the chunk leaves after the others.
+    """
+    chunk = task.chunk
+    written = media_hls.segment(
+        tools,
+        encoded,
+        folder,
+        f"seg_{chunk.index:05d}",
+        target.segment_seconds,
+        offset=task.offset,
+        last_packet=chunk.frames - 1,
+        end_ticks=round(chunk.duration * task.timescale),
+    )
+    rest = chunk.duration - sum(s.duration for s in written[:-1])
+    segments = [*written[:-1], written[-1].model_copy(update={"duration": rest})]
+    start, video = media_hls.stream_start(tools, folder, "video")
+    uploads = [s.uri for s in segments] + ([INIT] if chunk.index == 0 else [])
+    for name in uploads:
+        key = keys.segment(task.job_id, target.preset, target.name, name)
+        work.put_file(key, folder / name, "video/mp4" if name == INIT else "video/iso.segment")
+    return SegmentedChunk(
+        segments=segments,
+        frames=int(str(video.get("nb_read_packets") or 0)),
+        start=start,
+        codecs=hls.avc1_codec(str(video.get("profile", "High")), int(str(video.get("level", 40)))),
+        codec_config=str(video.get("extradata_hash", "")),
+    )
+
+
+def segment_audio(
+    tools: Tools, work: Storage, job_id: str, preset: Preset, audio: Path, tmp: Path
+) -> SegmentedAudio:
+    """Segment the job's encoded audio for one HLS preset into the work area, beside the
+    chunk tasks (the audio is one rendition that every variant plays)."""
+    folder = tmp / "hls" / preset.name / AUDIO_FOLDER
+    segments = media_hls.segment(
+        tools, audio, folder, "seg", preset.segment_seconds, from_zero=True
+    )
+    start, _ = media_hls.stream_start(tools, folder, "audio")
+    for name in [INIT, *(s.uri for s in segments)]:
+        key = keys.segment(job_id, preset.name, AUDIO_FOLDER, name)
+        work.put_file(key, folder / name, "audio/mp4" if name == INIT else "video/iso.segment")
+    made = SegmentedAudio(segments=segments, start=start)
+    work.put_bytes(_audio_key(job_id, preset), made.model_dump_json().encode(), "application/json")
+    return made
+
+
+def _audio_key(job_id: str, preset: Preset) -> str:
+    return keys.segment(job_id, preset.name, AUDIO_FOLDER, "segments.json")
+
+
+class _Audio:
+    """The audio rendition of one HLS preset, published with its playlist."""
+
+    def __init__(self, job: PackagingJob, preset: Preset, made: SegmentedAudio) -> None:
+        folder = f"{preset.name}/{AUDIO_FOLDER}"
+        playlist = f"{folder}/{PLAYLIST}"
+        job.put_text(playlist, hls.media_playlist(made.segments, INIT))
+        self.files = [
+            playlist,
+            *job.publish(
+                (keys.segment(job.job_id, preset.name, AUDIO_FOLDER, uri), f"{folder}/{uri}")
+                for uri in [INIT, *(s.uri for s in made.segments)]
+            ),
+        ]
+        self.uri = f"{AUDIO_FOLDER}/{PLAYLIST}"
+        self.start = made.start
+        self.peak, self.average = hls.bandwidths([(s.duration, s.size) for s in made.segments])
+
+
+def package(
+    job: PackagingJob, preset: Preset, subtitles: Sequence[hls.SubtitleRendition] = ()
+) -> list[OutputRecord]:
+    """The master playlist (offering `subtitles` too), the audio rendition and every rung's
+    playlist and segments, each rung checked against the source."""
+    key = _audio_key(job.job_id, preset)
+    audio = _Audio(job, preset, job.load(key, SegmentedAudio)) if job.work.exists(key) else None
+    made = [_rung(job, preset, sized, audio) for sized in renditions_for(preset, job.media)]
+    records = [record for record, _ in made]
+    master = f"{preset.name}/{MASTER}"
+    job.put_text(
+        master,
+        hls.master_playlist([v for _, v in made], audio.uri if audio else None, subtitles),
+    )
+    combined = QCResult(
+        passed=all(r.qc is not None and r.qc.passed for r in records),
+        checks=[
+            c.model_copy(update={"name": f"{r.rendition}.{c.name}"})
+            for r in records
+            if r.qc is not None
+            for c in r.qc.checks
+        ],
+    )
+    top = OutputRecord(
+        preset=preset.name,
+        kind="hls",
+        path=master,
+        duration=records[0].duration,
+        frames=records[0].frames,
+        files=[master, *(audio.files if audio else []), *(f for r in records for f in r.files)],
+        qc=combined,
+    )
+    return [top, *records]
+
+
+def _rung(
+    job: PackagingJob, preset: Preset, sized: SizedRendition, audio: _Audio | None
+) -> tuple[OutputRecord, hls.Variant]:
+    parts = [r.hls[preset.name] for r in job.chunk_results(sized)]
+    segments = [s for p in parts for s in p.segments]
+    name = sized.rendition.name
+    folder = f"{preset.name}/{name}"
+    files = job.publish(
+        (keys.segment(job.job_id, preset.name, name, uri), f"{folder}/{uri}")
+        for uri in [INIT, *(s.uri for s in segments)]
+    )
+    playlist = f"{folder}/{PLAYLIST}"
+    job.put_text(playlist, hls.media_playlist(segments, INIT))
+    duration = sum(s.duration for s in segments)
+    measured = Measurement(
+        frames=sum(p.frames for p in parts),
+        duration=duration,
+        has_audio=audio is not None,
+        video_start=parts[0].start,
+        audio_start=audio.start if audio else None,
+        psnr_db=job.psnr(sized),
+    )
+    judged = judge(job.expect, measured)
+    extra = [
+        chunk_joins([p.start for p in parts], [sum(s.duration for s in p.segments) for p in parts]),
+        one_codec_config([p.codec_config for p in parts]),
+    ]
+    qc = QCResult(
+        passed=judged.passed and all(c.passed for c in extra), checks=[*judged.checks, *extra]
+    )
+    peak, average = hls.bandwidths([(s.duration, s.size) for s in segments])
+    if audio is not None:
+        peak, average = peak + audio.peak, average + audio.average
+    variant = hls.Variant(
+        uri=f"{name}/{PLAYLIST}",
+        bandwidth=peak,
+        average_bandwidth=average,
+        width=sized.width,
+        height=sized.height,
+        codecs=",".join([parts[0].codecs, *([AUDIO_CODEC] if audio else [])]),
+        frame_rate=job.plan.total_frames / job.plan.duration,
+    )
+    record = job.video_record(
+        preset,
+        "hls",
+        playlist,
+        sized,
+        qc,
+        [playlist, *files],
+        frames=measured.frames,
+        duration=duration,
+        bandwidth=peak,
+    )
+    return record, variant
