@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
+from mpr import caption_outputs
 from mpr.core import ffmpeg_args, keys, outputs
 from mpr.core.encode_budget import EncodeBudget, EncodeWork, plan_within_budget
 from mpr.core.errors import InvalidInputError, NotFoundError, QualityCheckError
@@ -106,7 +107,9 @@ def probe(ctx: StageContext, req: ProbeRequest) -> ProbeResult:
         raise InvalidInputError(f"source '{req.source}' does not exist") from exc
     media, index = media_probe.probe(ctx.tools, ctx.inputs.read_url(req.source))
     check_media(media, ctx.limits)
-    check_trim(_load(ctx.work, keys.spec(req.job_id), JobSpec).trim, media)
+    spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
+    check_trim(spec.trim, media)
+    caption_outputs.check_attached(ctx.inputs, spec)
     _save(ctx.work, keys.media(req.job_id), media)
     _save(ctx.work, keys.frames(req.job_id), index)
     return ProbeResult(
@@ -287,11 +290,21 @@ def package(ctx: StageContext, req: JobRef) -> PackageResult:
             prefix=ctx.out_prefix(req.job_id),
             pool=pool,
         )
+        captions = caption_outputs.caption_tracks(
+            ctx.inputs, ctx.tools, spec, job.media, job.plan, tmp
+        )
         for preset in spec.presets:
             if preset.kind == "mp4":
                 records += progressive.package(job, preset)
+                records += caption_outputs.write_sidecars(
+                    ctx.outputs, job.prefix, preset.name, captions
+                )
             elif preset.kind == "hls":
-                records += segmented.package(job, preset)
+                subtitle_records, subtitles = caption_outputs.write_hls(
+                    ctx.outputs, job.prefix, preset.name, captions, job.plan.duration
+                )
+                records += segmented.package(job, preset, subtitles)
+                records += subtitle_records
             else:
                 records += images.package(job, preset, tmp)
     ctx.work.put_bytes(keys.outputs(req.job_id), OUTPUTS.dump_json(records), "application/json")

@@ -119,12 +119,13 @@ def make_broken_timestamps(path: Path) -> Path:
     return path
 
 
+_UNTITLED = {"title": None, "default": False, "forced": False}
 EXTRA_NOT_CARRIED = [
-    {"index": 2, "type": "audio", "codec": "aac", "language": "fra"},
-    {"index": 3, "type": "subtitle", "codec": "mov_text", "language": "eng"},
-    {"index": 4, "type": "data", "codec": "tmcd", "language": "eng"},
+    {"index": 2, "type": "audio", "codec": "aac", "language": "fra"} | _UNTITLED,
+    {"index": 4, "type": "data", "codec": "tmcd", "language": "eng"} | _UNTITLED,
 ]
-"""The streams of `make_extra_streams` that no output carries."""
+"""The streams of `make_extra_streams` that no output carries (its mov_text subtitles are
+carried as captions)."""
 
 
 def make_backward_timestamps(path: Path) -> Path:

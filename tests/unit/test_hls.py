@@ -7,12 +7,14 @@ import pytest
 
 from mpr.core.hls import (
     Segment,
+    SubtitleRendition,
     Variant,
     avc1_codec,
     bandwidths,
     master_playlist,
     media_playlist,
     segments,
+    single_file_playlist,
 )
 
 # Written by ffmpeg 8.1 (`-f hls -hls_segment_type fmp4`) for the bikes sample clip
@@ -116,6 +118,62 @@ def test_master_playlist_lists_rungs_highest_first() -> None:
         "360p/index.m3u8",
     ]
     assert text.endswith("\n")
+
+
+PT_BR = "captions/pt-BR/index.m3u8"
+
+
+def test_master_playlist_offers_subtitles_to_every_rung() -> None:
+    # Given two rungs and two subtitle renditions, one default, one forced
+    rungs = [
+        Variant(
+            uri=f"{h}p/index.m3u8",
+            bandwidth=h * 1000,
+            average_bandwidth=h * 900,
+            width=h * 16 // 9,
+            height=h,
+            codecs="avc1.64001e,mp4a.40.2",
+            frame_rate=25.0,
+        )
+        for h in (360, 720)
+    ]
+    subtitles = [
+        SubtitleRendition(uri="captions/en/index.m3u8", name="English", language="en"),
+        SubtitleRendition(
+            uri=PT_BR,
+            name='Português "BR"',
+            language="pt-BR",
+            default=True,
+            forced=True,
+        ),
+    ]
+    # When the master playlist is written and read back by the m3u8 package
+    parsed = m3u8.loads(master_playlist(rungs, "audio/index.m3u8", subtitles))
+    # Then it lists both renditions in one group, with their flags, after the audio
+    assert [
+        (m.type, m.group_id, m.name, m.language, m.default, m.autoselect, m.forced, m.uri)
+        for m in parsed.media
+    ] == [
+        ("AUDIO", "audio", "audio", None, "YES", "YES", None, "audio/index.m3u8"),
+        ("SUBTITLES", "subs", "English", "en", "NO", "YES", "NO", "captions/en/index.m3u8"),
+        ("SUBTITLES", "subs", "Português 'BR'", "pt-BR", "YES", "YES", "YES", PT_BR),
+    ]
+    # and every rung refers to both groups
+    assert [(p.stream_info.audio, p.stream_info.subtitles) for p in parsed.playlists] == [
+        ("audio", "subs"),
+        ("audio", "subs"),
+    ]
+
+
+@pytest.mark.parametrize(("duration", "target"), [(0.04, 1), (2.0, 2), (2.001, 3), (7200.5, 7201)])
+def test_single_file_playlist_is_one_segment_as_long_as_the_range(
+    duration: float, target: int
+) -> None:
+    parsed = m3u8.loads(single_file_playlist("captions.vtt", duration))
+    assert parsed.is_endlist
+    assert parsed.playlist_type == "vod"
+    assert parsed.target_duration == target
+    assert [(s.uri, s.duration) for s in parsed.segments] == [("captions.vtt", round(duration, 3))]
 
 
 def test_media_playlist_lists_segments_with_exact_durations_and_one_init() -> None:

@@ -162,19 +162,37 @@ def test_duplicate_timestamps_give_one_frame_each() -> None:
 
 
 def test_streams_besides_the_first_video_and_audio_are_listed_as_not_carried() -> None:
-    # Given a clip with one video and one audio stream, plus a subtitle and a second audio
+    # Given a clip with one video and one audio stream, plus text and image subtitles and a
+    # second audio
     loaded, packets = load_probe("bigbuckbunny")
     info = copy.deepcopy(loaded)
     info["streams"] += [
         {"index": 2, "codec_type": "subtitle", "codec_name": "mov_text"},
         {"index": 3, "codec_type": "audio", "codec_name": "ac3", "tags": {"language": "fra"}},
+        {"index": 4, "codec_type": "subtitle", "codec_name": "hdmv_pgs_subtitle"},
+        {
+            "index": 5,
+            "codec_type": "subtitle",
+            "codec_name": "subrip",
+            "tags": {"language": "spa", "title": "Spanish"},
+            "disposition": {"default": 1, "forced": 1},
+        },
+        {"index": 6, "codec_type": "subtitle", "codec_name": "dvb_subtitle"},
     ]
     # When it is parsed
     media = parse_media(info, frame_index(packets, 0.0))
-    # Then the extra streams are named, and the chosen ones are not
+    # Then the extra streams are named, the image subtitles among them, and the chosen
+    # ones and the text subtitles (carried as captions) are not
+    stream = {"language": None, "title": None, "default": False, "forced": False}
     assert [s.model_dump() for s in media.not_carried] == [
-        {"index": 2, "type": "subtitle", "codec": "mov_text", "language": None},
-        {"index": 3, "type": "audio", "codec": "ac3", "language": "fra"},
+        stream | {"index": 3, "type": "audio", "codec": "ac3", "language": "fra"},
+        stream | {"index": 4, "type": "subtitle", "codec": "hdmv_pgs_subtitle"},
+        stream | {"index": 6, "type": "subtitle", "codec": "dvb_subtitle"},
+    ]
+    assert [s.model_dump() for s in media.subtitles] == [
+        stream | {"index": 2, "type": "subtitle", "codec": "mov_text"},
+        {"index": 5, "type": "subtitle", "codec": "subrip", "language": "spa"}
+        | {"title": "Spanish", "default": True, "forced": True},
     ]
     assert probe("bigbuckbunny")[0].not_carried == []
 

@@ -13,6 +13,7 @@ from mpr.adapters.webhook_notifier import check_webhook_url
 from mpr.api import uploads_service
 from mpr.api.owners import Caller
 from mpr.api.schemas import (
+    CaptionCreate,
     JobCreate,
     JobOptions,
     JobView,
@@ -22,8 +23,9 @@ from mpr.api.schemas import (
     UploadSource,
     UploadStatus,
 )
+from mpr.caption_outputs import check_attached
 from mpr.core.errors import InvalidInputError, JobStateError, NotFoundError
-from mpr.core.models import JobRecord, JobStatus, Manifest, MediaInfo, Preset
+from mpr.core.models import CaptionSpec, JobRecord, JobStatus, Manifest, MediaInfo, Preset
 from mpr.core.presets import builtin_presets, custom_preset, resolve_presets
 from mpr.core.validation import check_trim
 from mpr.services import Services
@@ -82,14 +84,12 @@ def _source(services: Services, source: UploadSource | KeySource, caller: Caller
     """Where a job reads its source. An upload must be the caller's, and so must a storage
     key under `uploads/` (which can only be an upload's source)."""
     if isinstance(source, KeySource):
-        parts = PurePosixPath(source.key).parts
-        if parts[:1] != ("uploads",):
+        as_upload = _upload_named(source)
+        if as_upload is None:
             if not services.inputs.exists(source.key):
                 raise InvalidInputError(f"no object '{source.key}' in the input storage")
             return _Source(source.key)
-        if len(parts) != 3 or source.key != uploads_service.source_key(parts[1]):
-            raise InvalidInputError(f"no object '{source.key}' in the input storage")
-        source = UploadSource(upload_id=parts[1])
+        source = as_upload
     upload = uploads_service.refresh(
         services, uploads_service.owned(services, source.upload_id, caller)
     )
@@ -100,6 +100,36 @@ def _source(services: Services, source: UploadSource | KeySource, caller: Caller
             f"upload {upload.upload_id} has not been received yet; send the file first"
         )
     return _Source(upload.key, upload.media, upload)
+
+
+def _upload_named(source: KeySource) -> UploadSource | None:
+    """The upload whose file a key under `uploads/` is; None for a key outside it."""
+    parts = PurePosixPath(source.key).parts
+    if parts[:1] != ("uploads",):
+        return None
+    if len(parts) != 3 or source.key != uploads_service.source_key(parts[1]):
+        raise InvalidInputError(f"no object '{source.key}' in the input storage")
+    return UploadSource(upload_id=parts[1])
+
+
+def _caption(services: Services, caption: CaptionCreate, caller: Caller) -> CaptionSpec:
+    """A caption file of the job: a key outside `uploads/`, or an upload of the caller's
+    that has arrived (whatever the media probe made of it: captions are not media)."""
+    source = caption.source
+    if isinstance(source, KeySource):
+        source = _upload_named(source) or source
+    if isinstance(source, KeySource):
+        key = source.key
+    else:
+        received = uploads_service.refresh(
+            services, uploads_service.owned(services, source.upload_id, caller)
+        )
+        if received.status in (UploadStatus.PENDING, UploadStatus.FAILED):
+            raise InvalidInputError(
+                f"upload {received.upload_id} has not been received; send the caption file first"
+            )
+        key = received.key
+    return CaptionSpec(source=key, **caption.model_dump(exclude={"source"}))
 
 
 def request_hash(body: JobCreate) -> str:
@@ -119,7 +149,10 @@ def create_job(
         check_trim(body.trim, source.media)
     if body.callback_url:
         check_webhook_url(body.callback_url, allow_private=services.settings.allow_private_webhooks)
-    spec = services.settings.job_spec(source.key, presets, trim=body.trim)
+    spec = services.settings.job_spec(source.key, presets, trim=body.trim).model_copy(
+        update={"captions": [_caption(services, c, caller) for c in body.captions]}
+    )
+    check_attached(services.inputs, spec)
     waits = source.upload is not None and source.upload.status is UploadStatus.UPLOADED
     record = JobRecord(
         job_id=uuid.uuid4().hex,
@@ -302,6 +335,8 @@ def job_view(services: Services, job: JobRecord, files_url: str) -> JobView:
                 duration=out.duration,
                 frames=out.frames,
                 qc=out.qc,
+                language=out.language,
+                label=out.label,
             )
         )
     checked = [o.qc for o in outputs if o.qc is not None]

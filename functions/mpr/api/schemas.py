@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mpr.adapters.webhook_notifier import WebhookDelivery
-from mpr.core.models import JobStatus, MediaInfo, QCResult, Trim, VideoRendition
+from mpr.core.models import JobStatus, Language, MediaInfo, QCResult, Trim, VideoRendition
 
 
 class Body(BaseModel):
@@ -26,6 +26,16 @@ class KeySource(Body):
     key: str = Field(min_length=1, max_length=1024, description="key in the input storage")
 
 
+class CaptionCreate(Body):
+    """A caption file (SRT or WebVTT) to carry with the job's outputs."""
+
+    source: UploadSource | KeySource
+    language: Language = Field(description="BCP 47 language tag, e.g. en or pt-BR")
+    label: str | None = Field(None, max_length=100, description="name shown in players")
+    default: bool = False
+    forced: bool = False
+
+
 class JobOptions(Body):
     """Everything about a job except its source."""
 
@@ -40,6 +50,9 @@ class JobOptions(Body):
         None, max_length=2048, description="receives a signed `job.ended` webhook"
     )
     metadata: dict[str, str] = Field(default_factory=dict, max_length=50)
+    captions: list[CaptionCreate] = Field(
+        default_factory=list, max_length=20, description="caption files carried as WebVTT"
+    )
 
 
 class JobCreate(JobOptions):
@@ -111,7 +124,7 @@ class UploadView(BaseModel):
 
 class OutputView(BaseModel):
     preset: str
-    kind: Literal["mp4", "hls", "thumbnails", "sprite"]
+    kind: Literal["mp4", "hls", "thumbnails", "sprite", "captions"]
     rendition: str | None
     path: str = Field(description="relative to the job's output folder")
     url: str = Field(description="download URL (for HLS, the master playlist)")
@@ -124,6 +137,8 @@ class OutputView(BaseModel):
     duration: float | None
     frames: int | None
     qc: QCResult | None
+    language: str | None = Field(None, description="BCP 47 tag of a captions output")
+    label: str | None = Field(None, description="name players show for a captions output")
 
 
 class QCSummary(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -14,10 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mpr.adapters.local_orchestrator import LocalPipeline, PipelineEvent
 from mpr.adapters.local_storage import LocalStorage
+from mpr.caption_outputs import check_attached
 from mpr.cli import fail
 from mpr.core import keys
 from mpr.core.errors import InvalidInputError, MprError
-from mpr.core.models import JobSpec, Manifest, Preset, Trim
+from mpr.core.models import CaptionSpec, JobSpec, Manifest, Preset, Trim
 from mpr.core.presets import parse_preset, resolve_presets
 from mpr.media.tools import Tools
 from mpr.settings import Settings, get_settings
@@ -65,6 +67,13 @@ STAGING_DIR = ".mpr-staging"
 )
 @click.option("--trim-start", type=float, default=None, help="Start of the range, seconds.")
 @click.option("--trim-end", type=float, default=None, help="End of the range, seconds.")
+@click.option(
+    "--caption",
+    "captions",
+    multiple=True,
+    metavar="FILE,language=TAG[,label=NAME][,default][,forced]",
+    help="SRT or WebVTT file to carry as captions; repeat for several.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(
     source: Path,
@@ -75,17 +84,27 @@ def command(
     workers: int | None,
     trim_start: float | None,
     trim_end: float | None,
+    captions: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Transcode SOURCE into --out: chunks encoded in parallel, stitched, packaged, checked."""
     settings = get_settings()
     try:
-        spec = _job_spec(
-            source, presets, preset_files, chunk_seconds, workers, trim_start, trim_end, settings
+        root, spec = _job_spec(
+            source,
+            presets,
+            preset_files,
+            chunk_seconds,
+            workers,
+            trim_start,
+            trim_end,
+            captions,
+            settings,
         )
+        check_attached(LocalStorage(root), spec)
     except MprError as exc:
         fail(str(exc), 2)
-    manifest = _run(source, out_dir, spec, settings, quiet)
+    manifest = _run(root, out_dir, spec, settings, quiet)
     out = out_dir.resolve()
     click.echo(f"outputs: {out}")
     for record in manifest.outputs:
@@ -105,8 +124,11 @@ def _job_spec(
     workers: int | None,
     trim_start: float | None,
     trim_end: float | None,
+    captions: tuple[str, ...],
     settings: Settings,
-) -> JobSpec:
+) -> tuple[Path, JobSpec]:
+    """The folder the job reads its files from (the source's, or one above it that holds
+    the caption files too) and the job spec, with paths relative to that folder."""
     if not source.exists():
         raise InvalidInputError(f"source '{source}' does not exist")
     if not source.is_file():
@@ -114,22 +136,54 @@ def _job_spec(
     if source.stat().st_size == 0:
         raise InvalidInputError(f"source '{source}' is empty (0 bytes)")
     custom = {p.name: p for f in preset_files for p in _read_presets(f)}
+    attached = [_caption_option(c) for c in captions]
+    files = [source.resolve(), *(Path(str(c["source"])).resolve() for c in attached)]
+    root = Path(os.path.commonpath([f.parent for f in files]))
     try:
         trim = None
         if trim_start is not None or trim_end is not None:
             trim = Trim(start=trim_start or 0.0, end=trim_end)
-        return settings.job_spec(
-            source.name,
+        spec = settings.job_spec(
+            files[0].relative_to(root).as_posix(),
             resolve_presets(presets, custom),
             trim=trim,
             chunk_seconds=chunk_seconds,
             workers=workers,
+        )
+        relative = [
+            c | {"source": f.relative_to(root).as_posix()}
+            for c, f in zip(attached, files[1:], strict=True)
+        ]
+        return root, spec.model_copy(
+            update={"captions": [CaptionSpec.model_validate(c) for c in relative]}
         )
     except ValidationError as exc:
         err = exc.errors()[0]
         where = " ".join([exc.title.lower(), *(str(p) for p in err["loc"])])
         reason = str(err["msg"]).removeprefix("Value error, ")
         raise InvalidInputError(f"invalid {where}: {reason}") from exc
+
+
+def _caption_option(value: str) -> dict[str, str | bool]:
+    """`FILE,language=en,label=English,default,forced` as CaptionSpec fields."""
+    path, *fields = value.split(",")
+    if not path:
+        raise InvalidInputError(f"--caption {value!r}: give the caption file first")
+    option: dict[str, str | bool] = {"source": path}
+    for field in fields:
+        key, sep, text = field.partition("=")
+        if key in ("default", "forced") and not sep:
+            option[key] = True
+        elif key in ("language", "label") and sep:
+            option[key] = text
+        else:
+            raise InvalidInputError(
+                f"--caption {value!r}: unknown part {field!r} (use language=TAG, label=NAME, "
+                "default, forced)"
+            )
+    if "language" not in option:
+        raise InvalidInputError(f"--caption {value!r}: say its language=TAG (BCP 47)")
+    return option
 
 
 def _read_presets(path: Path) -> list[Preset]:
@@ -140,7 +194,7 @@ def _read_presets(path: Path) -> list[Preset]:
     return [parse_preset(item) for item in (data if isinstance(data, list) else [data])]
 
 
-def _run(source: Path, out_dir: Path, spec: JobSpec, settings: Settings, quiet: bool) -> Manifest:
+def _run(root: Path, out_dir: Path, spec: JobSpec, settings: Settings, quiet: bool) -> Manifest:
     """Run the job with its outputs written to a staging folder inside `out_dir`, moved into
     `out_dir` once the job has succeeded and removed when it fails."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -148,7 +202,7 @@ def _run(source: Path, out_dir: Path, spec: JobSpec, settings: Settings, quiet: 
     staging = out_dir / STAGING_DIR
     shutil.rmtree(staging, ignore_errors=True)  # left by a run that was killed
     ctx = StageContext(
-        inputs=LocalStorage(source.parent),
+        inputs=LocalStorage(root),
         work=LocalStorage(work),
         outputs=LocalStorage(staging),
         tools=Tools.from_settings(settings),

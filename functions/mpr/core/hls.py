@@ -42,6 +42,21 @@ class Variant(BaseModel):
     frame_rate: float
 
 
+class SubtitleRendition(BaseModel):
+    """A WebVTT captions rendition as the master playlist lists it (`EXT-X-MEDIA`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uri: str
+    name: str
+    language: str | None = None
+    default: bool = False
+    forced: bool = False
+
+
+SUBTITLES_GROUP = "subs"
+
+
 def segments(media_playlist: str) -> list[tuple[float, str]]:
     """(duration, uri) of each segment of a media playlist."""
     found: list[tuple[float, str]] = []
@@ -93,21 +108,59 @@ def media_playlist(segments: Sequence[Segment], init_uri: str = "init.mp4") -> s
     return "\n".join(lines) + "\n"
 
 
-def master_playlist(variants: Sequence[Variant], audio_uri: str | None = None) -> str:
+def master_playlist(
+    variants: Sequence[Variant],
+    audio_uri: str | None = None,
+    subtitles: Sequence[SubtitleRendition] = (),
+) -> str:
     """The master playlist, highest rung first; with `audio_uri`, every variant plays the
-    one audio rendition (its media playlist) of the group `AUDIO_GROUP`."""
+    one audio rendition (its media playlist) of the group `AUDIO_GROUP`, and every variant
+    offers the `subtitles` renditions (group `SUBTITLES_GROUP`)."""
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
     if audio_uri is not None:
         lines.append(
             f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="audio",DEFAULT=YES,'
             f'AUTOSELECT=YES,URI="{audio_uri}"'
         )
+    lines.extend(_subtitle_media(s) for s in subtitles)
+    subtitle_group = f',SUBTITLES="{SUBTITLES_GROUP}"' if subtitles else ""
     for v in sorted(variants, key=lambda v: v.bandwidth, reverse=True):
         group = f',AUDIO="{AUDIO_GROUP}"' if audio_uri is not None else ""
         lines.append(
             f"#EXT-X-STREAM-INF:BANDWIDTH={v.bandwidth},AVERAGE-BANDWIDTH={v.average_bandwidth},"
             f'RESOLUTION={v.width}x{v.height},CODECS="{v.codecs}",FRAME-RATE={v.frame_rate:.3f}'
-            f"{group}"
+            f"{group}{subtitle_group}"
         )
         lines.append(v.uri)
     return "\n".join(lines) + "\n"
+
+
+def _subtitle_media(s: SubtitleRendition) -> str:
+    language = f',LANGUAGE="{s.language}"' if s.language else ""
+    name = s.name.replace('"', "'")
+    return (
+        f'#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="{SUBTITLES_GROUP}",NAME="{name}"{language},'
+        f"DEFAULT={_yes(s.default)},AUTOSELECT=YES,FORCED={_yes(s.forced)},"
+        f'URI="{s.uri}"'
+    )
+
+
+def _yes(flag: bool) -> str:
+    return "YES" if flag else "NO"
+
+
+def single_file_playlist(uri: str, duration: float) -> str:
+    """A VOD media playlist of one segment: the whole WebVTT file, `duration` long."""
+    return "\n".join(
+        [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            f"#EXT-X-TARGETDURATION:{max(1, math.ceil(duration))}",
+            "#EXT-X-MEDIA-SEQUENCE:0",
+            "#EXT-X-PLAYLIST-TYPE:VOD",
+            f"#EXTINF:{duration:.3f},",
+            uri,
+            "#EXT-X-ENDLIST",
+            "",
+        ]
+    )

@@ -13,8 +13,9 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from mpr.core.captions import CaptionError, check_language
 from mpr.core.estimate import JobEstimate, X264Preset
 
 # Broken output (wrong frames, corruption) measures 10-20 dB; hard footage at ladder
@@ -22,6 +23,16 @@ from mpr.core.estimate import JobEstimate, X264Preset
 DEFAULT_MIN_PSNR_DB = 25.0
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
+
+
+def _bcp47(tag: str) -> str:
+    try:
+        return check_language(tag)
+    except CaptionError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+Language = Annotated[str, Field(max_length=64), AfterValidator(_bcp47)]
 
 
 class Model(BaseModel):
@@ -68,6 +79,9 @@ class SourceStream(Model):
     type: str = Field(description="audio, video, subtitle, data or attachment")
     codec: str
     language: str | None = None
+    title: str | None = None
+    default: bool = False
+    forced: bool = False
 
 
 class MediaInfo(Model):
@@ -82,8 +96,11 @@ class MediaInfo(Model):
     audio: AudioInfo | None = None
     not_carried: list[SourceStream] = Field(
         default_factory=list,
-        description="source streams no output carries: audio after the first, subtitles, "
-        "data, cover art and further video",
+        description="source streams no output carries: audio after the first, image-based "
+        "subtitles (PGS, DVB), data, cover art and further video",
+    )
+    subtitles: list[SourceStream] = Field(
+        default_factory=list, description="text subtitle streams, carried as WebVTT captions"
     )
 
 
@@ -182,6 +199,16 @@ class Trim(Model):
         return self
 
 
+class CaptionSpec(Model):
+    """A caption file (SRT or WebVTT) attached to a job."""
+
+    source: str = Field(min_length=1, description="storage key or path of the caption file")
+    language: Language = Field(description="BCP 47 language tag, e.g. en or pt-BR")
+    label: str | None = Field(None, max_length=100, description="name shown in players")
+    default: bool = False
+    forced: bool = Field(False, description="only for dialogue the audio does not make clear")
+
+
 class JobSpec(Model):
     """What to make of one source."""
 
@@ -195,6 +222,7 @@ class JobSpec(Model):
     min_psnr_db: float = Field(
         DEFAULT_MIN_PSNR_DB, ge=0, le=100, description="QC floor (luma PSNR) of every video output"
     )
+    captions: list[CaptionSpec] = Field(default_factory=list, max_length=20)
 
 
 class Chunk(Model):
@@ -318,7 +346,7 @@ class QCResult(Model):
 
 class OutputRecord(Model):
     preset: str
-    kind: Literal["mp4", "hls", "thumbnails", "sprite"]
+    kind: Literal["mp4", "hls", "thumbnails", "sprite", "captions"]
     path: str = Field(description="relative to the output root")
     rendition: str | None = None
     width: int | None = None
@@ -329,6 +357,8 @@ class OutputRecord(Model):
     encoder_args: list[str] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list, description="every file of the output")
     qc: QCResult | None = None
+    language: str | None = Field(None, description="BCP 47 tag of a captions output")
+    label: str | None = None
 
 
 class Manifest(Model):

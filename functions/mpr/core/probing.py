@@ -6,6 +6,7 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
+from mpr.core.captions import TEXT_SUBTITLE_CODECS
 from mpr.core.errors import UnsupportedMediaError
 from mpr.core.models import AudioInfo, FrameIndex, MediaInfo, SourceStream, VideoInfo
 
@@ -31,7 +32,12 @@ def parse_media(probe: Json, index: FrameIndex) -> MediaInfo:
         bit_rate=int(fmt["bit_rate"]) if fmt.get("bit_rate") else None,
         video=video_info,
         audio=_audio(audio, start) if audio is not None else None,
-        not_carried=[_stream(s) for s in streams if s is not video and s is not audio],
+        not_carried=[
+            _stream(s)
+            for s in streams
+            if s is not video and s is not audio and not _is_text_subtitle(s)
+        ],
+        subtitles=[_stream(s) for s in streams if _is_text_subtitle(s)],
     )
 
 
@@ -137,6 +143,12 @@ def _audio(stream: Json, format_start: float) -> AudioInfo:
     )
 
 
+def _is_text_subtitle(stream: Json) -> bool:
+    return stream.get("codec_type") == "subtitle" and stream.get("codec_name") in (
+        TEXT_SUBTITLE_CODECS
+    )
+
+
 def _stream(stream: Json) -> SourceStream:
     codec = stream.get("codec_name")
     if codec in (None, "unknown"):  # a QuickTime timecode track: only its tag names it
@@ -146,6 +158,9 @@ def _stream(stream: Json) -> SourceStream:
         type=str(stream.get("codec_type") or "unknown"),
         codec=str(codec),
         language=(stream.get("tags") or {}).get("language"),
+        title=(stream.get("tags") or {}).get("title"),
+        default=bool((stream.get("disposition") or {}).get("default")),
+        forced=bool((stream.get("disposition") or {}).get("forced")),
     )
 
 

@@ -10,6 +10,7 @@ back where each chunk's segments start and checks every join.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from mpr.core import hls, keys
@@ -117,15 +118,20 @@ class _Audio:
         self.peak, self.average = hls.bandwidths([(s.duration, s.size) for s in made.segments])
 
 
-def package(job: PackagingJob, preset: Preset) -> list[OutputRecord]:
-    """The master playlist, the audio rendition and every rung's playlist and segments,
-    each rung checked against the source."""
+def package(
+    job: PackagingJob, preset: Preset, subtitles: Sequence[hls.SubtitleRendition] = ()
+) -> list[OutputRecord]:
+    """The master playlist (offering `subtitles` too), the audio rendition and every rung's
+    playlist and segments, each rung checked against the source."""
     key = _audio_key(job.job_id, preset)
     audio = _Audio(job, preset, job.load(key, SegmentedAudio)) if job.work.exists(key) else None
     made = [_rung(job, preset, sized, audio) for sized in renditions_for(preset, job.media)]
     records = [record for record, _ in made]
     master = f"{preset.name}/{MASTER}"
-    job.put_text(master, hls.master_playlist([v for _, v in made], audio.uri if audio else None))
+    job.put_text(
+        master,
+        hls.master_playlist([v for _, v in made], audio.uri if audio else None, subtitles),
+    )
     combined = QCResult(
         passed=all(r.qc is not None and r.qc.passed for r in records),
         checks=[

@@ -117,7 +117,7 @@ export interface QCResult {
   checks?: QCCheck[];
 }
 
-export type OutputKind = "mp4" | "hls" | "thumbnails" | "sprite";
+export type OutputKind = "mp4" | "hls" | "thumbnails" | "sprite" | "captions";
 
 export interface Output {
   preset: string;
@@ -132,6 +132,9 @@ export interface Output {
   qc: QCResult | null;
   /** every image of a thumbnails or sprite output, in time order */
   images: string[];
+  /** BCP 47 tag and player label of a captions output */
+  language?: string | null;
+  label?: string | null;
 }
 
 export interface Job {
