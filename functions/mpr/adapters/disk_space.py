@@ -35,7 +35,7 @@ def job_bytes(tasks: list[ChunkTask], *, with_audio: bool) -> int:
         return FIXED_BYTES
     seconds = sum(task.chunk.duration for task in tasks)
     renditions = [sized.rendition for sized in tasks[0].renditions]
-    audio_kbps = max(r.audio_bitrate_kbps for r in renditions) if with_audio else 0
+    audio_kbps = max((r.audio_bitrate_kbps for r in renditions), default=0) if with_audio else 0
     kbps = sum(r.max_bitrate_kbps for r in renditions) + audio_kbps
     return int(kbps * 125 * seconds * COPIES) + FIXED_BYTES
 
