@@ -127,13 +127,16 @@ def mpr_server(ui_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
+    """Playwright's sync API keeps its event loop current (and running) on the main thread
+    while it is open: it ends with the browser tests, so later code that asks asyncio for
+    the thread's loop (Mangum) gets a loop of its own."""
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.is_file():
         pytest.fail("Chromium is missing: run `apt-get update && apt-get install -y chromium`")

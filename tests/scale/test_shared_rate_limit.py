@@ -19,9 +19,10 @@ LIMIT = 5
 
 @pytest.fixture
 def two_apis(tmp_path: Path, redis_url: str) -> Iterator[tuple[TestClient, TestClient, str]]:
-    """Two API apps over one data directory and one Redis, with one key."""
+    """Two API apps over one data directory and one Redis, with one key: API servers only,
+    as N servers in front of `mpr worker` processes are (jobs go to the queue)."""
     settings = Settings(
-        data_dir=tmp_path / "data", redis_url=redis_url, rate_limit_per_minute=LIMIT
+        data_dir=tmp_path / "data", queue_url=redis_url, rate_limit_per_minute=LIMIT
     )
     first, second = build_local(settings), build_local(settings)
     _, key = create_key(first.keys, "tests")
