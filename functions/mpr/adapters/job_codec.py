@@ -97,3 +97,30 @@ def page(rows: Sequence[JobRecord], limit: int) -> tuple[list[JobRecord], str | 
     if len(rows) <= limit:
         return list(rows), None
     return list(rows[:limit]), encode_cursor(list(sort_position(rows[limit - 1])))
+
+
+def list_query(
+    status: str | None,
+    owner: str | None,
+    after: tuple[str, str] | None,
+    limit: int,
+    *,
+    mark: str,
+    owner_column: str = "owner",
+) -> tuple[str, list[Any]]:
+    """The SQL stores' page query (newest first, one row more than `limit` to tell whether
+    a next page exists) and its parameters; `mark` is the driver's placeholder."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    if status is not None:
+        conditions.append(f"status = {mark}")
+        params.append(status)
+    if owner is not None:
+        conditions.append(f"{owner_column} = {mark}")
+        params.append(owner)
+    if after is not None:
+        conditions.append(f"(created_at, job_id) < ({mark}, {mark})")
+        params.extend(after)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    sql = f"SELECT * FROM jobs {where} ORDER BY created_at DESC, job_id DESC LIMIT {mark}"  # noqa: S608
+    return sql, [*params, limit + 1]

@@ -17,6 +17,7 @@ from mpr.adapters.job_codec import (
     after_cursor,
     check_limit,
     document,
+    list_query,
     mutable_values,
     now_stamp,
     page,
@@ -86,21 +87,14 @@ class PostgresJobStore:
         owner: str | None = None,
     ) -> tuple[list[JobRecord], str | None]:
         check_limit(limit)
-        after = after_cursor(cursor)
-        conditions: list[str] = []
-        params: list[Any] = []
-        if status is not None:
-            conditions.append("status = %s")
-            params.append(status.value)
-        if owner is not None:
-            conditions.append("owner = %s")
-            params.append(owner)
-        if after is not None:
-            conditions.append("(created_at, job_id) < (%s, %s)")
-            params.extend(after)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        sql = f"SELECT * FROM jobs {where} ORDER BY created_at DESC, job_id DESC LIMIT %s"  # noqa: S608
-        rows = self._db.read(sql, [*params, limit + 1])
+        sql, params = list_query(
+            status.value if status else None,
+            owner,
+            after_cursor(cursor),
+            limit,
+            mark="%s",
+        )
+        rows = self._db.read(sql, params)
         return page([self._record(row) for row in rows], limit)
 
     def transition(

@@ -19,6 +19,7 @@ from mpr.adapters.job_codec import (
     after_cursor,
     check_limit,
     document,
+    list_query,
     mutable_values,
     now_stamp,
     page,
@@ -130,22 +131,16 @@ class SqliteJobStore:
         owner: str | None = None,
     ) -> tuple[list[JobRecord], str | None]:
         check_limit(limit)
-        after = after_cursor(cursor)
-        conditions: list[str] = []
-        params: list[Any] = []
-        if status is not None:
-            conditions.append("status = ?")
-            params.append(status.value)
-        if owner is not None:
-            conditions.append(f"{OWNER} = ?")
-            params.append(owner)
-        if after is not None:
-            conditions.append("(created_at, job_id) < (?, ?)")
-            params.extend(after)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        sql = f"SELECT * FROM jobs {where} ORDER BY created_at DESC, job_id DESC LIMIT ?"  # noqa: S608
+        sql, params = list_query(
+            status.value if status else None,
+            owner,
+            after_cursor(cursor),
+            limit,
+            mark="?",
+            owner_column=OWNER,
+        )
         with self._connect() as db:
-            rows = db.execute(sql, [*params, limit + 1]).fetchall()
+            rows = db.execute(sql, params).fetchall()
         return page([self._record(row) for row in rows], limit)
 
     def transition(
