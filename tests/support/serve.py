@@ -6,11 +6,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 import httpx
 
 from tests.support.seaweed import free_ports
+from tests.support.serving import wait_until_listening
 
 MPR = Path(sys.executable).parent / "mpr"
 
@@ -84,12 +83,10 @@ class ServeProcess:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.key: str | None = None
         self.process: subprocess.Popen[str] | None = None
-        self.output: list[str] = []
 
     def start(self) -> subprocess.Popen[str]:
         """Start a server (a session and process group of its own) and wait until it
-        answers; the first start records the API key it printed."""
-        self.output = []
+        listens and answers; the first start records the API key it printed."""
         process = subprocess.Popen(
             [str(MPR), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
             stdout=subprocess.PIPE,
@@ -99,24 +96,9 @@ class ServeProcess:
             start_new_session=True,
         )
         self.process = process
-        lines: queue.Queue[str | None] = queue.Queue()
-
-        def pump() -> None:
-            assert process.stdout is not None
-            for line in process.stdout:
-                self.output.append(line)
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
-        while True:
-            line = lines.get(timeout=60)
-            if line is None:
-                raise AssertionError(f"mpr serve exited {process.wait()}: {''.join(self.output)}")
+        for line in wait_until_listening(process, timeout=60):
             if line.startswith("mpr_"):
                 self.key = line.strip()
-            if line.startswith("MPR API on"):
-                break
         wait_for(self._healthy, "mpr serve to answer /healthz", timeout=30)
         return process
 
