@@ -18,6 +18,7 @@ from mpr.core.captions import (
 from mpr.core.errors import NotFoundError
 from mpr.core.hls import SubtitleRendition, single_file_playlist
 from mpr.core.models import CaptionSpec, ChunkPlan, JobSpec, MediaInfo, OutputRecord
+from mpr.core.naming import unique_name
 from mpr.media import captions as media_captions
 from mpr.media.tools import Tools
 from mpr.ports import Storage
@@ -91,8 +92,8 @@ def _distinct(tracks: list[CaptionTrack], first_attached: int) -> list[CaptionTr
     chosen = next((i for i in defaults if i >= first_attached), next(iter(defaults), None))
     done: list[CaptionTrack] = []
     for i, track in enumerate(tracks):
-        name = _unique(track.name, {t.name for t in done}, "-{}")
-        label = _unique(track.label, {t.label for t in done}, " {}")
+        name = unique_name(track.name, {t.name for t in done}, "-{}")
+        label = unique_name(track.label, {t.label for t in done}, " {}")
         done.append(replace(track, name=name, label=label, default=i == chosen))
     return done
 
@@ -153,14 +154,6 @@ def _attached_cues(inputs: Storage, caption: CaptionSpec) -> list[Cue]:
             f"{exc.start})"
         ) from exc
     return parse_captions(text, caption.source)
-
-
-def _unique(wanted: str, taken: set[str], suffix: str) -> str:
-    name, n = wanted, 1
-    while name in taken:
-        n += 1
-        name = wanted + suffix.format(n)
-    return name
 
 
 def _record(

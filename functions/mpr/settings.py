@@ -175,6 +175,7 @@ class Settings(BaseSettings):
         trim: Trim | None = None,
         chunk_seconds: float | None = None,
         workers: int | None = None,
+        audio_languages: list[str] | None = None,
     ) -> JobSpec:
         """A job spec with this installation's defaults for whatever the request leaves open."""
         chunk = chunk_seconds or self.chunk_seconds
@@ -186,6 +187,7 @@ class Settings(BaseSettings):
             min_chunk_seconds=min(self.min_chunk_seconds, chunk),
             workers=workers or self.workers,
             min_psnr_db=self.qc_min_psnr_db,
+            audio_languages=audio_languages,
         )
 
     @property

@@ -117,7 +117,7 @@ def test_the_stages_run_in_order_and_the_job_succeeds(
     assert rendition["psnr_db"] > 30
     assert jobs.get(JOB).chunks_done == 1
     audio = encode_audio.handler(sample_event("encode_audio"), context)
-    assert audio == {"job_id": JOB, "key": keys.audio(JOB)}
+    assert audio == {"job_id": JOB, "key": keys.audio(JOB, "aac-128k")}
 
     # When stitch, package and finalize run
     assert sample_event("stitch") == {"job_id": JOB, "rendition": planned["renditions"][0]}

@@ -34,13 +34,15 @@ def heights(
 
 
 def test_builtin_presets_exist() -> None:
-    # Given the built-in presets, Then the four documented ones are there with their kinds
+    # Given the built-in presets, Then the six documented ones are there with their kinds
     presets = builtin_presets()
     assert {name: p.kind for name, p in presets.items()} == {
         "mp4-1080p": "mp4",
         "mp4-720p": "mp4",
         "hls-ladder": "hls",
         "thumbnails": "thumbnails",
+        "audio-aac": "audio",
+        "audio-opus": "audio",
     }
     assert [r.height for r in presets["hls-ladder"].renditions] == [1080, 720, 480, 360]
     assert presets["thumbnails"].thumbnails is not None

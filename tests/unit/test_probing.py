@@ -161,7 +161,7 @@ def test_duplicate_timestamps_give_one_frame_each() -> None:
     assert len(index.repeated) == 4
 
 
-def test_streams_besides_the_first_video_and_audio_are_listed_as_not_carried() -> None:
+def test_streams_besides_the_video_and_the_audio_tracks_are_listed_as_not_carried() -> None:
     # Given a clip with one video and one audio stream, plus text and image subtitles and a
     # second audio
     loaded, packets = load_probe("bigbuckbunny")
@@ -182,10 +182,13 @@ def test_streams_besides_the_first_video_and_audio_are_listed_as_not_carried() -
     # When it is parsed
     media = parse_media(info, frame_index(packets, 0.0))
     # Then the extra streams are named, the image subtitles among them, and the chosen
-    # ones and the text subtitles (carried as captions) are not
+    # ones, every audio track and the text subtitles (carried as captions) are not
     stream = {"language": None, "title": None, "default": False, "forced": False}
+    assert [(a.index, a.codec, a.language) for a in media.audio_tracks] == [
+        (1, "aac", "und"),
+        (3, "ac3", "fra"),
+    ]
     assert [s.model_dump() for s in media.not_carried] == [
-        stream | {"index": 3, "type": "audio", "codec": "ac3", "language": "fra"},
         stream | {"index": 4, "type": "subtitle", "codec": "hdmv_pgs_subtitle"},
         stream | {"index": 6, "type": "subtitle", "codec": "dvb_subtitle"},
     ]

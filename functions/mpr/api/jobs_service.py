@@ -24,6 +24,7 @@ from mpr.api.schemas import (
     UploadStatus,
 )
 from mpr.caption_outputs import check_attached
+from mpr.core.audio import check_audio_presets, select_tracks
 from mpr.core.errors import InvalidInputError, JobStateError, NotFoundError
 from mpr.core.models import CaptionSpec, JobRecord, JobStatus, Manifest, MediaInfo, Preset
 from mpr.core.presets import builtin_presets, custom_preset, resolve_presets
@@ -147,11 +148,12 @@ def create_job(
     source = _source(services, body.source, caller)
     if source.media is not None:
         check_trim(body.trim, source.media)
+        check_audio_presets(presets, select_tracks(source.media, body.audio_languages))
     if body.callback_url:
         check_webhook_url(body.callback_url, allow_private=services.settings.allow_private_webhooks)
-    spec = services.settings.job_spec(source.key, presets, trim=body.trim).model_copy(
-        update={"captions": [_caption(services, c, caller) for c in body.captions]}
-    )
+    spec = services.settings.job_spec(
+        source.key, presets, trim=body.trim, audio_languages=body.audio_languages
+    ).model_copy(update={"captions": [_caption(services, c, caller) for c in body.captions]})
     check_attached(services.inputs, spec)
     waits = source.upload is not None and source.upload.status is UploadStatus.UPLOADED
     record = JobRecord(

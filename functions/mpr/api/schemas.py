@@ -53,6 +53,11 @@ class JobOptions(Body):
     captions: list[CaptionCreate] = Field(
         default_factory=list, max_length=20, description="caption files carried as WebVTT"
     )
+    audio_languages: list[Language] | None = Field(
+        None,
+        max_length=20,
+        description="BCP 47 tags of the source's audio tracks to carry; all tracks if omitted",
+    )
 
 
 class JobCreate(JobOptions):

@@ -65,11 +65,17 @@ class VideoInfo(Model):
 
 
 class AudioInfo(Model):
+    """An audio stream of the source, with its tags (language, title) and disposition."""
+
     codec: str
     sample_rate: int = Field(gt=0)
     channels: int = Field(gt=0)
     duration: float = Field(ge=0)
     start_time: float = 0.0
+    index: int = Field(0, ge=0, description="stream index in the source container")
+    language: str | None = Field(None, description="language tag as the container states it")
+    title: str | None = None
+    default: bool = Field(False, description="the source marks it as the default track")
 
 
 class SourceStream(Model):
@@ -93,15 +99,23 @@ class MediaInfo(Model):
     start_time: float = 0.0
     bit_rate: int | None = None
     video: VideoInfo
-    audio: AudioInfo | None = None
+    audio: AudioInfo | None = Field(None, description="the first audio track the job carries")
+    other_audio: list[AudioInfo] = Field(
+        default_factory=list, description="the further audio tracks the job carries, in order"
+    )
     not_carried: list[SourceStream] = Field(
         default_factory=list,
-        description="source streams no output carries: audio after the first, image-based "
-        "subtitles (PGS, DVB), data, cover art and further video",
+        description="source streams no output carries: audio tracks the job's languages "
+        "leave out, image-based subtitles (PGS, DVB), data, cover art and further video",
     )
     subtitles: list[SourceStream] = Field(
         default_factory=list, description="text subtitle streams, carried as WebVTT captions"
     )
+
+    @property
+    def audio_tracks(self) -> list[AudioInfo]:
+        """Every audio track the job carries, in the source's order."""
+        return [self.audio, *self.other_audio] if self.audio is not None else []
 
 
 class FrameIndex(Model):
@@ -149,6 +163,18 @@ class VideoRendition(Model):
     audio_bitrate_kbps: int = Field(128, ge=32, le=512)
 
 
+class AudioEncoding(Model):
+    """One audio encode of every carried track. Identical encodings across presets are
+    encoded once."""
+
+    codec: Literal["aac", "opus"] = "aac"
+    bitrate_kbps: int = Field(128, ge=32, le=512, description="per track")
+
+    @property
+    def id(self) -> str:
+        return f"{self.codec}-{self.bitrate_kbps}k"
+
+
 class ThumbnailSpec(Model):
     interval_seconds: float = Field(10.0, gt=0, le=3600)
     width: int = Field(640, ge=32, le=3840)
@@ -158,10 +184,11 @@ class ThumbnailSpec(Model):
 
 
 class Preset(Model):
-    """A named output: an MP4, an HLS ladder, or thumbnails with a scrubbing sprite."""
+    """A named output: an MP4, an HLS ladder, thumbnails with a scrubbing sprite, or audio
+    only (an M4A with every carried track)."""
 
     name: Name
-    kind: Literal["mp4", "hls", "thumbnails"]
+    kind: Literal["mp4", "hls", "thumbnails", "audio"]
     description: str = ""
     renditions: list[VideoRendition] = Field(default_factory=list)
     cap_to_source: bool = Field(
@@ -169,12 +196,20 @@ class Preset(Model):
     )
     segment_seconds: float = Field(4.0, ge=1, le=30)
     thumbnails: ThumbnailSpec | None = None
+    audio: AudioEncoding | None = Field(None, description="the encoding of an audio preset")
+    audio_only_variant: bool = Field(
+        False, description="HLS: the ladder also offers the audio alone, as a variant of its own"
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Preset:
-        if self.kind == "thumbnails":
+        if (self.kind == "audio") != (self.audio is not None):
+            raise ValueError("an audio preset, and only an audio preset, has audio settings")
+        if self.audio_only_variant and self.kind != "hls":
+            raise ValueError("only an hls preset has an audio-only variant")
+        if self.kind in ("thumbnails", "audio"):
             if self.renditions:
-                raise ValueError("a thumbnails preset has no video renditions")
+                raise ValueError(f"a {self.kind} preset has no video renditions")
         elif not self.renditions:
             raise ValueError(f"a {self.kind} preset needs at least one rendition")
         if self.kind == "mp4" and len(self.renditions) != 1:
@@ -223,6 +258,12 @@ class JobSpec(Model):
         DEFAULT_MIN_PSNR_DB, ge=0, le=100, description="QC floor (luma PSNR) of every video output"
     )
     captions: list[CaptionSpec] = Field(default_factory=list, max_length=20)
+    audio_languages: list[Language] | None = Field(
+        None,
+        max_length=20,
+        description="BCP 47 tags of the source's audio tracks to carry (e.g. en, es); "
+        "None carries every track",
+    )
 
 
 class Chunk(Model):
@@ -346,7 +387,7 @@ class QCResult(Model):
 
 class OutputRecord(Model):
     preset: str
-    kind: Literal["mp4", "hls", "thumbnails", "sprite", "captions"]
+    kind: Literal["mp4", "hls", "thumbnails", "sprite", "captions", "audio"]
     path: str = Field(description="relative to the output root")
     rendition: str | None = None
     width: int | None = None
@@ -357,7 +398,7 @@ class OutputRecord(Model):
     encoder_args: list[str] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list, description="every file of the output")
     qc: QCResult | None = None
-    language: str | None = Field(None, description="BCP 47 tag of a captions output")
+    language: str | None = Field(None, description="BCP 47 tag of a captions or audio output")
     label: str | None = None
 
 

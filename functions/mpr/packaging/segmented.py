@@ -1,7 +1,9 @@
 """HLS (fMP4) outputs: each chunk task segments its encode of every rung; packaging a rung
 is writing its playlist over the chunks' segments and publishing them with one init
-segment. The audio is one rendition that every variant plays, segmented by the audio
-encode, which runs beside the chunk tasks.
+segment. Each carried audio track is a rendition of one group that every variant plays
+(`_audio-0`, `_audio-1`, ...), segmented by the audio encode, which runs beside the chunk
+tasks; `audio_tracks` lists them (language, name, default, segments) for any manifest
+written over the same segments. An audio-only variant can join the ladder.
 
 A chunk starts on a keyframe at its own place on the output timeline, and every fragment
 states its decode time, so the chunks' segments join with no discontinuity; the QC reads
@@ -13,9 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from mpr.core import hls, keys
+from mpr.core.audio import TrackExpectation, expectations, labels
 from mpr.core.models import (
+    AudioEncoding,
     ChunkTask,
+    MediaInfo,
     OutputRecord,
     Preset,
     QCResult,
@@ -24,7 +31,14 @@ from mpr.core.models import (
 )
 from mpr.core.payloads import SegmentedAudio, SegmentedChunk
 from mpr.core.presets import renditions_for
-from mpr.core.qc import Measurement, chunk_joins, judge, one_codec_config
+from mpr.core.qc import (
+    AudioMeasurement,
+    Measurement,
+    audio_checks,
+    chunk_joins,
+    judge,
+    one_codec_config,
+)
 from mpr.media import hls as media_hls
 from mpr.media.tools import Tools
 from mpr.packaging.job import PackagingJob
@@ -35,6 +49,7 @@ PLAYLIST = "index.m3u8"
 MASTER = "master.m3u8"
 AUDIO_FOLDER = "_audio"  # never a rung's name: those start with a letter or a digit
 AUDIO_CODEC = "mp4a.40.2"
+AUDIO_TRACKS = TypeAdapter(list[SegmentedAudio])
 
 
 def segment_chunk(
@@ -78,21 +93,48 @@ def segment_chunk(
 
 
 def segment_audio(
-    tools: Tools, work: Storage, job_id: str, preset: Preset, audio: Path, tmp: Path
-) -> SegmentedAudio:
-    """Segment the job's encoded audio for one HLS preset into the work area, beside the
-    chunk tasks (the audio is one rendition that every variant plays)."""
-    folder = tmp / "hls" / preset.name / AUDIO_FOLDER
-    segments = media_hls.segment(
-        tools, audio, folder, "seg", preset.segment_seconds, from_zero=True
-    )
-    start, _ = media_hls.stream_start(tools, folder, "audio")
-    for name in [INIT, *(s.uri for s in segments)]:
-        key = keys.segment(job_id, preset.name, AUDIO_FOLDER, name)
-        work.put_file(key, folder / name, "audio/mp4" if name == INIT else "video/iso.segment")
-    made = SegmentedAudio(segments=segments, start=start)
-    work.put_bytes(_audio_key(job_id, preset), made.model_dump_json().encode(), "application/json")
+    tools: Tools,
+    work: Storage,
+    job_id: str,
+    preset: Preset,
+    audio: Path,
+    media: MediaInfo,
+    tmp: Path,
+) -> list[SegmentedAudio]:
+    """Segment each track of the job's encoded audio (an MP4 with every carried track) for
+    one HLS preset into the work area, beside the chunk tasks; each track is a rendition
+    of its own, with its own duration."""
+    made = []
+    for n, label in enumerate(labels(media.audio_tracks)):
+        name = f"{AUDIO_FOLDER}-{n}"
+        folder = tmp / "hls" / preset.name / name
+        segments = media_hls.segment(
+            tools, audio, folder, "seg", preset.segment_seconds, from_zero=True, stream=f"a:{n}"
+        )
+        start, _ = media_hls.stream_start(tools, folder, "audio")
+        for uri in [INIT, *(s.uri for s in segments)]:
+            key = keys.segment(job_id, preset.name, name, uri)
+            work.put_file(key, folder / uri, "audio/mp4" if uri == INIT else "video/iso.segment")
+        made.append(
+            SegmentedAudio(
+                folder=name,
+                segments=segments,
+                start=start,
+                duration=sum(s.duration for s in segments),
+                language=label.language,
+                name=label.name,
+                default=label.default,
+            )
+        )
+    work.put_bytes(_audio_key(job_id, preset), AUDIO_TRACKS.dump_json(made), "application/json")
     return made
+
+
+def audio_tracks(job: PackagingJob, preset: Preset) -> list[SegmentedAudio]:
+    """The audio renditions `segment_audio` made for a preset (language, name, default and
+    segments of each, in order); none where the job has no audio."""
+    key = _audio_key(job.job_id, preset)
+    return AUDIO_TRACKS.validate_json(job.work.get_bytes(key)) if job.work.exists(key) else []
 
 
 def _audio_key(job_id: str, preset: Preset) -> str:
@@ -100,43 +142,77 @@ def _audio_key(job_id: str, preset: Preset) -> str:
 
 
 class _Audio:
-    """The audio rendition of one HLS preset, published with its playlist."""
+    """One audio rendition of an HLS preset, published with its playlist and checked."""
 
-    def __init__(self, job: PackagingJob, preset: Preset, made: SegmentedAudio) -> None:
-        folder = f"{preset.name}/{AUDIO_FOLDER}"
+    def __init__(
+        self, job: PackagingJob, preset: Preset, made: SegmentedAudio, expected: TrackExpectation
+    ) -> None:
+        folder = f"{preset.name}/{made.folder}"
         playlist = f"{folder}/{PLAYLIST}"
         job.put_text(playlist, hls.media_playlist(made.segments, INIT))
-        self.files = [
+        files = [
             playlist,
             *job.publish(
-                (keys.segment(job.job_id, preset.name, AUDIO_FOLDER, uri), f"{folder}/{uri}")
+                (keys.segment(job.job_id, preset.name, made.folder, uri), f"{folder}/{uri}")
                 for uri in [INIT, *(s.uri for s in made.segments)]
             ),
         ]
-        self.uri = f"{AUDIO_FOLDER}/{PLAYLIST}"
         self.start = made.start
         self.peak, self.average = hls.bandwidths([(s.duration, s.size) for s in made.segments])
+        self.rendition = hls.AudioRendition(
+            uri=f"{made.folder}/{PLAYLIST}",
+            name=made.name,
+            language=made.language,
+            default=made.default,
+        )
+        checks = audio_checks(
+            [expected], [AudioMeasurement(start=made.start, duration=made.duration)]
+        )
+        self.record = OutputRecord(
+            preset=preset.name,
+            kind="audio",
+            path=playlist,
+            rendition=made.folder,
+            duration=made.duration,
+            bandwidth=self.peak,
+            files=files,
+            qc=QCResult(passed=all(c.passed for c in checks[1:]), checks=checks[1:]),
+            language=made.language,
+            label=made.name,
+        )
 
 
 def package(
     job: PackagingJob, preset: Preset, subtitles: Sequence[hls.SubtitleRendition] = ()
 ) -> list[OutputRecord]:
-    """The master playlist (offering `subtitles` too), the audio rendition and every rung's
-    playlist and segments, each rung checked against the source."""
-    key = _audio_key(job.job_id, preset)
-    audio = _Audio(job, preset, job.load(key, SegmentedAudio)) if job.work.exists(key) else None
+    """The master playlist (offering every audio track and `subtitles`), each audio
+    rendition and every rung's playlist and segments, each checked against the source."""
+    expected = expectations(job.media, job.plan, AudioEncoding(codec="aac"))
+    audio = [
+        _Audio(job, preset, made, want)
+        for made, want in zip(audio_tracks(job, preset), expected, strict=True)
+    ]
     made = [_rung(job, preset, sized, audio) for sized in renditions_for(preset, job.media)]
     records = [record for record, _ in made]
+    variants = [v for _, v in made]
+    if preset.audio_only_variant and audio:
+        played = next(a for a in audio if a.rendition.default)
+        variants.append(
+            hls.Variant(
+                uri=played.rendition.uri,
+                bandwidth=played.peak,
+                average_bandwidth=played.average,
+                codecs=AUDIO_CODEC,
+            )
+        )
     master = f"{preset.name}/{MASTER}"
-    job.put_text(
-        master,
-        hls.master_playlist([v for _, v in made], audio.uri if audio else None, subtitles),
-    )
+    job.put_text(master, hls.master_playlist(variants, [a.rendition for a in audio], subtitles))
+    checked = [*records, *(a.record for a in audio)]
     combined = QCResult(
-        passed=all(r.qc is not None and r.qc.passed for r in records),
+        passed=all(r.qc is not None and r.qc.passed for r in checked),
         checks=[
             c.model_copy(update={"name": f"{r.rendition}.{c.name}"})
-            for r in records
+            for r in checked
             if r.qc is not None
             for c in r.qc.checks
         ],
@@ -147,14 +223,18 @@ def package(
         path=master,
         duration=records[0].duration,
         frames=records[0].frames,
-        files=[master, *(audio.files if audio else []), *(f for r in records for f in r.files)],
+        files=[
+            master,
+            *(f for a in audio for f in a.record.files),
+            *(f for r in records for f in r.files),
+        ],
         qc=combined,
     )
-    return [top, *records]
+    return [top, *records, *(a.record for a in audio)]
 
 
 def _rung(
-    job: PackagingJob, preset: Preset, sized: SizedRendition, audio: _Audio | None
+    job: PackagingJob, preset: Preset, sized: SizedRendition, audio: Sequence[_Audio]
 ) -> tuple[OutputRecord, hls.Variant]:
     parts = [r.hls[preset.name] for r in job.chunk_results(sized)]
     segments = [s for p in parts for s in p.segments]
@@ -167,12 +247,13 @@ def _rung(
     playlist = f"{folder}/{PLAYLIST}"
     job.put_text(playlist, hls.media_playlist(segments, INIT))
     duration = sum(s.duration for s in segments)
+    played = next((a for a in audio if a.rendition.default), None)
     measured = Measurement(
         frames=sum(p.frames for p in parts),
         duration=duration,
-        has_audio=audio is not None,
+        has_audio=played is not None,
         video_start=parts[0].start,
-        audio_start=audio.start if audio else None,
+        audio_start=played.start if played else None,
         psnr_db=job.psnr(sized),
     )
     judged = judge(job.expect, measured)
@@ -184,8 +265,9 @@ def _rung(
         passed=judged.passed and all(c.passed for c in extra), checks=[*judged.checks, *extra]
     )
     peak, average = hls.bandwidths([(s.duration, s.size) for s in segments])
-    if audio is not None:
-        peak, average = peak + audio.peak, average + audio.average
+    if audio:  # the variant plays any one of the audio renditions
+        peak += max(a.peak for a in audio)
+        average += max(a.average for a in audio)
     variant = hls.Variant(
         uri=f"{name}/{PLAYLIST}",
         bandwidth=peak,

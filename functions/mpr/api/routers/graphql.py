@@ -120,10 +120,14 @@ class Mutation:
         upload_id: str | None = None,
         key: str | None = None,
         callback_url: str | None = None,
+        audio_languages: list[str] | None = None,
     ) -> Job:
-        """Create a job from an upload (`uploadId`) or an input storage key (`key`)."""
+        """Create a job from an upload (`uploadId`) or an input storage key (`key`),
+        carrying the audio tracks in `audioLanguages` (all if omitted)."""
         source = UploadSource(upload_id=upload_id) if upload_id else KeySource(key=key or "")
-        options = JobOptions(presets=presets, callback_url=callback_url)
+        options = JobOptions(
+            presets=presets, callback_url=callback_url, audio_languages=audio_languages
+        )
         body = JobCreate(source=source, **options.model_dump(exclude_unset=True))
         job, _ = jobs_service.create_job(info.context["services"], body, _caller(info))
         return _view(info, job.job_id)
