@@ -224,15 +224,16 @@ def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResul
     """Encode every carried audio track of the selected range once per audio encoding of
     the job (one task for all tracks: the source is read once an encoding, and audio
     encodes at hundreds of times real time), segment each track for each HLS preset, or
-    report that there is no audio."""
+    report that there is none (no track, or no output that plays audio)."""
     media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
-    if not media.audio_tracks:
-        return EncodeAudioResult(job_id=req.job_id, key=None)
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
+    wanted = audio.encodings(spec)
+    if not media.audio_tracks or not wanted:
+        return EncodeAudioResult(job_id=req.job_id, key=None)
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
     tags = track_tags(media)
     with _scratch(ctx) as tmp:
-        for encoding in audio.encodings(spec):
+        for encoding in wanted:
             out = tmp / f"{encoding.id}.mp4"
             tracks = [
                 ffmpeg_args.AudioTrackEncode(
@@ -260,8 +261,7 @@ def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResul
                 segmented.segment_audio(
                     ctx.tools, ctx.work, req.job_id, preset, tmp / f"{played.id}.mp4", media, tmp
                 )
-    first = played or audio.encodings(spec)[0]
-    return EncodeAudioResult(job_id=req.job_id, key=keys.audio(req.job_id, first.id))
+    return EncodeAudioResult(job_id=req.job_id, key=keys.audio(req.job_id, wanted[0].id))
 
 
 def track_tags(media: MediaInfo) -> list[ffmpeg_args.TrackTags]:

@@ -129,7 +129,7 @@ class UploadView(BaseModel):
 
 class OutputView(BaseModel):
     preset: str
-    kind: Literal["mp4", "hls", "thumbnails", "sprite", "captions"]
+    kind: Literal["mp4", "hls", "thumbnails", "sprite", "captions", "audio"]
     rendition: str | None
     path: str = Field(description="relative to the job's output folder")
     url: str = Field(description="download URL (for HLS, the master playlist)")
@@ -142,8 +142,10 @@ class OutputView(BaseModel):
     duration: float | None
     frames: int | None
     qc: QCResult | None
-    language: str | None = Field(None, description="BCP 47 tag of a captions output")
-    label: str | None = Field(None, description="name players show for a captions output")
+    language: str | None = Field(None, description="BCP 47 tag of a captions or audio output")
+    label: str | None = Field(
+        None, description="name players show for a captions output or an audio rendition"
+    )
 
 
 class QCSummary(BaseModel):
