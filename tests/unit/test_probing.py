@@ -200,6 +200,40 @@ def test_streams_besides_the_video_and_the_audio_tracks_are_listed_as_not_carrie
     assert probe("bigbuckbunny")[0].not_carried == []
 
 
+def test_every_audio_track_keeps_its_tags_and_disposition() -> None:
+    # Given a clip (its audio track marked default) with a second audio track, tagged and
+    # marked default too, starting late
+    loaded, packets = load_probe("bigbuckbunny")
+    info = copy.deepcopy(loaded)
+    info["streams"].append(
+        {
+            "index": 2,
+            "codec_type": "audio",
+            "codec_name": "opus",
+            "sample_rate": "48000",
+            "channels": 6,
+            "duration": "4.5",
+            "start_time": "1.25",
+            "tags": {"language": "spa", "title": "Comentario"},
+            "disposition": {"default": 1},
+        }
+    )
+    # When it is parsed, Then both tracks are carried, in order, each as the source says
+    first, second = parse_media(info, frame_index(packets, 0.0)).audio_tracks
+    assert (first.index, first.language, first.default) == (1, "und", True)
+    assert second.model_dump() == {
+        "codec": "opus",
+        "sample_rate": 48000,
+        "channels": 6,
+        "duration": 4.5,
+        "start_time": 1.25,
+        "index": 2,
+        "language": "spa",
+        "title": "Comentario",
+        "default": True,
+    }
+
+
 def test_start_time_is_subtracted_and_b_frames_are_sorted() -> None:
     # Given MPEG-TS with B-frames (packets in decode order) starting at 1.456778 s (audio)
     # and 1.48 s (video)

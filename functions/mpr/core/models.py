@@ -209,7 +209,7 @@ class Preset(Model):
             raise ValueError("only an hls preset has an audio-only variant")
         if self.kind in ("thumbnails", "audio"):
             if self.renditions:
-                raise ValueError(f"a {self.kind} preset has no video renditions")
+                raise ValueError(f"{self.kind} presets have no video renditions")
         elif not self.renditions:
             raise ValueError(f"a {self.kind} preset needs at least one rendition")
         if self.kind == "mp4" and len(self.renditions) != 1:
