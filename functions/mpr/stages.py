@@ -222,8 +222,9 @@ def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
 
 def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResult:
     """Encode every carried audio track of the selected range once per audio encoding of
-    the job (one task for all tracks: the source is read once an encoding, and audio
-    encodes at hundreds of times real time), segment each track for each HLS preset, or
+    the job (one task for all tracks: the source is read once an encoding, and a stereo
+    AAC track costs about 1/95 of its length in CPU time), segment each track for each HLS
+    preset, or
     report that there is none (no track, or no output that plays audio)."""
     media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
