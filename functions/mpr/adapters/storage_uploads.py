@@ -1,8 +1,10 @@
 """An UploadStore in object storage: each record as JSON at `uploads/{id}/upload.json`.
 
 The embedded server's store (the data directory's `state/`) and the cloud API's (`_mpr/` in
-the output bucket). Creates and updates are atomic within one process, under one lock:
-the embedded server is the only process on its data directory.
+the output bucket). Creates and updates are atomic within one process, under one lock: the
+embedded server is the only process on its data directory. Across processes (the cloud's
+API and upload functions) an update is read-modify-write without a condition; the one
+written last stands.
 """
 
 from __future__ import annotations

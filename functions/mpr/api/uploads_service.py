@@ -260,9 +260,10 @@ def _uploaded(services: Services, record: UploadRecord) -> UploadRecord:
     if size != record.size:
         raise InvalidInputError(f"the stored source has {size} bytes; expected {record.size}")
 
+    update = {"status": UploadStatus.UPLOADED, "uploaded_at": datetime.now(UTC)}
+
     def arrived(current: UploadRecord) -> UploadRecord:
         _expect_pending(current)
-        update = {"status": UploadStatus.UPLOADED, "uploaded_at": datetime.now(UTC)}
         return current.model_copy(update=update)
 
     return services.uploads.update(record.upload_id, arrived)
