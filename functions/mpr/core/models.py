@@ -91,7 +91,8 @@ class SourceStream(Model):
 
 
 class MediaInfo(Model):
-    """What probing a source found; safe to show to users and to store in manifests."""
+    """What probing a source found, with the audio tracks its job carries (all, or those of
+    the job's `audio_languages`); safe to show to users and to store in manifests."""
 
     format_name: str
     size_bytes: int = Field(ge=0)
