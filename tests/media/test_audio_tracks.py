@@ -14,7 +14,7 @@ import m3u8
 import pytest
 
 from tests.media.test_transcode_cases import transcode
-from tests.support.media import audio_tracks, facts, hls_audio, hls_rungs
+from tests.support.media import audio_tracks, facts, ffmpeg, hls_audio, hls_rungs
 
 pytestmark = pytest.mark.slow
 
@@ -219,3 +219,19 @@ def test_audio_only_presets_make_m4a_files_without_encoding_video(
     ]
     checks = {c["name"] for c in outputs[0]["qc"]["checks"]}
     assert {"audio.0.duration", "audio.0.samples", "audio.1.start"} <= checks
+
+
+def test_matroska_tracks_keep_their_own_lengths(two_audio: Path, tmp_path: Path) -> None:
+    # Given the two tracks in Matroska, whose streams state their length only as a tag
+    mkv = tmp_path / "two_audio.mkv"
+    ffmpeg("-i", str(two_audio), "-map", "0", "-c", "copy", str(mkv))
+    tracks = audio_tracks(two_audio)
+    # When they are made into AAC audio only
+    manifest = transcode(mkv, tmp_path / "out", "--preset", "audio-aac")
+    # Then each keeps its length (the job's QC agreeing)
+    made = audio_tracks(tmp_path / "out" / "audio-aac.m4a")
+    for got, want in zip(made, tracks, strict=True):
+        assert within_a_frame(got, want, AAC_FRAME), (got, want)
+    outputs = manifest["outputs"]
+    assert isinstance(outputs, list)
+    assert outputs[0]["qc"]["passed"] is True

@@ -234,6 +234,20 @@ def test_every_audio_track_keeps_its_tags_and_disposition() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("tag", "duration"), [("00:00:04.523000000", 4.521), ("01:02:03.5", 3723.498), ("N/A", 0.0)]
+)
+def test_a_matroska_audio_track_lasts_until_its_duration_tag(tag: str, duration: float) -> None:
+    # Given a track as ffprobe reports Matroska's: no duration, its end as a DURATION tag
+    loaded, packets = load_probe("bigbuckbunny")
+    info = copy.deepcopy(loaded)
+    info["streams"][1] |= {"start_time": "0.002", "tags": {"DURATION": tag}}
+    del info["streams"][1]["duration"]
+    # Then it lasts from its start until that end
+    (track,) = parse_media(info, frame_index(packets, 0.0)).audio_tracks
+    assert track.duration == pytest.approx(duration)
+
+
 def test_start_time_is_subtracted_and_b_frames_are_sorted() -> None:
     # Given MPEG-TS with B-frames (packets in decode order) starting at 1.456778 s (audio)
     # and 1.48 s (video)

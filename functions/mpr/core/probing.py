@@ -136,12 +136,17 @@ def _video(stream: Json, index: FrameIndex) -> VideoInfo:
 
 def _audio(stream: Json, format_start: float) -> AudioInfo:
     described = _stream(stream)
+    start = _float(stream.get("start_time"), format_start)
+    duration = _float(stream.get("duration"), 0.0)
+    end = _clock((stream.get("tags") or {}).get("DURATION"))
+    if not duration and end is not None:  # Matroska: the stream's end, as a tag
+        duration = max(0.0, end - start)
     return AudioInfo(
         codec=str(stream.get("codec_name", "unknown")),
         sample_rate=int(stream.get("sample_rate") or 48000),
         channels=int(stream.get("channels") or 2),
-        duration=_float(stream.get("duration"), 0.0),
-        start_time=_float(stream.get("start_time"), format_start) - format_start,
+        duration=duration,
+        start_time=start - format_start,
         index=described.index,
         language=described.language,
         title=described.title,
@@ -182,6 +187,16 @@ def _ratio(value: object) -> Fraction | None:
     if int(den) == 0 or int(num) == 0:
         return None
     return Fraction(int(num), int(den))
+
+
+def _clock(value: object) -> float | None:
+    """Seconds of an `HH:MM:SS.fraction` time (Matroska's DURATION tag); None if not one."""
+    parts = str(value).split(":") if isinstance(value, str) else []
+    try:
+        hours, minutes, seconds = (float(part) for part in parts)
+    except ValueError:
+        return None
+    return 3600 * hours + 60 * minutes + seconds
 
 
 def _float(value: object, default: float) -> float:
