@@ -164,12 +164,13 @@ def _stream(stream: Json) -> SourceStream:
     codec = stream.get("codec_name")
     if codec in (None, "unknown"):  # a QuickTime timecode track: only its tag names it
         codec = stream.get("codec_tag_string") or "unknown"
+    tags = stream.get("tags") or {}
     return SourceStream(
         index=int(stream.get("index") or 0),
         type=str(stream.get("codec_type") or "unknown"),
         codec=str(codec),
-        language=(stream.get("tags") or {}).get("language"),
-        title=(stream.get("tags") or {}).get("title"),
+        language=tags.get("language"),
+        title=tags.get("title") or tags.get("name"),  # MP4 keeps a track's title as `name`
         default=bool((stream.get("disposition") or {}).get("default")),
         forced=bool((stream.get("disposition") or {}).get("forced")),
     )
