@@ -200,7 +200,8 @@ def test_streams_besides_the_video_and_the_audio_tracks_are_listed_as_not_carrie
     assert probe("bigbuckbunny")[0].not_carried == []
 
 
-def test_every_audio_track_keeps_its_tags_and_disposition() -> None:
+@pytest.mark.parametrize("title_tag", ["title", "name"])  # Matroska's, MP4's
+def test_every_audio_track_keeps_its_tags_and_disposition(title_tag: str) -> None:
     # Given a clip (its audio track marked default) with a second audio track, tagged and
     # marked default too, starting late
     loaded, packets = load_probe("bigbuckbunny")
@@ -214,7 +215,7 @@ def test_every_audio_track_keeps_its_tags_and_disposition() -> None:
             "channels": 6,
             "duration": "4.5",
             "start_time": "1.25",
-            "tags": {"language": "spa", "title": "Comentario"},
+            "tags": {"language": "spa", title_tag: "Comentario"},
             "disposition": {"default": 1},
         }
     )
