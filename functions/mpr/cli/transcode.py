@@ -44,7 +44,8 @@ STAGING_DIR = ".mpr-staging"
     multiple=True,
     default=("mp4-720p",),
     show_default=True,
-    help="Preset name; repeat for several (mp4-1080p, mp4-720p, hls-ladder, thumbnails).",
+    help="Preset name; repeat for several (mp4-1080p, mp4-720p, hls-ladder, thumbnails, "
+    "audio-aac, audio-opus).",
 )
 @click.option(
     "--preset-file",
