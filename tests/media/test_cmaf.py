@@ -255,3 +255,34 @@ def test_master_playlist_plays_the_same_segments(ladder: Ladder, tmp_path: Path)
     for rung in hls_rungs(master, tmp_path):
         assert rung.discontinuities == 0
         assert len(rung.facts.frame_times) == FRAMES
+
+
+@pytest.mark.parametrize(
+    ("preset", "reason"),
+    [
+        ('{"name": "c", "kind": "cmaf"}', "a cmaf preset needs at least one rendition"),
+        ('{"name": "c", "kind": "cmaf", "renditions": []}', "needs at least one rendition"),
+        ('{"name": "c", "kind": "dash", "renditions": []}', "kind: Input should be"),
+    ],
+    ids=["no-renditions", "empty-renditions", "unknown-kind"],
+)
+def test_bad_cmaf_preset_file_exits_2_with_the_reason(
+    preset: str, reason: str, tmp_path: Path, bikes_clip: Path
+) -> None:
+    bad = tmp_path / "preset.json"
+    bad.write_text(preset)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "mpr", "transcode", str(bikes_clip), "--out", str(out)),
+            *("--preset-file", str(bad), "--preset", "c", "--quiet"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: ")
+    assert reason in line
+    assert not out.exists() or list(out.iterdir()) == []
