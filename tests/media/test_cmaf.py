@@ -122,6 +122,9 @@ def test_every_segment_list_matches_the_files_and_their_times(
             assert abs(decoded - duration * tick) < tick / 2, (segment.name, decoded, duration)
         # and the segments follow each other without a gap
         assert all(a[0] + a[1] == b[0] for a, b in pairwise(rep.timeline))
+    # and the rungs' segments are aligned (segmentAlignment), each starting with a keyframe
+    (first, *others) = [r for r in media if r.content_type == "video"]
+    assert all(r.timeline == first.timeline and r.timescale == first.timescale for r in others)
 
 
 def test_rungs_are_frame_exact_and_described_right(ladder: Ladder, tmp_path: Path) -> None:
@@ -254,6 +257,7 @@ def test_master_playlist_plays_the_same_segments(ladder: Ladder, tmp_path: Path)
     # and the HLS rungs keep the frames as the HLS ladder's do
     for rung in hls_rungs(master, tmp_path):
         assert rung.discontinuities == 0
+        assert all(segment.starts_with_key for segment in rung.segments)
         assert len(rung.facts.frame_times) == FRAMES
 
 
