@@ -12,11 +12,11 @@ from mangum.types import LambdaContext
 from moto import mock_aws
 
 from mpr.adapters.api_keys import DynamoApiKeyStore, authenticate, create_key
-from mpr.adapters.s3_storage import S3Storage
 from mpr.adapters.dynamo_jobs import create_table
+from mpr.adapters.s3_storage import S3Storage
 from mpr.adapters.sfn_orchestrator import SfnOrchestrator
-from mpr.core.errors import InvalidInputError, NotFoundError
 from mpr.api.files import serve
+from mpr.core.errors import InvalidInputError, NotFoundError
 from mpr.core.models import JobRecord, JobSpec, Preset
 from mpr.handlers.api import make_handler
 from mpr.services import build_cloud

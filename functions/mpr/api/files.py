@@ -33,9 +33,9 @@ def serve(
 ) -> Response:
     """A response with the object's bytes; 404 if absent.
 
-    Playlists, DASH manifests and WebVTT are answered directly so that their relative URLs resolve against
-    the API; other objects in remote storage are a redirect to a presigned GET (made by
-    `link`, the same storage as clients reach it, when given).
+    Playlists, DASH manifests and WebVTT are answered directly so that their relative URLs
+    resolve against the API; other objects in remote storage are a redirect to a presigned
+    GET (made by `link`, the same storage as clients reach it, when given).
     """
     if not storage.exists(key):
         raise NotFoundError(f"no file '{PurePosixPath(key).name}'")
