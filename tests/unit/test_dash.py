@@ -72,7 +72,7 @@ CAPTIONS = [
         uri="_captions/en/index.m3u8",
         file="_captions/en/captions.vtt",
         size=3003,
-        name="English",
+        name="English <CC> & more",
         language="en",
     ),
     SubtitleRendition(
@@ -182,7 +182,7 @@ def test_each_captions_track_is_a_webvtt_text_set(written: Path) -> None:
         s.findtext("d:Label", namespaces=NS)
         for s in root.findall(".//d:AdaptationSet[@contentType='text']", NS)
     ]
-    assert labels == ["English", "Français"]
+    assert labels == ["English <CC> & more", "Français"]
 
 
 def test_equal_segments_share_one_timeline_entry() -> None:
