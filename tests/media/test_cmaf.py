@@ -158,6 +158,10 @@ HARD_CASES = {
     "rotated": ("rotated", None),
     "late_start": ("late_start", None),
     "late_audio": ("late_audio", None),
+    "late_video": ("late_video", None),
+    "long_audio": ("long_audio", None),
+    "no_audio": ("no_audio", None),
+    "odd_size": ("odd_size", None),
     "crowded_times": ("crowded_times", None),
     "trimmed": ("cfr", (1.3, 4.7)),
 }
