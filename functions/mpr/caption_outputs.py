@@ -178,4 +178,6 @@ def _record(
         files=files,
         language=track.language,
         label=track.label,
+        default=track.default,
+        forced=track.forced,
     )

@@ -6,9 +6,11 @@ import hashlib
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import PurePosixPath
 
+from mpr.adapters import job_outputs
 from mpr.adapters.webhook_notifier import check_webhook_url
 from mpr.api import uploads_service
 from mpr.api.owners import Caller
@@ -18,14 +20,13 @@ from mpr.api.schemas import (
     JobOptions,
     JobView,
     KeySource,
-    OutputView,
-    QCSummary,
     UploadSource,
     UploadStatus,
 )
 from mpr.caption_outputs import check_attached
 from mpr.core.errors import InvalidInputError, JobStateError, NotFoundError
-from mpr.core.models import CaptionSpec, JobRecord, JobStatus, Manifest, MediaInfo, Preset
+from mpr.core.manifest_view import manifest_view
+from mpr.core.models import CaptionSpec, JobRecord, JobStatus, MediaInfo, Preset
 from mpr.core.presets import builtin_presets, custom_preset, resolve_presets
 from mpr.core.validation import check_trim
 from mpr.services import Services
@@ -262,16 +263,6 @@ def start_job_from_upload(services: Services, upload_id: str) -> None:
     uploads_service.save(services, upload.model_copy(update={"job_id": job.job_id}))
 
 
-def load_manifest(services: Services, job: JobRecord) -> Manifest | None:
-    if job.status is not JobStatus.SUCCEEDED or not job.manifest_key:
-        return None
-    try:
-        raw = services.outputs.get_bytes(job.manifest_key)
-    except NotFoundError:
-        return None
-    return Manifest.model_validate_json(raw)
-
-
 def output_prefix(services: Services, job_id: str) -> str:
     return services.output_prefix.format(job_id=job_id)
 
@@ -311,36 +302,17 @@ def _settled(services: Services, job: JobRecord) -> JobRecord:
     return services.jobs.get(job.job_id)
 
 
-def job_view(services: Services, job: JobRecord, files_url: str) -> JobView:
-    """The API's view of a job; output URLs start with `files_url` (a signed folder URL)."""
-    manifest = load_manifest(services, job)
-    prefix = output_prefix(services, job.job_id)
-    outputs = []
-    for out in manifest.outputs if manifest else []:
-        path = out.path.removeprefix(prefix)
-        outputs.append(
-            OutputView(
-                preset=out.preset,
-                kind=out.kind,
-                rendition=out.rendition,
-                path=path,
-                url=f"{files_url}{path}",
-                images=[
-                    f"{files_url}{f.removeprefix(prefix)}"
-                    for f in out.files
-                    if f.lower().endswith((".jpg", ".jpeg"))
-                ],
-                width=out.width,
-                height=out.height,
-                duration=out.duration,
-                frames=out.frames,
-                qc=out.qc,
-                language=out.language,
-                label=out.label,
-            )
-        )
-    checked = [o.qc for o in outputs if o.qc is not None]
+def job_view(
+    services: Services, job: JobRecord, files_url: str, urls_expire_at: datetime
+) -> JobView:
+    """The API's view of a job; output URLs start with `files_url` (a signed folder URL
+    that works until `urls_expire_at`)."""
+    manifest = job_outputs.load_manifest(services.outputs, job)
+    outputs = manifest_view(
+        manifest, files_url, output_prefix(services, job.job_id), urls_expire_at
+    )
     return JobView(
+        **outputs.model_dump(),
         id=job.job_id,
         status=job.status,
         stage=job.stage,
@@ -355,8 +327,6 @@ def job_view(services: Services, job: JobRecord, files_url: str) -> JobView:
         metadata=job.metadata,
         callback_url=job.callback_url,
         media=manifest.media if manifest else _upload_media(services, job),
-        outputs=outputs,
-        qc=QCSummary(passed=all(q.passed for q in checked)) if checked else None,
         timings=job.timings,
         webhook_deliveries=services.deliveries.list(job.job_id),
     )

@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mpr.adapters.webhook_notifier import WebhookDelivery
-from mpr.core.models import JobStatus, Language, MediaInfo, QCResult, Trim, VideoRendition
+from mpr.core.manifest_view import ManifestView
+from mpr.core.models import JobStatus, Language, MediaInfo, Trim, VideoRendition
 
 
 class Body(BaseModel):
@@ -122,30 +123,9 @@ class UploadView(BaseModel):
     sprite_vtt_url: str | None
 
 
-class OutputView(BaseModel):
-    preset: str
-    kind: Literal["mp4", "hls", "thumbnails", "sprite", "captions"]
-    rendition: str | None
-    path: str = Field(description="relative to the job's output folder")
-    url: str = Field(description="download URL (for HLS, the master playlist)")
-    images: list[str] = Field(
-        default_factory=list,
-        description="URLs of every image of a thumbnails or sprite output, in time order",
-    )
-    width: int | None
-    height: int | None
-    duration: float | None
-    frames: int | None
-    qc: QCResult | None
-    language: str | None = Field(None, description="BCP 47 tag of a captions output")
-    label: str | None = Field(None, description="name players show for a captions output")
+class JobView(ManifestView):
+    """A job, with its outputs (`ManifestView`, as its webhook carries them)."""
 
-
-class QCSummary(BaseModel):
-    passed: bool
-
-
-class JobView(BaseModel):
     id: str
     status: JobStatus
     stage: str
@@ -160,8 +140,6 @@ class JobView(BaseModel):
     metadata: dict[str, str]
     callback_url: str | None
     media: MediaInfo | None
-    outputs: list[OutputView]
-    qc: QCSummary | None
     timings: dict[str, float]
     webhook_deliveries: list[WebhookDelivery]
 

@@ -31,9 +31,9 @@ from mpr.api.schemas import (
     UploadView,
 )
 from mpr.api.streams import follow
-from mpr.api.tokens import UrlSigner
 from mpr.api.uploads_service import FIRST_SHEET, PREVIEW_NAME, UploadRecord
 from mpr.core.errors import NotFoundError
+from mpr.core.tokens import UrlSigner
 from mpr.services import Services
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=PROBLEM_RESPONSES)
