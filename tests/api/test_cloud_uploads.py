@@ -287,3 +287,39 @@ def test_a_finished_jobs_webhook_links_outputs_that_resolve_to_presigned_s3(
                 (tmp_path / "got.mp4").write_bytes(fetched.content)
                 frames, _ = probe_video(get_settings().ffprobe, tmp_path / "got.mp4")
                 assert frames == 132  # bigbuckbunny.mp4, by ffprobe
+
+
+def test_the_upload_function_checks_a_caption_upload_as_text(
+    cloud: str, upload_function: UploadFunction
+) -> None:
+    services = build_cloud(get_settings())
+    _, key = create_key(services.keys, "cloud")
+    api = make_handler(services)
+    headers = {"x-api-key": key, "content-type": "application/json"}
+    srt = b"1\n00:00:00,500 --> 00:00:01,500\nhello\n\n2\n00:00:03,000 --> 00:00:02,000\nback\n"
+
+    def call(method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        body = json.dumps(payload).encode() if payload is not None else b""
+        event = rest_api_event(method, path, headers=headers, body=body)
+        response = api(event, FakeLambdaContext())
+        return response["statusCode"], json.loads(response["body"])
+
+    # Given a caption file with a cue that ends before it starts, sent as captions
+    upload = {"filename": "talk.srt", "size": len(srt), "purpose": "captions"}
+    status, ticket = call("POST", "/v1/uploads", upload)
+    assert status == 201, ticket
+    assert httpx.put(ticket["url"], content=srt, headers=ticket["headers"]).status_code == 200
+    assert call("POST", f"/v1/uploads/{ticket['upload_id']}/complete", {})[0] == 200
+
+    # When the upload function runs
+    upload_function.release.set()
+    for thread in upload_function.threads:
+        thread.join(timeout=60)
+
+    # Then it checked the text (no media probe) and names the line
+    assert upload_function.results == [{"upload_id": ticket["upload_id"], "status": "INVALID"}]
+    _, view = call("GET", f"/v1/uploads/{ticket['upload_id']}")
+    assert (view["purpose"], view["media"]) == ("captions", None)
+    assert view["error"] == (
+        "talk.srt line 6: cue ends at 00:00:02.000, before its start 00:00:03.000"
+    )

@@ -20,6 +20,7 @@ from mpr.api.schemas import (
     JobOptions,
     JobView,
     KeySource,
+    UploadPurpose,
     UploadSource,
     UploadStatus,
 )
@@ -94,6 +95,11 @@ def _source(services: Services, source: UploadSource | KeySource, caller: Caller
     upload = uploads_service.refresh(
         services, uploads_service.owned(services, source.upload_id, caller)
     )
+    if upload.purpose is UploadPurpose.CAPTIONS:
+        raise InvalidInputError(
+            f"upload {upload.upload_id} is a caption file; attach it with `captions`, "
+            "it cannot be a job's source"
+        )
     if upload.status in (UploadStatus.INVALID, UploadStatus.FAILED):
         raise InvalidInputError(f"upload {upload.upload_id} is not usable: {upload.error}")
     if upload.status is UploadStatus.PENDING:
@@ -115,7 +121,8 @@ def _upload_named(source: KeySource) -> UploadSource | None:
 
 def _caption(services: Services, caption: CaptionCreate, caller: Caller) -> CaptionSpec:
     """A caption file of the job: a key outside `uploads/`, or an upload of the caller's
-    that has arrived (whatever the media probe made of it: captions are not media)."""
+    that has arrived: a caption upload its check did not refuse, or a source upload
+    (whatever the media probe made of it: the job reads it as captions)."""
     source = caption.source
     if isinstance(source, KeySource):
         source = _upload_named(source) or source
@@ -129,6 +136,8 @@ def _caption(services: Services, caption: CaptionCreate, caller: Caller) -> Capt
             raise InvalidInputError(
                 f"upload {received.upload_id} has not been received; send the caption file first"
             )
+        if received.purpose is UploadPurpose.CAPTIONS and received.status is UploadStatus.INVALID:
+            raise InvalidInputError(f"upload {received.upload_id} is not usable: {received.error}")
         key = received.key
     return CaptionSpec(source=key, **caption.model_dump(exclude={"source"}))
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mpr.adapters.webhook_notifier import WebhookDelivery
 from mpr.core.manifest_view import ManifestView
@@ -60,13 +60,28 @@ class JobCreate(JobOptions):
     source: UploadSource | KeySource
 
 
+class UploadPurpose(StrEnum):
+    """What an upload holds: a source to probe, or a caption file (SRT or WebVTT) to check
+    and attach to jobs (`captions[].source.upload_id`)."""
+
+    SOURCE = "source"
+    CAPTIONS = "captions"
+
+
 class UploadCreate(Body):
     filename: str = Field(min_length=1, max_length=255)
     size: int = Field(ge=1, description="bytes the client will send")
     content_type: str = Field("application/octet-stream", max_length=255)
+    purpose: UploadPurpose = UploadPurpose.SOURCE
     start_job: JobOptions | None = Field(
-        None, description="create a job from this upload as soon as it is READY"
+        None, description="create a job from this upload as soon as it is READY (a source)"
     )
+
+    @model_validator(mode="after")
+    def _job_from_a_source(self) -> UploadCreate:
+        if self.start_job is not None and self.purpose is not UploadPurpose.SOURCE:
+            raise ValueError("start_job needs an upload of purpose 'source', not captions")
+        return self
 
 
 class PartUrl(BaseModel):
@@ -112,6 +127,7 @@ class UploadView(BaseModel):
     upload_id: str
     filename: str
     size: int
+    purpose: UploadPurpose = UploadPurpose.SOURCE
     status: UploadStatus
     parts_received: list[int]
     media: MediaInfo | None
