@@ -10,6 +10,9 @@ Every request carries three headers:
 
 Receivers recompute the HMAC, compare in constant time and reject timestamps older than
 five minutes. The same scheme signs internal callbacks into the API.
+
+The body is `job_event` (`schema_version` 2): the job's state and, as the job view lists
+them, its outputs with URLs that work until `urls_expire_at` (`job_outputs.WebhookOutputs`).
 """
 
 from __future__ import annotations
