@@ -104,7 +104,7 @@ def fetch(url: str) -> httpx.Response:
 def check_outputs(outputs: list[dict[str, Any]], scratch: Path) -> None:
     """Every URL of every output answers 200, and what it answers is what the kind says."""
     kinds = {o["kind"] for o in outputs}
-    assert kinds == {"mp4", "hls", "captions", "thumbnails", "sprite"}
+    assert {"mp4", "hls", "captions", "thumbnails", "sprite"} <= kinds
     for out in outputs:
         body = fetch(out["url"]).content
         for url in [*out["images"], *out["files"]]:
