@@ -239,6 +239,9 @@ def test_fail_sends_the_signed_webhook_and_records_it(
     assert (event["job_id"], event["status"]) == (JOB, "FAILED")
     assert event["error"] == "MediaProcessingError: encode chunk 0 failed: moov atom not found"
     assert event["job_url"] == f"{API_BASE_URL}/v1/jobs/{JOB}"
+    # in the same schema as a success, with no outputs
+    assert (event["schema_version"], event["outputs"], event["qc"]) == (2, [], None)
+    assert event["urls_expire_at"] is None
     # and the attempt is recorded where the API lists a job's deliveries
     assert deliveries(JOB) == [(1, 204, True)]
     assert keys_under(s3, BUCKETS["MPR_OUTPUT_BUCKET"]) == [f"_mpr/webhooks/{JOB}.json"]
