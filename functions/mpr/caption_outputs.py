@@ -138,25 +138,37 @@ def write_hls(
     return records, renditions
 
 
-def _attached_cues(inputs: Storage, caption: CaptionSpec) -> list[Cue]:
+def caption_file_problem(inputs: Storage, key: str, name: str) -> str | None:
+    """Why the file at `key` cannot be carried as captions (naming it `name`, with the
+    line where that applies), or None if it is good SRT or WebVTT."""
     try:
-        size = inputs.size(caption.source)
+        _read_cues(inputs, key, name)
+    except CaptionError as exc:
+        return str(exc)
+    return None
+
+
+def _attached_cues(inputs: Storage, caption: CaptionSpec) -> list[Cue]:
+    return _read_cues(inputs, caption.source, caption.source)
+
+
+def _read_cues(inputs: Storage, key: str, name: str) -> list[Cue]:
+    try:
+        size = inputs.size(key)
         if size > MAX_CAPTION_BYTES:
             raise CaptionError(
-                f"caption file '{caption.source}' is {size} bytes; the limit is "
-                f"{MAX_CAPTION_BYTES} bytes"
+                f"caption file '{name}' is {size} bytes; the limit is {MAX_CAPTION_BYTES} bytes"
             )
-        data = inputs.get_bytes(caption.source)
+        data = inputs.get_bytes(key)
     except NotFoundError as exc:
-        raise CaptionError(f"caption file '{caption.source}' does not exist") from exc
+        raise CaptionError(f"caption file '{name}' does not exist") from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CaptionError(
-            f"{caption.source}: not UTF-8 text, so not SRT or WebVTT ({exc.reason} at byte "
-            f"{exc.start})"
+            f"{name}: not UTF-8 text, so not SRT or WebVTT ({exc.reason} at byte {exc.start})"
         ) from exc
-    return parse_captions(text, caption.source)
+    return parse_captions(text, name)
 
 
 def _unique(wanted: str, taken: set[str], suffix: str) -> str:
@@ -182,4 +194,6 @@ def _record(
         files=files,
         language=track.language,
         label=track.label,
+        default=track.default,
+        forced=track.forced,
     )

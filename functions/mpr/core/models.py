@@ -369,6 +369,8 @@ class OutputRecord(Model):
     qc: QCResult | None = None
     language: str | None = Field(None, description="BCP 47 tag of a captions output")
     label: str | None = None
+    default: bool = Field(False, description="the track players select by default")
+    forced: bool = Field(False, description="captions only for what the audio does not make clear")
 
 
 class Manifest(Model):
