@@ -228,8 +228,8 @@ def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResul
     """Encode every carried audio track of the selected range once per audio encoding of
     the job (one task for all tracks: the source is read once an encoding, and a stereo
     AAC track costs about 1/95 of its length in CPU time), segment each track for each HLS
-    preset, or
-    report that there is none (no track, or no output that plays audio)."""
+    and CMAF preset, or report that there is none (no track, or no output that plays
+    audio)."""
     media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
     wanted = audio.encodings(spec)
@@ -262,7 +262,7 @@ def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResul
             ctx.work.put_file(keys.audio(req.job_id, encoding.id), out, "audio/mp4")
         played = audio.video_encoding(spec)
         for preset in spec.presets:
-            if preset.kind == "hls" and played is not None:
+            if preset.segmented and played is not None:
                 segmented.segment_audio(
                     ctx.tools, ctx.work, req.job_id, preset, tmp / f"{played.id}.mp4", media, tmp
                 )
@@ -314,8 +314,9 @@ def stitch(ctx: StageContext, req: StitchRequest) -> StitchResult:
 
 def package(ctx: StageContext, req: JobRef) -> PackageResult:
     """Make every output from what the chunk tasks and the stitch wrote, each checked
-    against the source: playlists over the chunks' HLS segments, the stitched MP4s, the
-    thumbnails and sprite sheets. One bounded pool does the copies and small reads."""
+    against the source: playlists (and DASH manifests) over the chunks' segments, the
+    stitched MP4s, the thumbnails and sprite sheets. One bounded pool does the copies and
+    small reads."""
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
     records: list[OutputRecord] = []
     with _scratch(ctx) as tmp, ThreadPoolExecutor(packaging_job.pool_size()) as pool:
@@ -341,7 +342,7 @@ def package(ctx: StageContext, req: JobRef) -> PackageResult:
                 )
             elif preset.kind == "audio":
                 records += audio_only.package(job, preset)
-            elif preset.kind == "hls":
+            elif preset.segmented:
                 subtitle_records, subtitles = caption_outputs.write_hls(
                     ctx.outputs, job.prefix, preset.name, captions, job.plan.duration
                 )

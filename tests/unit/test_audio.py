@@ -180,7 +180,9 @@ def test_an_audio_preset_has_audio_settings_and_no_video() -> None:
     rung = VideoRendition(name="r", height=360, max_bitrate_kbps=800)
     with pytest.raises(ValidationError, match="audio presets have no video renditions"):
         Preset(name="a", kind="audio", audio=AudioEncoding(), renditions=[rung])
-    with pytest.raises(ValidationError, match="only an hls preset has an audio-only variant"):
+    with pytest.raises(
+        ValidationError, match="only an hls or cmaf preset has an audio-only variant"
+    ):
         Preset(name="a", kind="mp4", renditions=[rung], audio_only_variant=True)
 
 

@@ -185,29 +185,33 @@ class ThumbnailSpec(Model):
 
 
 class Preset(Model):
-    """A named output: an MP4, an HLS ladder, thumbnails with a scrubbing sprite, or audio
-    only (an M4A with every carried track)."""
+    """A named output: an MP4, an HLS ladder, a CMAF ladder (one set of segments served by
+    an HLS master playlist and a DASH manifest), thumbnails with a scrubbing sprite, or
+    audio only (an M4A with every carried track)."""
 
     name: Name
-    kind: Literal["mp4", "hls", "thumbnails", "audio"]
+    kind: Literal["mp4", "hls", "cmaf", "thumbnails", "audio"]
     description: str = ""
     renditions: list[VideoRendition] = Field(default_factory=list)
     cap_to_source: bool = Field(
-        True, description="drop ladder rungs taller than the source (HLS) or scale down only"
+        True,
+        description="drop ladder rungs taller than the source (HLS, CMAF) or scale down only",
     )
     segment_seconds: float = Field(4.0, ge=1, le=30)
     thumbnails: ThumbnailSpec | None = None
     audio: AudioEncoding | None = Field(None, description="the encoding of an audio preset")
     audio_only_variant: bool = Field(
-        False, description="HLS: the ladder also offers the audio alone, as a variant of its own"
+        False,
+        description="HLS and CMAF: the master playlist also offers the audio alone, as a "
+        "variant of its own",
     )
 
     @model_validator(mode="after")
     def _shape(self) -> Preset:
         if (self.kind == "audio") != (self.audio is not None):
             raise ValueError("an audio preset, and only an audio preset, has audio settings")
-        if self.audio_only_variant and self.kind != "hls":
-            raise ValueError("only an hls preset has an audio-only variant")
+        if self.audio_only_variant and not self.segmented:
+            raise ValueError("only an hls or cmaf preset has an audio-only variant")
         if self.kind in ("thumbnails", "audio"):
             if self.renditions:
                 raise ValueError(f"{self.kind} presets have no video renditions")
@@ -219,6 +223,11 @@ class Preset(Model):
         if len(set(names)) != len(names):
             raise ValueError("rendition names must be unique within a preset")
         return self
+
+    @property
+    def segmented(self) -> bool:
+        """A ladder whose rungs the chunk tasks segment (HLS or CMAF)."""
+        return self.kind in ("hls", "cmaf")
 
 
 # --- jobs --------------------------------------------------------------------------------
@@ -317,7 +326,7 @@ class SizedRendition(Model):
 
 
 class SegmentTarget(Model):
-    """An HLS rung a chunk task segments its encode of `rendition` into."""
+    """An HLS or CMAF rung a chunk task segments its encode of `rendition` into."""
 
     preset: str
     rendition: str = Field(description="id of the SizedRendition")
@@ -388,8 +397,11 @@ class QCResult(Model):
 
 class OutputRecord(Model):
     preset: str
-    kind: Literal["mp4", "hls", "thumbnails", "sprite", "captions", "audio"]
-    path: str = Field(description="relative to the output root")
+    kind: Literal["mp4", "hls", "cmaf", "thumbnails", "sprite", "captions", "audio"]
+    path: str = Field(
+        description="relative to the output root; a CMAF ladder's is its DASH manifest, "
+        "with its HLS master playlist `master.m3u8` beside it"
+    )
     rendition: str | None = None
     width: int | None = None
     height: int | None = None
@@ -401,6 +413,8 @@ class OutputRecord(Model):
     qc: QCResult | None = None
     language: str | None = Field(None, description="BCP 47 tag of a captions or audio output")
     label: str | None = None
+    default: bool = Field(False, description="the track players select by default")
+    forced: bool = Field(False, description="captions only for what the audio does not make clear")
 
 
 class Manifest(Model):

@@ -44,7 +44,8 @@ class PlanResult(JobRef):
 
 
 class SegmentedChunk(Model):
-    """A chunk's run of segments in one HLS rung, as its task wrote and measured them."""
+    """A chunk's run of segments in one HLS or CMAF rung, as its task wrote and measured
+    them."""
 
     segments: list[Segment] = Field(min_length=1)
     frames: int = Field(description="video packets counted in the segments")
@@ -53,16 +54,20 @@ class SegmentedChunk(Model):
     codec_config: str = Field(
         "", description="hash of the decoder configuration (SPS/PPS) the segments were made with"
     )
+    timescale: int = Field(ge=1, description="ticks per second of the segments' track")
 
 
 class SegmentedAudio(Model):
-    """One audio track of an HLS preset, as the audio encode segmented and measured it,
-    with how players present it."""
+    """One audio track of an HLS or CMAF preset, as the audio encode segmented and measured
+    it, with how players present it."""
 
     folder: str = Field(description="the rendition's folder in the preset's output")
     segments: list[Segment] = Field(min_length=1)
     start: float = Field(description="time of the first sample, read back from the segments")
     duration: float = Field(description="the track's duration: its segments' as measured")
+    timescale: int = Field(ge=1, description="ticks per second of the segments' track")
+    sample_rate: int = Field(gt=0)
+    channels: int = Field(gt=0)
     language: str | None = Field(None, description="BCP 47 tag")
     name: str = Field(description="unique in the job; what players list")
     default: bool = False

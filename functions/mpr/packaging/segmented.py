@@ -1,23 +1,35 @@
-"""HLS (fMP4) outputs: each chunk task segments its encode of every rung; packaging a rung
-is writing its playlist over the chunks' segments and publishing them with one init
-segment. Each carried audio track is a rendition of one group that every variant plays
-(`_audio-0`, `_audio-1`, ...), segmented by the audio encode, which runs beside the chunk
-tasks; `audio_tracks` lists them (language, name, default, segments) for any manifest
-written over the same segments. An audio-only variant can join the ladder.
+"""HLS and CMAF ladders (fMP4): each chunk task segments its encode of every rung;
+packaging a rung is writing its playlist over the chunks' segments and publishing them with
+one init segment. Each carried audio track is a rendition of one group that every variant
+plays (`_audio-0`, `_audio-1`, ...; in DASH an AdaptationSet each), segmented by the audio
+encode, which runs beside the chunk tasks; `audio_tracks` lists them (language, name,
+default, segments). An audio-only variant can join the ladder.
 
 A chunk starts on a keyframe at its own place on the output timeline, and every fragment
 states its decode time, so the chunks' segments join with no discontinuity; the QC reads
 back where each chunk's segments start and checks every join.
+
+A CMAF ladder is the same segments and playlists with a static DASH manifest beside the
+master playlist (`core.dash`), both written from the same segment records, so packaging
+stays a manifest-writing step that does not grow with the source. The segments are CMAF
+fragments as DASH players need them: one track per file (a video init per rung, one audio
+init), each segment `styp` + `sidx` + `moof` (with `tfdt`, base offsets from the `moof`) +
+`mdat`, starting on a keyframe; the video timescale represents every source timestamp, the
+audio's is its sample rate. The video init's edit list takes away the B-frame delay so
+presentation starts at 0 (the `sidx` times); ffmpeg's `cmaf` movflag would drop it and start
+the video late by that delay, so it is not used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import TypeAdapter
 
-from mpr.core import hls, keys
+from mpr.core import dash, hls, keys
 from mpr.core.audio import TrackExpectation, expectations, labels
 from mpr.core.models import (
     AudioEncoding,
@@ -47,6 +59,7 @@ from mpr.ports import Storage
 INIT = "init.mp4"
 PLAYLIST = "index.m3u8"
 MASTER = "master.m3u8"
+MPD = "manifest.mpd"
 AUDIO_FOLDER = "_audio"  # never a rung's name: those start with a letter or a digit
 AUDIO_CODEC = "mp4a.40.2"
 AUDIO_TRACKS = TypeAdapter(list[SegmentedAudio])
@@ -63,7 +76,8 @@ def segment_chunk(
     """Segment a chunk's encode of one rung into the work area; measure what was written.
 
     The playlist's durations are exact: the last packet lasts to the chunk's planned end,
-    and the last segment's duration is what the chunk leaves after the others.
+    and the last segment's duration is what the chunk leaves after the others; in ticks of
+    the track's timescale (`dash.in_ticks`) they add up to the chunk's planned duration.
     """
     chunk = task.chunk
     written = media_hls.segment(
@@ -77,8 +91,13 @@ def segment_chunk(
         end_ticks=round(chunk.duration * task.timescale),
     )
     rest = chunk.duration - sum(s.duration for s in written[:-1])
-    segments = [*written[:-1], written[-1].model_copy(update={"duration": rest})]
     start, video = media_hls.stream_start(tools, folder, "video")
+    timescale = media_hls.timescale(video)
+    segments = dash.in_ticks(
+        [*written[:-1], written[-1].model_copy(update={"duration": rest})],
+        timescale,
+        round(chunk.duration * timescale),
+    )
     uploads = [s.uri for s in segments] + ([INIT] if chunk.index == 0 else [])
     for name in uploads:
         key = keys.segment(task.job_id, target.preset, target.name, name)
@@ -89,6 +108,7 @@ def segment_chunk(
         start=start,
         codecs=hls.avc1_codec(str(video.get("profile", "High")), int(str(video.get("level", 40)))),
         codec_config=str(video.get("extradata_hash", "")),
+        timescale=timescale,
     )
 
 
@@ -102,16 +122,18 @@ def segment_audio(
     tmp: Path,
 ) -> list[SegmentedAudio]:
     """Segment each track of the job's encoded audio (an MP4 with every carried track) for
-    one HLS preset into the work area, beside the chunk tasks; each track is a rendition
-    of its own, with its own duration."""
+    one HLS or CMAF preset into the work area, beside the chunk tasks; each track is a
+    rendition of its own, with its own duration."""
     made = []
     for n, label in enumerate(labels(media.audio_tracks)):
         name = f"{AUDIO_FOLDER}-{n}"
         folder = tmp / "hls" / preset.name / name
-        segments = media_hls.segment(
+        written = media_hls.segment(
             tools, audio, folder, "seg", preset.segment_seconds, from_zero=True, stream=f"a:{n}"
         )
-        start, _ = media_hls.stream_start(tools, folder, "audio")
+        start, stream = media_hls.stream_start(tools, folder, "audio")
+        timescale = media_hls.timescale(stream)
+        segments = dash.in_ticks(written, timescale)
         for uri in [INIT, *(s.uri for s in segments)]:
             key = keys.segment(job_id, preset.name, name, uri)
             work.put_file(key, folder / uri, "audio/mp4" if uri == INIT else "video/iso.segment")
@@ -121,6 +143,9 @@ def segment_audio(
                 segments=segments,
                 start=start,
                 duration=sum(s.duration for s in segments),
+                timescale=timescale,
+                sample_rate=int(str(stream.get("sample_rate"))),
+                channels=int(str(stream.get("channels"))),
                 language=label.language,
                 name=label.name,
                 default=label.default,
@@ -142,7 +167,8 @@ def _audio_key(job_id: str, preset: Preset) -> str:
 
 
 class _Audio:
-    """One audio rendition of an HLS preset, published with its playlist and checked."""
+    """One audio rendition of an HLS or CMAF preset, published with its playlist and
+    checked, as each manifest lists it."""
 
     def __init__(
         self, job: PackagingJob, preset: Preset, made: SegmentedAudio, expected: TrackExpectation
@@ -165,9 +191,20 @@ class _Audio:
             language=made.language,
             default=made.default,
         )
+        self.dash = dash.AudioRendition(
+            id=made.folder,
+            track=dash.Track(folder=made.folder, timescale=made.timescale, segments=made.segments),
+            bandwidth=max(1, self.peak),
+            codecs=AUDIO_CODEC,
+            sample_rate=made.sample_rate,
+            channels=made.channels,
+            name=made.name,
+            language=made.language,
+            default=made.default,
+        )
         checks = audio_checks(
             [expected], [AudioMeasurement(start=made.start, duration=made.duration)]
-        )
+        )[1:]  # the one track: its start and duration
         self.record = OutputRecord(
             preset=preset.name,
             kind="audio",
@@ -176,25 +213,36 @@ class _Audio:
             duration=made.duration,
             bandwidth=self.peak,
             files=files,
-            qc=QCResult(passed=all(c.passed for c in checks[1:]), checks=checks[1:]),
+            qc=QCResult(passed=all(c.passed for c in checks), checks=checks),
             language=made.language,
             label=made.name,
+            default=made.default,
         )
+
+
+@dataclass(frozen=True)
+class _Rung:
+    """A packaged rung: its output record and how each manifest lists it."""
+
+    record: OutputRecord
+    variant: hls.Variant
+    representation: dash.VideoRepresentation
 
 
 def package(
     job: PackagingJob, preset: Preset, subtitles: Sequence[hls.SubtitleRendition] = ()
 ) -> list[OutputRecord]:
     """The master playlist (offering every audio track and `subtitles`), each audio
-    rendition and every rung's playlist and segments, each checked against the source."""
+    rendition and every rung's playlist and segments, each checked against the source; for
+    a CMAF ladder, the DASH manifest of the same segments beside the master playlist."""
     expected = expectations(job.media, job.plan, AudioEncoding(codec="aac"))
     audio = [
         _Audio(job, preset, made, want)
         for made, want in zip(audio_tracks(job, preset), expected, strict=True)
     ]
-    made = [_rung(job, preset, sized, audio) for sized in renditions_for(preset, job.media)]
-    records = [record for record, _ in made]
-    variants = [v for _, v in made]
+    rungs = [_rung(job, preset, sized, audio) for sized in renditions_for(preset, job.media)]
+    records = [r.record for r in rungs]
+    variants = [r.variant for r in rungs]
     if preset.audio_only_variant and audio:
         played = next(a for a in audio if a.rendition.default)
         variants.append(
@@ -207,6 +255,18 @@ def package(
         )
     master = f"{preset.name}/{MASTER}"
     job.put_text(master, hls.master_playlist(variants, [a.rendition for a in audio], subtitles))
+    manifests = [master]
+    if preset.kind == "cmaf":  # the output's path: the DASH manifest, the master beside it
+        manifests.append(f"{preset.name}/{MPD}")
+        job.put_text(
+            manifests[-1],
+            dash.manifest(
+                job.plan.duration,
+                [r.representation for r in rungs],
+                [a.dash for a in audio],
+                subtitles,
+            ),
+        )
     checked = [*records, *(a.record for a in audio)]
     combined = QCResult(
         passed=all(r.qc is not None and r.qc.passed for r in checked),
@@ -219,12 +279,12 @@ def package(
     )
     top = OutputRecord(
         preset=preset.name,
-        kind="hls",
-        path=master,
+        kind=_kind(preset),
+        path=manifests[-1],
         duration=records[0].duration,
         frames=records[0].frames,
         files=[
-            master,
+            *manifests,
             *(f for a in audio for f in a.record.files),
             *(f for r in records for f in r.files),
         ],
@@ -233,9 +293,13 @@ def package(
     return [top, *records, *(a.record for a in audio)]
 
 
+def _kind(preset: Preset) -> Literal["hls", "cmaf"]:
+    return "cmaf" if preset.kind == "cmaf" else "hls"
+
+
 def _rung(
     job: PackagingJob, preset: Preset, sized: SizedRendition, audio: Sequence[_Audio]
-) -> tuple[OutputRecord, hls.Variant]:
+) -> _Rung:
     parts = [r.hls[preset.name] for r in job.chunk_results(sized)]
     segments = [s for p in parts for s in p.segments]
     name = sized.rendition.name
@@ -264,10 +328,12 @@ def _rung(
     qc = QCResult(
         passed=judged.passed and all(c.passed for c in extra), checks=[*judged.checks, *extra]
     )
-    peak, average = hls.bandwidths([(s.duration, s.size) for s in segments])
+    video_peak, video_average = hls.bandwidths([(s.duration, s.size) for s in segments])
+    peak, average = video_peak, video_average
     if audio:  # the variant plays any one of the audio renditions
         peak += max(a.peak for a in audio)
         average += max(a.average for a in audio)
+    frame_rate = job.plan.total_frames / job.plan.duration
     variant = hls.Variant(
         uri=f"{name}/{PLAYLIST}",
         bandwidth=peak,
@@ -275,11 +341,20 @@ def _rung(
         width=sized.width,
         height=sized.height,
         codecs=",".join([parts[0].codecs, *([AUDIO_CODEC] if audio else [])]),
-        frame_rate=job.plan.total_frames / job.plan.duration,
+        frame_rate=frame_rate,
+    )
+    representation = dash.VideoRepresentation(
+        id=name,
+        track=dash.Track(folder=name, timescale=parts[0].timescale, segments=segments),
+        bandwidth=max(1, video_peak),
+        width=sized.width,
+        height=sized.height,
+        codecs=parts[0].codecs,
+        frame_rate=frame_rate,
     )
     record = job.video_record(
         preset,
-        "hls",
+        _kind(preset),
         playlist,
         sized,
         qc,
@@ -288,4 +363,4 @@ def _rung(
         duration=duration,
         bandwidth=peak,
     )
-    return record, variant
+    return _Rung(record, variant, representation)
