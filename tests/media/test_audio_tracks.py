@@ -14,6 +14,7 @@ import m3u8
 import pytest
 
 from tests.media.test_transcode_cases import transcode
+from tests.support.dash import representations
 from tests.support.media import audio_tracks, facts, ffmpeg, hls_audio, hls_rungs
 
 pytestmark = pytest.mark.slow
@@ -235,3 +236,33 @@ def test_matroska_tracks_keep_their_own_lengths(two_audio: Path, tmp_path: Path)
     outputs = manifest["outputs"]
     assert isinstance(outputs, list)
     assert outputs[0]["qc"]["passed"] is True
+
+
+def test_a_cmaf_ladder_gives_every_track_an_adaptation_set(two_audio: Path, tmp_path: Path) -> None:
+    # Given the two tracks, When they are made into a CMAF ladder
+    tracks = source_tracks(two_audio)
+    transcode(two_audio, tmp_path, "--preset", "cmaf-ladder", "--chunk-seconds", "2")
+    # Then the DASH manifest (read by mpegdash) has an audio set per track, in its language,
+    # the default track alone with the main role, each segment list as long as its source track
+    audio = [
+        r
+        for r in representations(tmp_path / "cmaf-ladder" / "manifest.mpd")
+        if r.content_type == "audio"
+    ]
+    assert [(r.lang, r.roles) for r in audio] == [
+        (BCP47["eng"], []),
+        (BCP47["spa"], ["main"]),
+    ]
+    for representation, track in zip(audio, tracks, strict=True):
+        assert representation.timescale == track["sample_rate"]
+        ticks = sum(d for _, d in representation.timeline)
+        assert within_a_frame(
+            {"duration": ticks / int(str(track["sample_rate"]))}, track, AAC_FRAME
+        )
+        assert all(s.exists() for s in representation.segments)
+    # and its HLS master offers the same two tracks
+    master = m3u8.load(str(tmp_path / "cmaf-ladder" / "master.m3u8"))
+    assert [(m.language, m.default) for m in master.media if m.type == "AUDIO"] == [
+        (BCP47["eng"], "NO"),
+        (BCP47["spa"], "YES"),
+    ]
