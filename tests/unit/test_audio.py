@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from mpr.adapters.disk_space import job_bytes
 from mpr.core import audio
 from mpr.core.errors import InvalidInputError
 from mpr.core.models import AudioEncoding, AudioInfo, JobSpec, Preset, Trim, VideoRendition
@@ -190,3 +191,18 @@ def test_audio_languages_must_be_bcp47() -> None:
     JobSpec(source="in.mp4", presets=[builtin_presets()["mp4-720p"]], audio_languages=["pt-BR"])
     with pytest.raises(ValidationError, match="not a BCP 47 language tag"):
         JobSpec(source="in.mp4", presets=[builtin_presets()["mp4-720p"]], audio_languages=["x!"])
+
+
+def test_the_disk_room_of_a_job_counts_every_audio_file() -> None:
+    # Given a job of both audio presets (128 + 96 kb/s) on a source with two tracks, for
+    # 100 s, with no chunk task at all
+    spec = JobSpec(
+        source="in.mp4", presets=[builtin_presets()["audio-aac"], builtin_presets()["audio-opus"]]
+    )
+    media = make_media().model_copy(update={"audio": ENG, "other_audio": [SPA]})
+    assert audio.job_kbps(spec, media) == 2 * (128 + 96)
+    # Then its room is that audio, 3 copies, beside the fixed part
+    room = job_bytes([], audio_kbps=audio.job_kbps(spec, media), seconds=100.0)
+    assert room == 448 * 125 * 100 * 3 + 4 * 2**20
+    # and a job that takes no audio track reserves none
+    assert audio.job_kbps(spec, make_media(audio=None)) == 0

@@ -27,15 +27,11 @@ class InsufficientStorageError(MprError):
     code = "InsufficientStorageError"
 
 
-def job_bytes(tasks: list[ChunkTask], *, with_audio: bool) -> int:
+def job_bytes(tasks: list[ChunkTask], *, audio_kbps: int, seconds: float) -> int:
     """An upper bound of what a job writes: every rendition at its maximum bit rate (the
-    encoder's VBV cap) and the audio at the highest of their audio bit rates, for the
-    planned duration, `COPIES` times."""
-    if not tasks:
-        return FIXED_BYTES
-    seconds = sum(task.chunk.duration for task in tasks)
-    renditions = [sized.rendition for sized in tasks[0].renditions]
-    audio_kbps = max((r.audio_bitrate_kbps for r in renditions), default=0) if with_audio else 0
+    encoder's VBV cap) and every audio encoding of every track (`audio_kbps`, see
+    `core.audio.job_kbps`), for the planned `seconds`, `COPIES` times."""
+    renditions = [sized.rendition for sized in tasks[0].renditions] if tasks else []
     kbps = sum(r.max_bitrate_kbps for r in renditions) + audio_kbps
     return int(kbps * 125 * seconds * COPIES) + FIXED_BYTES
 

@@ -16,9 +16,10 @@ from functools import partial
 from mpr import stages
 from mpr.adapters.disk_space import SpaceLedger, job_bytes
 from mpr.core import keys
+from mpr.core.audio import job_kbps
 from mpr.core.errors import MprError
 from mpr.core.ffmpeg_args import x264_threads
-from mpr.core.models import ChunkTask, JobSpec, Manifest
+from mpr.core.models import ChunkPlan, ChunkTask, JobSpec, Manifest, MediaInfo
 from mpr.core.payloads import (
     EncodeAudioRequest,
     FailRequest,
@@ -143,7 +144,12 @@ class _Run:
         self.total = planned.task_count
         tasks = stages.load_tasks(ctx, job)
         if self.space:
-            self.space.reserve(job, job_bytes(tasks, with_audio=planned.has_audio))
+            media = MediaInfo.model_validate_json(ctx.work.get_bytes(probed.media_key))
+            chunk_plan = ChunkPlan.model_validate_json(ctx.work.get_bytes(keys.plan(job)))
+            audio_kbps = job_kbps(self.spec, media)
+            self.space.reserve(
+                job, job_bytes(tasks, audio_kbps=audio_kbps, seconds=chunk_plan.duration)
+            )
         with self._stage("encode"):
             self._encode(tasks)
         with self._stage("stitch"):

@@ -143,6 +143,11 @@ def encodings(spec: JobSpec) -> list[AudioEncoding]:
     return list(distinct.values())
 
 
+def job_kbps(spec: JobSpec, media: MediaInfo) -> int:
+    """Bits per second (k) of all the audio a job writes: each encoding of each track."""
+    return len(media.audio_tracks) * sum(e.bitrate_kbps for e in encodings(spec))
+
+
 def sample_rate(encoding: AudioEncoding, track: AudioInfo) -> int:
     """The output rate: Opus is always 48 kHz; AAC keeps a common source rate."""
     if encoding.codec == "opus":
