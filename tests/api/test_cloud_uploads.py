@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,12 +23,16 @@ from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from mpr.adapters import dynamo_uploads
 from mpr.adapters.api_keys import create_key
 from mpr.adapters.dynamo_jobs import create_table
+from mpr.api.schemas import UploadStatus
+from mpr.api.uploads_service import UploadRecord
 from mpr.handlers import process_upload
 from mpr.handlers.api import make_handler
 from mpr.services import build_cloud
 from mpr.settings import get_settings
+from tests.unit.factories import make_media
 
 from .api_helpers import FakeLambdaContext, rest_api_event
 
@@ -103,6 +108,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
             s3.create_bucket(Bucket=bucket)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_table(dynamodb, "mpr-jobs")
+        dynamo_uploads.create_table(dynamodb, "mpr-uploads")
         dynamodb.create_table(
             TableName="mpr-keys",
             KeySchema=[{"AttributeName": "key_hash", "KeyType": "HASH"}],
@@ -131,6 +137,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
             "MPR_INPUT_BUCKET": "mpr-in",
             "MPR_OUTPUT_BUCKET": "mpr-out",
             "MPR_JOBS_TABLE": "mpr-jobs",
+            "MPR_UPLOADS_TABLE": "mpr-uploads",
             "MPR_API_KEYS_TABLE": "mpr-keys",
             "MPR_STATE_MACHINE_ARN": arn,
             "MPR_UPLOAD_FUNCTION_NAME": "mpr-upload",
@@ -200,3 +207,40 @@ def test_completing_an_upload_returns_at_once_and_its_own_function_probes_it(
     assert view["media"]["video"]["frame_count"] == 132  # bigbuckbunny.mp4, by ffprobe
     [execution] = sfn.list_executions(stateMachineArn=cloud)["executions"]
     assert execution["name"].startswith(job["id"])
+
+
+def test_an_update_of_the_upload_function_landing_during_the_apis_is_kept(cloud: str) -> None:
+    # Given the wiring of the API and of the upload function: two processes, two stores
+    api, function = build_cloud(get_settings()), build_cloud(get_settings())
+    uploaded_at = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+    api.uploads.create(
+        UploadRecord(
+            upload_id="0123456789abcdef0123456789abcdef",
+            owner="alice",
+            filename="clip.mp4",
+            size=1_000_000,
+            content_type="video/mp4",
+            status=UploadStatus.UPLOADED,
+            created_at=uploaded_at,
+            expires_at=uploaded_at + timedelta(hours=1),
+            uploaded_at=uploaded_at,
+        )
+    )
+    media = make_media(1280, 720, duration=12.5)
+
+    def probed(current: UploadRecord) -> UploadRecord:
+        return current.model_copy(update={"status": UploadStatus.READY, "media": media})
+
+    def wait_for_it(current: UploadRecord) -> UploadRecord:
+        # the function's probe is written after the API read the record, before it writes
+        if current.status is UploadStatus.UPLOADED:
+            function.uploads.update(current.upload_id, probed)
+        return current.model_copy(update={"job_id": "job-1"})
+
+    # When the API records a waiting job while the probe's result lands
+    api.uploads.update("0123456789abcdef0123456789abcdef", wait_for_it)
+
+    # Then neither change is lost, whichever process reads it
+    for services in (api, function):
+        stored = services.uploads.get("0123456789abcdef0123456789abcdef")
+        assert (stored.status, stored.media, stored.job_id) == (UploadStatus.READY, media, "job-1")
