@@ -244,3 +244,22 @@ def test_an_update_of_the_upload_function_landing_during_the_apis_is_kept(cloud:
     for services in (api, function):
         stored = services.uploads.get("0123456789abcdef0123456789abcdef")
         assert (stored.status, stored.media, stored.job_id) == (UploadStatus.READY, media, "job-1")
+
+
+def test_an_upload_whose_record_exceeds_dynamodbs_item_limit_is_refused(cloud: str) -> None:
+    services = build_cloud(get_settings())
+    _, key = create_key(services.keys, "cloud")
+    # Given job options of ~450 KB (within the API's 1 MiB body limit)
+    metadata = {f"k{i}": "x" * 9000 for i in range(50)}
+    body = {
+        "filename": "a.mp4",
+        "size": 5,
+        "start_job": {"presets": ["mp4-720p"], "metadata": metadata},
+    }
+    headers = {"x-api-key": key, "content-type": "application/json"}
+    event = rest_api_event("POST", "/v1/uploads", headers=headers, body=json.dumps(body).encode())
+    # When a client asks for an upload with them
+    response = make_handler(services)(event, FakeLambdaContext())
+    # Then it is told why it cannot have one
+    assert response["statusCode"] == 422, response["body"]
+    assert "Item size has exceeded the maximum allowed size of 400 KB" in response["body"]
