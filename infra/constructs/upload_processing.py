@@ -59,7 +59,7 @@ class UploadProcessing(Construct):
         _acknowledge(
             self.function,
             f"IAM5[Resource::<{logical_id(storage.output)}.Arn>/{CLOUD_STATE_PREFIX}*]",
-            "The function writes only the API's records (upload state, previews) under _mpr/ "
+            "The function writes only the API's upload files (previews, waiting jobs) under _mpr/ "
             "in the output bucket; their keys exist only at run time.",
         )
 
