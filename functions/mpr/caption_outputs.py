@@ -1,5 +1,6 @@
 """Caption outputs: the source's text subtitle streams and the job's caption files, as
-WebVTT on the output timeline, written next to MP4s and as HLS subtitle renditions."""
+WebVTT on the output timeline, written next to MP4s and as HLS subtitle renditions (which a
+CMAF ladder's DASH manifest offers too)."""
 
 from __future__ import annotations
 
@@ -118,13 +119,16 @@ def write_hls(
     for track in tracks:
         folder = f"_captions/{track.name}"
         vtt, playlist = f"{preset}/{folder}/captions.vtt", f"{preset}/{folder}/index.m3u8"
-        outputs.put_bytes(prefix + vtt, write_webvtt(track.cues).encode(), VTT_TYPE)
+        body = write_webvtt(track.cues).encode()
+        outputs.put_bytes(prefix + vtt, body, VTT_TYPE)
         text = single_file_playlist("captions.vtt", duration)
         outputs.put_bytes(prefix + playlist, text.encode(), PLAYLIST_TYPE)
         records.append(_record(preset, playlist, [playlist, vtt], track, duration))
         renditions.append(
             SubtitleRendition(
                 uri=f"{folder}/index.m3u8",
+                file=f"{folder}/captions.vtt",
+                size=len(body),
                 name=track.label,
                 language=track.language,
                 default=track.default,
@@ -134,25 +138,37 @@ def write_hls(
     return records, renditions
 
 
-def _attached_cues(inputs: Storage, caption: CaptionSpec) -> list[Cue]:
+def caption_file_problem(inputs: Storage, key: str, name: str) -> str | None:
+    """Why the file at `key` cannot be carried as captions (naming it `name`, with the
+    line where that applies), or None if it is good SRT or WebVTT."""
     try:
-        size = inputs.size(caption.source)
+        _read_cues(inputs, key, name)
+    except CaptionError as exc:
+        return str(exc)
+    return None
+
+
+def _attached_cues(inputs: Storage, caption: CaptionSpec) -> list[Cue]:
+    return _read_cues(inputs, caption.source, caption.source)
+
+
+def _read_cues(inputs: Storage, key: str, name: str) -> list[Cue]:
+    try:
+        size = inputs.size(key)
         if size > MAX_CAPTION_BYTES:
             raise CaptionError(
-                f"caption file '{caption.source}' is {size} bytes; the limit is "
-                f"{MAX_CAPTION_BYTES} bytes"
+                f"caption file '{name}' is {size} bytes; the limit is {MAX_CAPTION_BYTES} bytes"
             )
-        data = inputs.get_bytes(caption.source)
+        data = inputs.get_bytes(key)
     except NotFoundError as exc:
-        raise CaptionError(f"caption file '{caption.source}' does not exist") from exc
+        raise CaptionError(f"caption file '{name}' does not exist") from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CaptionError(
-            f"{caption.source}: not UTF-8 text, so not SRT or WebVTT ({exc.reason} at byte "
-            f"{exc.start})"
+            f"{name}: not UTF-8 text, so not SRT or WebVTT ({exc.reason} at byte {exc.start})"
         ) from exc
-    return parse_captions(text, caption.source)
+    return parse_captions(text, name)
 
 
 def _unique(wanted: str, taken: set[str], suffix: str) -> str:
@@ -178,4 +194,6 @@ def _record(
         files=files,
         language=track.language,
         label=track.label,
+        default=track.default,
+        forced=track.forced,
     )

@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(
         1.0, ge=0, le=3600, description="wait after the first failed attempt; doubles after each"
     )
+    webhook_url_seconds: int = Field(
+        7 * 24 * 3600,
+        ge=3600,
+        le=366 * 24 * 3600,
+        description="how long the output URLs in a webhook work (API-signed, so beyond S3's "
+        "presigning limits); cover the retries and a receiver's backlog",
+    )
     webhook_concurrency: int = Field(
         4, ge=1, le=256, description="webhook attempts the local server sends at once"
     )

@@ -37,6 +37,7 @@ IO_THREADS_PER_CORE = 4
 
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
+    ".mpd": "application/dash+xml",
     ".m4s": "video/iso.segment",
     ".mp4": "video/mp4",
     ".jpg": "image/jpeg",
@@ -119,7 +120,7 @@ class PackagingJob:
     def video_record(
         self,
         preset: Preset,
-        kind: Literal["mp4", "hls"],
+        kind: Literal["mp4", "hls", "cmaf"],
         path: str,
         sized: SizedRendition,
         qc: QCResult,
