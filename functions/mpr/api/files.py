@@ -12,6 +12,7 @@ from mpr.ports import Storage
 
 _TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
+    ".mpd": "application/dash+xml",
     ".m4s": "video/iso.segment",
     ".mp4": "video/mp4",
     ".m4a": "audio/mp4",
@@ -19,7 +20,7 @@ _TYPES = {
     ".jpg": "image/jpeg",
     ".json": "application/json",
 }
-_TEXT_WITH_RELATIVE_URLS = (".m3u8", ".vtt")
+_TEXT_WITH_RELATIVE_URLS = (".m3u8", ".mpd", ".vtt")
 
 
 def media_type(key: str) -> str:
@@ -32,9 +33,9 @@ def serve(
 ) -> Response:
     """A response with the object's bytes; 404 if absent.
 
-    Playlists and WebVTT are answered directly so that their relative URLs resolve against
-    the API; other objects in remote storage are a redirect to a presigned GET (made by
-    `link`, the same storage as clients reach it, when given).
+    Playlists, DASH manifests and WebVTT are answered directly so that their relative URLs
+    resolve against the API; other objects in remote storage are a redirect to a presigned
+    GET (made by `link`, the same storage as clients reach it, when given).
     """
     if not storage.exists(key):
         raise NotFoundError(f"no file '{PurePosixPath(key).name}'")

@@ -1,0 +1,181 @@
+"""Streams in the web UI, in Chromium: a job on a source with two audio tracks and two
+attached caption files, played by hls.js, with its audio and caption menus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.api.api_helpers import wait_job
+from tests.support.media import ffmpeg
+
+from .ui_helpers import MprServer, PageFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SECONDS = 6
+TRIM_START = 1.0
+# (source start, source end, text) of each caption file's cues: the job trims 1 s off the
+# start, so on the output they show 1 s earlier
+ENGLISH = [(1.5, 2.5, "Good morning"), (3.0, 4.0, "The second line")]
+SPANISH = [(1.5, 2.5, "Buenos días"), (3.0, 4.0, "La segunda línea")]
+SECOND_CUE = 1  # the one the tests look at: 2.0 s to 3.0 s on the output
+
+ACTIVE_CUES = """v => {
+    const shown = [...v.textTracks].filter(t => t.mode === "showing");
+    if (shown.length !== 1 || !shown[0].activeCues) return null;
+    return [...shown[0].activeCues].map(c => [c.text, c.startTime, c.endTime]);
+}"""
+
+
+@dataclass(frozen=True)
+class StreamJob:
+    job_id: str
+    outputs: list[dict[str, object]]
+
+
+def _timestamp(seconds: float, comma: bool) -> str:
+    millis = round(seconds * 1000)
+    text = f"{millis // 3_600_000:02}:{millis // 60_000 % 60:02}:{millis // 1000 % 60:02}"
+    return f"{text}{',' if comma else '.'}{millis % 1000:03}"
+
+
+def _srt(cues: list[tuple[float, float, str]]) -> str:
+    return "".join(
+        f"{i}\n{_timestamp(a, True)} --> {_timestamp(b, True)}\n{text}\n\n"
+        for i, (a, b, text) in enumerate(cues, 1)
+    )
+
+
+def _webvtt(cues: list[tuple[float, float, str]]) -> str:
+    body = "".join(
+        f"{_timestamp(a, False)} --> {_timestamp(b, False)}\n{t}\n\n" for a, b, t in cues
+    )
+    return f"WEBVTT\n\n{body}"
+
+
+def _make_source(path: Path) -> None:
+    """640x360 25 fps with a keyframe every second; audio tracks eng (440 Hz) and spa
+    (880 Hz, one second shorter), each with a title."""
+    ffmpeg(
+        *("-f", "lavfi", "-i", f"testsrc2=s=640x360:r=25:d={SECONDS}"),
+        *("-f", "lavfi", "-i", f"sine=f=440:d={SECONDS}"),
+        *("-f", "lavfi", "-i", f"sine=f=880:d={SECONDS - 1}"),
+        *("-map", "0", "-map", "1", "-map", "2"),
+        *("-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25"),
+        *("-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k"),
+        *("-metadata:s:a:0", "language=eng", "-metadata:s:a:0", "title=English"),
+        *("-metadata:s:a:1", "language=spa", "-metadata:s:a:1", "title=Español"),
+        str(path),
+    )
+
+
+@pytest.fixture(scope="module")
+def stream_job(mpr_server: MprServer) -> StreamJob:
+    """One real job, started through the API on files placed in the server's input storage:
+    the source, an English SRT (the default) and a Spanish WebVTT file."""
+    inputs = mpr_server.data_dir / "input" / "streams"
+    inputs.mkdir(parents=True, exist_ok=True)
+    _make_source(inputs / "source.mp4")
+    (inputs / "en.srt").write_text(_srt(ENGLISH), encoding="utf-8")
+    (inputs / "es.vtt").write_text(_webvtt(SPANISH), encoding="utf-8")
+    body = {
+        "source": {"key": "streams/source.mp4"},
+        "presets": ["hls-ladder"],
+        "trim": {"start": TRIM_START, "end": None},
+        "captions": [
+            {
+                "source": {"key": "streams/en.srt"},
+                "language": "en",
+                "label": "English",
+                "default": True,
+            },
+            {"source": {"key": "streams/es.vtt"}, "language": "es", "label": "Español"},
+        ],
+    }
+    headers = {"X-API-Key": mpr_server.api_key}
+    with httpx.Client(base_url=mpr_server.base_url, headers=headers, timeout=30) as client:
+        created = client.post("/v1/jobs", json=body)
+        assert created.status_code == 202, created.text
+        job = wait_job(client, created.json()["id"], timeout=300)
+    assert job["status"] == "SUCCEEDED", job["error"]
+    return StreamJob(job_id=job["id"], outputs=job["outputs"])
+
+
+def _open_stream(page: Page, server: MprServer, job: StreamJob, preset: str) -> Locator:
+    page.goto(server.ui(f"#/jobs/{job.job_id}"))
+    stream = page.get_by_test_id(f"stream-{preset}")
+    expect(stream).to_be_visible()
+    return stream
+
+
+def _play_until(page: Page, video: Locator, seconds: float) -> None:
+    """Play from the start until currentTime passes `seconds` (a condition, not a timer)."""
+    video.evaluate("v => { v.currentTime = 0; return v.play(); }")
+    page.wait_for_function(
+        "([v, t]) => v.currentTime > t && !v.paused", arg=[video.element_handle(), seconds]
+    )
+
+
+def _cues_at(page: Page, video: Locator, seconds: float) -> list[list[object]]:
+    """The active cues of the showing text track once the video is paused at `seconds`."""
+    video.evaluate("(v, t) => { v.pause(); v.currentTime = t; }", seconds)
+    page.wait_for_function(
+        f"v => !v.seeking && ({ACTIVE_CUES})(v)?.length > 0", arg=video.element_handle()
+    )
+    cues: list[list[object]] = video.evaluate(ACTIVE_CUES)
+    return cues
+
+
+def _expected_cue(cues: list[tuple[float, float, str]]) -> tuple[str, float, float]:
+    start, end, text = cues[SECOND_CUE]
+    return text, start - TRIM_START, end - TRIM_START
+
+
+def _assert_cue(shown: list[list[object]], expected: tuple[str, float, float]) -> None:
+    [[text, start, end]] = shown
+    assert text == expected[0]
+    assert abs(float(start) - expected[1]) <= 0.001, shown  # type: ignore[arg-type]
+    assert abs(float(end) - expected[2]) <= 0.001, shown  # type: ignore[arg-type]
+
+
+def test_hls_plays_and_switches_captions_in_hlsjs(
+    new_page: PageFactory, mpr_server: MprServer, stream_job: StreamJob
+) -> None:
+    # Given the job page with the HLS ladder, played by hls.js
+    page = new_page()
+    stream = _open_stream(page, mpr_server, stream_job, "hls-ladder")
+    video = stream.get_by_test_id("hls-video")
+    page.wait_for_function("v => v.player !== undefined", arg=video.element_handle())
+
+    # When it plays, its time advances
+    _play_until(page, video, 1.0)
+
+    # Then the captions menu lists both caption files by label, English (the default) on
+    captions = stream.get_by_label("Captions")
+    expect(captions.locator("option")).to_have_text(["Off", "English", "Español"])
+    expect(captions.locator("option:checked")).to_have_text("English")
+    assert video.evaluate("v => v.player.subtitleTracks[v.player.subtitleTrack].lang") == "en"
+
+    # And the English cue 3.0-4.0 s of the source shows at 2.0-3.0 s of the trimmed output
+    _assert_cue(_cues_at(page, video, 2.5), _expected_cue(ENGLISH))
+
+    # When Spanish is chosen, the player switches to it and shows its cue at the same time
+    captions.select_option(label="Español")
+    page.wait_for_function(
+        "v => v.player.subtitleTracks[v.player.subtitleTrack]?.lang === 'es'",
+        arg=video.element_handle(),
+    )
+    _assert_cue(_cues_at(page, video, 2.5), _expected_cue(SPANISH))
+
+    # And Off hides every caption
+    captions.select_option(label="Off")
+    page.wait_for_function(
+        "v => [...v.textTracks].every(t => t.mode !== 'showing')", arg=video.element_handle()
+    )
+    assert video.evaluate("v => v.player.subtitleTrack") == -1
+    expect(captions.locator("option:checked")).to_have_text("Off")
