@@ -1,5 +1,6 @@
 """Caption outputs: the source's text subtitle streams and the job's caption files, as
-WebVTT on the output timeline, written next to MP4s and as HLS subtitle renditions."""
+WebVTT on the output timeline, written next to MP4s and as HLS subtitle renditions (which a
+CMAF ladder's DASH manifest offers too)."""
 
 from __future__ import annotations
 
@@ -118,13 +119,16 @@ def write_hls(
     for track in tracks:
         folder = f"_captions/{track.name}"
         vtt, playlist = f"{preset}/{folder}/captions.vtt", f"{preset}/{folder}/index.m3u8"
-        outputs.put_bytes(prefix + vtt, write_webvtt(track.cues).encode(), VTT_TYPE)
+        body = write_webvtt(track.cues).encode()
+        outputs.put_bytes(prefix + vtt, body, VTT_TYPE)
         text = single_file_playlist("captions.vtt", duration)
         outputs.put_bytes(prefix + playlist, text.encode(), PLAYLIST_TYPE)
         records.append(_record(preset, playlist, [playlist, vtt], track, duration))
         renditions.append(
             SubtitleRendition(
                 uri=f"{folder}/index.m3u8",
+                file=f"{folder}/captions.vtt",
+                size=len(body),
                 name=track.label,
                 language=track.language,
                 default=track.default,

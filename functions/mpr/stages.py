@@ -219,8 +219,8 @@ def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
 
 
 def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResult:
-    """Encode the audio of the selected range once (and segment it for each HLS preset),
-    or report that there is none."""
+    """Encode the audio of the selected range once (and segment it for each HLS and CMAF
+    preset), or report that there is none."""
     media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
     if media.audio is None:
         return EncodeAudioResult(job_id=req.job_id, key=None)
@@ -241,7 +241,7 @@ def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResul
         )
         ctx.work.put_file(keys.audio(req.job_id), out, "audio/mp4")
         for preset in spec.presets:
-            if preset.kind == "hls":
+            if preset.segmented:
                 segmented.segment_audio(ctx.tools, ctx.work, req.job_id, preset, out, tmp)
     return EncodeAudioResult(job_id=req.job_id, key=keys.audio(req.job_id))
 
@@ -274,8 +274,9 @@ def stitch(ctx: StageContext, req: StitchRequest) -> StitchResult:
 
 def package(ctx: StageContext, req: JobRef) -> PackageResult:
     """Make every output from what the chunk tasks and the stitch wrote, each checked
-    against the source: playlists over the chunks' HLS segments, the stitched MP4s, the
-    thumbnails and sprite sheets. One bounded pool does the copies and small reads."""
+    against the source: playlists (and DASH manifests) over the chunks' segments, the
+    stitched MP4s, the thumbnails and sprite sheets. One bounded pool does the copies and
+    small reads."""
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
     records: list[OutputRecord] = []
     with _scratch(ctx) as tmp, ThreadPoolExecutor(packaging_job.pool_size()) as pool:
@@ -299,7 +300,7 @@ def package(ctx: StageContext, req: JobRef) -> PackageResult:
                 records += caption_outputs.write_sidecars(
                     ctx.outputs, job.prefix, preset.name, captions
                 )
-            elif preset.kind == "hls":
+            elif preset.segmented:
                 subtitle_records, subtitles = caption_outputs.write_hls(
                     ctx.outputs, job.prefix, preset.name, captions, job.plan.duration
                 )

@@ -138,9 +138,17 @@ def test_master_playlist_offers_subtitles_to_every_rung() -> None:
         for h in (360, 720)
     ]
     subtitles = [
-        SubtitleRendition(uri="captions/en/index.m3u8", name="English", language="en"),
+        SubtitleRendition(
+            uri="captions/en/index.m3u8",
+            file="captions/en/captions.vtt",
+            size=100,
+            name="English",
+            language="en",
+        ),
         SubtitleRendition(
             uri=PT_BR,
+            file="captions/pt-BR/captions.vtt",
+            size=100,
             name='Português "BR"',
             language="pt-BR",
             default=True,

@@ -40,15 +40,23 @@ def test_builtin_presets_exist() -> None:
         "mp4-1080p": "mp4",
         "mp4-720p": "mp4",
         "hls-ladder": "hls",
+        "cmaf-ladder": "cmaf",
         "thumbnails": "thumbnails",
     }
     assert [r.height for r in presets["hls-ladder"].renditions] == [1080, 720, 480, 360]
+    # and the CMAF ladder has the HLS ladder's rungs
+    assert presets["cmaf-ladder"].renditions == presets["hls-ladder"].renditions
     assert presets["thumbnails"].thumbnails is not None
 
 
 def test_hls_ladder_is_capped_at_a_720p_source() -> None:
     # Given a 1280x720 source, When the ladder is sized, Then the 1080p rung is dropped
     assert heights("hls-ladder", 1280, 720) == [(1280, 720), (854, 480), (640, 360)]
+
+
+def test_cmaf_ladder_is_capped_at_the_source_like_the_hls_ladder() -> None:
+    assert heights("cmaf-ladder", 1280, 720) == [(1280, 720), (854, 480), (640, 360)]
+    assert heights("cmaf-ladder", 320, 240) == [(320, 240)]
 
 
 def test_hls_ladder_keeps_every_rung_for_a_1080p_source() -> None:
@@ -207,6 +215,32 @@ def test_parse_preset_rejects_bad_input(data: str, field: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
         parse_preset(data)
     assert f"invalid preset: {field}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"name": "x", "kind": "cmaf"}, "a cmaf preset needs at least one rendition"),
+        (
+            {"name": "x", "kind": "cmaf", "renditions": [], "thumbnails": {}},
+            "a cmaf preset needs at least one rendition",
+        ),
+        (
+            {
+                "name": "x",
+                "kind": "cmaf",
+                "segment_seconds": 0.5,
+                "renditions": [{"name": "a", "height": 720, "max_bitrate_kbps": 1000}],
+            },
+            "segment_seconds: Input should be greater than or equal to 1",
+        ),
+    ],
+    ids=["no-renditions", "empty-renditions", "short-segments"],
+)
+def test_bad_cmaf_preset_says_why(data: dict[str, object], reason: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        parse_preset(data)
+    assert reason in str(caught.value)
 
 
 def test_resolve_presets_keeps_order_and_drops_repeats() -> None:

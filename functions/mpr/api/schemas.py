@@ -124,10 +124,13 @@ class UploadView(BaseModel):
 
 class OutputView(BaseModel):
     preset: str
-    kind: Literal["mp4", "hls", "thumbnails", "sprite", "captions"]
+    kind: Literal["mp4", "hls", "cmaf", "thumbnails", "sprite", "captions"]
     rendition: str | None
     path: str = Field(description="relative to the job's output folder")
-    url: str = Field(description="download URL (for HLS, the master playlist)")
+    url: str = Field(
+        description="download URL (for HLS, the master playlist; for CMAF, the DASH manifest, "
+        "its HLS master playlist `master.m3u8` beside it)"
+    )
     images: list[str] = Field(
         default_factory=list,
         description="URLs of every image of a thumbnails or sprite output, in time order",

@@ -43,11 +43,14 @@ class Variant(BaseModel):
 
 
 class SubtitleRendition(BaseModel):
-    """A WebVTT captions rendition as the master playlist lists it (`EXT-X-MEDIA`)."""
+    """A WebVTT captions rendition as the master playlist lists it (`EXT-X-MEDIA`) and a
+    DASH manifest its text AdaptationSet (`file`, the WebVTT file itself)."""
 
     model_config = ConfigDict(frozen=True)
 
     uri: str
+    file: str = Field(description="the WebVTT file, relative to the master playlist")
+    size: int = Field(ge=0, description="bytes of the WebVTT file")
     name: str
     language: str | None = None
     default: bool = False

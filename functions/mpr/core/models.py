@@ -158,14 +158,16 @@ class ThumbnailSpec(Model):
 
 
 class Preset(Model):
-    """A named output: an MP4, an HLS ladder, or thumbnails with a scrubbing sprite."""
+    """A named output: an MP4, an HLS ladder, a CMAF ladder (one set of segments served by
+    an HLS master playlist and a DASH manifest), or thumbnails with a scrubbing sprite."""
 
     name: Name
-    kind: Literal["mp4", "hls", "thumbnails"]
+    kind: Literal["mp4", "hls", "cmaf", "thumbnails"]
     description: str = ""
     renditions: list[VideoRendition] = Field(default_factory=list)
     cap_to_source: bool = Field(
-        True, description="drop ladder rungs taller than the source (HLS) or scale down only"
+        True,
+        description="drop ladder rungs taller than the source (HLS, CMAF) or scale down only",
     )
     segment_seconds: float = Field(4.0, ge=1, le=30)
     thumbnails: ThumbnailSpec | None = None
@@ -183,6 +185,11 @@ class Preset(Model):
         if len(set(names)) != len(names):
             raise ValueError("rendition names must be unique within a preset")
         return self
+
+    @property
+    def segmented(self) -> bool:
+        """A ladder whose rungs the chunk tasks segment (HLS or CMAF)."""
+        return self.kind in ("hls", "cmaf")
 
 
 # --- jobs --------------------------------------------------------------------------------
@@ -275,7 +282,7 @@ class SizedRendition(Model):
 
 
 class SegmentTarget(Model):
-    """An HLS rung a chunk task segments its encode of `rendition` into."""
+    """An HLS or CMAF rung a chunk task segments its encode of `rendition` into."""
 
     preset: str
     rendition: str = Field(description="id of the SizedRendition")
@@ -346,8 +353,11 @@ class QCResult(Model):
 
 class OutputRecord(Model):
     preset: str
-    kind: Literal["mp4", "hls", "thumbnails", "sprite", "captions"]
-    path: str = Field(description="relative to the output root")
+    kind: Literal["mp4", "hls", "cmaf", "thumbnails", "sprite", "captions"]
+    path: str = Field(
+        description="relative to the output root; a CMAF ladder's is its DASH manifest, "
+        "with its HLS master playlist `master.m3u8` beside it"
+    )
     rendition: str | None = None
     width: int | None = None
     height: int | None = None

@@ -1,6 +1,6 @@
 """What each chunk task writes towards the job's outputs, decided when the job is planned.
 
-An HLS rung is segmented by the chunk tasks (its chunks start on keyframes, so each chunk
+An HLS or CMAF rung is segmented by the chunk tasks (its chunks start on keyframes, so each chunk
 is a run of whole segments); thumbnails and sprite tiles are the chunk's own frames, taken
 from the decode that feeds its encodes. Only progressive MP4 outputs are stitched.
 """
@@ -33,7 +33,7 @@ def stitched_renditions(spec: JobSpec, media: MediaInfo) -> list[str]:
 
 
 def segment_targets(spec: JobSpec, media: MediaInfo) -> list[SegmentTarget]:
-    """Every HLS rung of the job: the rendition it segments and where."""
+    """Every HLS and CMAF rung of the job: the rendition it segments and where."""
     return [
         SegmentTarget(
             preset=preset.name,
@@ -42,7 +42,7 @@ def segment_targets(spec: JobSpec, media: MediaInfo) -> list[SegmentTarget]:
             segment_seconds=preset.segment_seconds,
         )
         for preset in spec.presets
-        if preset.kind == "hls"
+        if preset.segmented
         for sized in renditions_for(preset, media)
     ]
 

@@ -44,7 +44,8 @@ class PlanResult(JobRef):
 
 
 class SegmentedChunk(Model):
-    """A chunk's run of segments in one HLS rung, as its task wrote and measured them."""
+    """A chunk's run of segments in one HLS or CMAF rung, as its task wrote and measured
+    them."""
 
     segments: list[Segment] = Field(min_length=1)
     frames: int = Field(description="video packets counted in the segments")
@@ -53,13 +54,18 @@ class SegmentedChunk(Model):
     codec_config: str = Field(
         "", description="hash of the decoder configuration (SPS/PPS) the segments were made with"
     )
+    timescale: int = Field(ge=1, description="ticks per second of the segments' track")
 
 
 class SegmentedAudio(Model):
-    """An HLS preset's audio rendition, as the audio encode segmented and measured it."""
+    """An HLS or CMAF preset's audio rendition, as the audio encode segmented and measured
+    it."""
 
     segments: list[Segment] = Field(min_length=1)
     start: float = Field(description="time of the first sample, read back from the segments")
+    timescale: int = Field(ge=1, description="ticks per second of the segments' track")
+    sample_rate: int = Field(gt=0)
+    channels: int = Field(gt=0)
 
 
 class RenditionChunk(JobRef):

@@ -36,6 +36,13 @@ _BUILTIN: tuple[Preset, ...] = (
         renditions=[_LADDER[h] for h in (1080, 720, 480, 360)],
     ),
     Preset(
+        name="cmaf-ladder",
+        kind="cmaf",
+        description="CMAF ladder 1080p/720p/480p/360p H.264 + AAC, one set of fMP4 segments "
+        "served by an HLS master playlist and a DASH manifest, capped at the source",
+        renditions=[_LADDER[h] for h in (1080, 720, 480, 360)],
+    ),
+    Preset(
         name="thumbnails",
         kind="thumbnails",
         description="JPEG thumbnails every 10 s and a scrubbing sprite with WebVTT",
@@ -107,10 +114,11 @@ def size_rendition(rendition: VideoRendition, media: MediaInfo, cap: bool = True
 
 
 def renditions_for(preset: Preset, media: MediaInfo) -> list[SizedRendition]:
-    """The renditions a preset yields for this source (HLS rungs above the source dropped)."""
+    """The renditions a preset yields for this source (ladder rungs above the source
+    dropped)."""
     if preset.kind == "thumbnails":
         return []
-    if preset.kind == "hls" and preset.cap_to_source:
+    if preset.segmented and preset.cap_to_source:
         fitting = [r for r in preset.renditions if r.height <= media.video.display_height]
         if not fitting:
             fitting = [min(preset.renditions, key=lambda r: r.height)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 from mpr.core import ffmpeg_args, hls
@@ -54,3 +55,8 @@ def stream_start(tools: Tools, folder: Path, kind: str) -> tuple[float, dict[str
     if stream is None:
         raise MediaProcessingError(f"the segments in {folder.name} have no {kind} stream")
     return float(str(stream.get("start_time") or 0.0)), stream
+
+
+def timescale(stream: dict[str, object]) -> int:
+    """Ticks per second of a segmented track, from its stream facts (`stream_start`)."""
+    return Fraction(str(stream.get("time_base"))).denominator

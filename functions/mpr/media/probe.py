@@ -76,7 +76,8 @@ def scan_packets(tools: Tools, source: str, demuxer: str) -> list[dict[str, Any]
 
 def stream_facts(tools: Tools, path: str, *, count_packets: bool) -> dict[str, dict[str, object]]:
     """Facts about an output file: per stream type, frame count, duration, start, codec
-    (with a hash of its decoder configuration, `extradata_hash`).
+    (with a hash of its decoder configuration, `extradata_hash`), time base, and an audio
+    stream's sample rate and channels.
 
         Frames are counted by reading every packet (`nb_read_packets`) with `count_packets`;
         an MP4 file's index also states them (`nb_frames`) without reading the file, so a
@@ -91,7 +92,8 @@ def stream_facts(tools: Tools, path: str, *, count_packets: bool) -> dict[str, d
             "SHA256",
             "-show_entries",
             "stream=codec_type,codec_name,profile,level,width,height,nb_read_packets,nb_frames,"
-            "duration,start_time,avg_frame_rate,bit_rate,extradata_hash:format=duration,bit_rate",
+            "duration,start_time,avg_frame_rate,bit_rate,extradata_hash,time_base,sample_rate,"
+            "channels:format=duration,bit_rate",
             path,
         ],
         "ffprobe output",

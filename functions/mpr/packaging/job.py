@@ -119,7 +119,7 @@ class PackagingJob:
     def video_record(
         self,
         preset: Preset,
-        kind: Literal["mp4", "hls"],
+        kind: Literal["mp4", "hls", "cmaf"],
         path: str,
         sized: SizedRendition,
         qc: QCResult,

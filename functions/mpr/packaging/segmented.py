@@ -1,19 +1,31 @@
-"""HLS (fMP4) outputs: each chunk task segments its encode of every rung; packaging a rung
-is writing its playlist over the chunks' segments and publishing them with one init
-segment. The audio is one rendition that every variant plays, segmented by the audio
-encode, which runs beside the chunk tasks.
+"""HLS and CMAF ladders (fMP4): each chunk task segments its encode of every rung;
+packaging a rung is writing its playlist over the chunks' segments and publishing them with
+one init segment. The audio is one rendition that every variant plays, segmented by the
+audio encode, which runs beside the chunk tasks.
 
 A chunk starts on a keyframe at its own place on the output timeline, and every fragment
 states its decode time, so the chunks' segments join with no discontinuity; the QC reads
 back where each chunk's segments start and checks every join.
+
+A CMAF ladder is the same segments and playlists with a static DASH manifest beside the
+master playlist (`core.dash`), both written from the same segment records, so packaging
+stays a manifest-writing step that does not grow with the source. The segments are CMAF
+fragments as DASH players need them: one track per file (a video init per rung, one audio
+init), each segment `styp` + `sidx` + `moof` (with `tfdt`, base offsets from the `moof`) +
+`mdat`, starting on a keyframe; the video timescale represents every source timestamp, the
+audio's is its sample rate. The video init's edit list takes away the B-frame delay so
+presentation starts at 0 (the `sidx` times); ffmpeg's `cmaf` movflag would drop it and start
+the video late by that delay, so it is not used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from mpr.core import hls, keys
+from mpr.core import dash, hls, keys
 from mpr.core.models import (
     ChunkTask,
     OutputRecord,
@@ -33,6 +45,7 @@ from mpr.ports import Storage
 INIT = "init.mp4"
 PLAYLIST = "index.m3u8"
 MASTER = "master.m3u8"
+MPD = "manifest.mpd"
 AUDIO_FOLDER = "_audio"  # never a rung's name: those start with a letter or a digit
 AUDIO_CODEC = "mp4a.40.2"
 
@@ -74,6 +87,7 @@ def segment_chunk(
         start=start,
         codecs=hls.avc1_codec(str(video.get("profile", "High")), int(str(video.get("level", 40)))),
         codec_config=str(video.get("extradata_hash", "")),
+        timescale=media_hls.timescale(video),
     )
 
 
@@ -86,11 +100,17 @@ def segment_audio(
     segments = media_hls.segment(
         tools, audio, folder, "seg", preset.segment_seconds, from_zero=True
     )
-    start, _ = media_hls.stream_start(tools, folder, "audio")
+    start, stream = media_hls.stream_start(tools, folder, "audio")
     for name in [INIT, *(s.uri for s in segments)]:
         key = keys.segment(job_id, preset.name, AUDIO_FOLDER, name)
         work.put_file(key, folder / name, "audio/mp4" if name == INIT else "video/iso.segment")
-    made = SegmentedAudio(segments=segments, start=start)
+    made = SegmentedAudio(
+        segments=segments,
+        start=start,
+        timescale=media_hls.timescale(stream),
+        sample_rate=int(str(stream.get("sample_rate"))),
+        channels=int(str(stream.get("channels"))),
+    )
     work.put_bytes(_audio_key(job_id, preset), made.model_dump_json().encode(), "application/json")
     return made
 
@@ -100,7 +120,7 @@ def _audio_key(job_id: str, preset: Preset) -> str:
 
 
 class _Audio:
-    """The audio rendition of one HLS preset, published with its playlist."""
+    """The audio rendition of one HLS or CMAF preset, published with its playlist."""
 
     def __init__(self, job: PackagingJob, preset: Preset, made: SegmentedAudio) -> None:
         folder = f"{preset.name}/{AUDIO_FOLDER}"
@@ -116,22 +136,54 @@ class _Audio:
         self.uri = f"{AUDIO_FOLDER}/{PLAYLIST}"
         self.start = made.start
         self.peak, self.average = hls.bandwidths([(s.duration, s.size) for s in made.segments])
+        self.dash = dash.AudioRendition(
+            id="audio",
+            track=dash.Track(folder=AUDIO_FOLDER, timescale=made.timescale, segments=made.segments),
+            bandwidth=max(1, self.peak),
+            codecs=AUDIO_CODEC,
+            sample_rate=made.sample_rate,
+            channels=made.channels,
+            name="audio",
+        )
+
+
+@dataclass(frozen=True)
+class _Rung:
+    """A packaged rung: its output record and how each manifest lists it."""
+
+    record: OutputRecord
+    variant: hls.Variant
+    representation: dash.VideoRepresentation
 
 
 def package(
     job: PackagingJob, preset: Preset, subtitles: Sequence[hls.SubtitleRendition] = ()
 ) -> list[OutputRecord]:
     """The master playlist (offering `subtitles` too), the audio rendition and every rung's
-    playlist and segments, each rung checked against the source."""
+    playlist and segments, each rung checked against the source; for a CMAF ladder, the
+    DASH manifest of the same segments beside the master playlist."""
     key = _audio_key(job.job_id, preset)
     audio = _Audio(job, preset, job.load(key, SegmentedAudio)) if job.work.exists(key) else None
-    made = [_rung(job, preset, sized, audio) for sized in renditions_for(preset, job.media)]
-    records = [record for record, _ in made]
+    rungs = [_rung(job, preset, sized, audio) for sized in renditions_for(preset, job.media)]
+    records = [r.record for r in rungs]
     master = f"{preset.name}/{MASTER}"
     job.put_text(
         master,
-        hls.master_playlist([v for _, v in made], audio.uri if audio else None, subtitles),
+        hls.master_playlist([r.variant for r in rungs], audio.uri if audio else None, subtitles),
     )
+    top_files = [master]
+    if preset.kind == "cmaf":
+        mpd = f"{preset.name}/{MPD}"
+        job.put_text(
+            mpd,
+            dash.manifest(
+                job.plan.duration,
+                [r.representation for r in rungs],
+                [audio.dash] if audio else [],
+                subtitles,
+            ),
+        )
+        top_files.append(mpd)
     combined = QCResult(
         passed=all(r.qc is not None and r.qc.passed for r in records),
         checks=[
@@ -143,19 +195,21 @@ def package(
     )
     top = OutputRecord(
         preset=preset.name,
-        kind="hls",
-        path=master,
+        kind=_kind(preset),
+        path=top_files[-1],
         duration=records[0].duration,
         frames=records[0].frames,
-        files=[master, *(audio.files if audio else []), *(f for r in records for f in r.files)],
+        files=[*top_files, *(audio.files if audio else []), *(f for r in records for f in r.files)],
         qc=combined,
     )
     return [top, *records]
 
 
-def _rung(
-    job: PackagingJob, preset: Preset, sized: SizedRendition, audio: _Audio | None
-) -> tuple[OutputRecord, hls.Variant]:
+def _kind(preset: Preset) -> Literal["hls", "cmaf"]:
+    return "cmaf" if preset.kind == "cmaf" else "hls"
+
+
+def _rung(job: PackagingJob, preset: Preset, sized: SizedRendition, audio: _Audio | None) -> _Rung:
     parts = [r.hls[preset.name] for r in job.chunk_results(sized)]
     segments = [s for p in parts for s in p.segments]
     name = sized.rendition.name
@@ -183,9 +237,11 @@ def _rung(
     qc = QCResult(
         passed=judged.passed and all(c.passed for c in extra), checks=[*judged.checks, *extra]
     )
-    peak, average = hls.bandwidths([(s.duration, s.size) for s in segments])
+    video_peak, video_average = hls.bandwidths([(s.duration, s.size) for s in segments])
+    peak, average = video_peak, video_average
     if audio is not None:
         peak, average = peak + audio.peak, average + audio.average
+    frame_rate = job.plan.total_frames / job.plan.duration
     variant = hls.Variant(
         uri=f"{name}/{PLAYLIST}",
         bandwidth=peak,
@@ -193,11 +249,20 @@ def _rung(
         width=sized.width,
         height=sized.height,
         codecs=",".join([parts[0].codecs, *([AUDIO_CODEC] if audio else [])]),
-        frame_rate=job.plan.total_frames / job.plan.duration,
+        frame_rate=frame_rate,
+    )
+    representation = dash.VideoRepresentation(
+        id=name,
+        track=dash.Track(folder=name, timescale=parts[0].timescale, segments=segments),
+        bandwidth=max(1, video_peak),
+        width=sized.width,
+        height=sized.height,
+        codecs=parts[0].codecs,
+        frame_rate=frame_rate,
     )
     record = job.video_record(
         preset,
-        "hls",
+        _kind(preset),
         playlist,
         sized,
         qc,
@@ -206,4 +271,4 @@ def _rung(
         duration=duration,
         bandwidth=peak,
     )
-    return record, variant
+    return _Rung(record, variant, representation)
