@@ -1,5 +1,7 @@
 """Streams in the web UI, in Chromium: a job on a source with two audio tracks and two
-attached caption files, played by hls.js, with its audio and caption menus."""
+attached caption files, made into an HLS ladder and a CMAF ladder; the CMAF ladder's DASH
+manifest played by Shaka Player, every HLS master by hls.js, with the audio and caption
+menus."""
 
 from __future__ import annotations
 
@@ -85,7 +87,7 @@ def stream_job(mpr_server: MprServer) -> StreamJob:
     (inputs / "es.vtt").write_text(_webvtt(SPANISH), encoding="utf-8")
     body = {
         "source": {"key": "streams/source.mp4"},
-        "presets": ["hls-ladder"],
+        "presets": ["hls-ladder", "cmaf-ladder"],
         "trim": {"start": TRIM_START, "end": None},
         "captions": [
             {
@@ -106,10 +108,21 @@ def stream_job(mpr_server: MprServer) -> StreamJob:
     return StreamJob(job_id=job["id"], outputs=job["outputs"])
 
 
-def _open_stream(page: Page, server: MprServer, job: StreamJob, preset: str) -> Locator:
+def _open_stream(
+    page: Page, server: MprServer, job: StreamJob, preset: str, manifest: str | None
+) -> Locator:
+    """The player of `preset` on the job page, switched to `manifest` (DASH or HLS) where
+    the output has both."""
     page.goto(server.ui(f"#/jobs/{job.job_id}"))
     stream = page.get_by_test_id(f"stream-{preset}")
     expect(stream).to_be_visible()
+    if manifest is not None:
+        menu = stream.get_by_label("Manifest")
+        # Chromium has Media Source Extensions: a CMAF output starts with DASH
+        expect(menu.locator("option:checked")).to_have_text("DASH (manifest.mpd)")
+        menu.select_option(
+            label=f"{manifest} ({'manifest.mpd' if manifest == 'DASH' else 'master.m3u8'})"
+        )
     return stream
 
 
@@ -143,13 +156,54 @@ def _assert_cue(shown: list[list[object]], expected: tuple[str, float, float]) -
     assert abs(float(end) - expected[2]) <= 0.001, shown  # type: ignore[arg-type]
 
 
-def test_hls_plays_and_switches_captions_in_hlsjs(
-    new_page: PageFactory, mpr_server: MprServer, stream_job: StreamJob
+@dataclass(frozen=True)
+class Player:
+    """A streaming library as a test reads its own state (the page keeps it as `video.player`):
+    JavaScript expressions of `v`, the video element."""
+
+    test_id: str
+    audio_language: str
+    caption_language: str
+
+
+HLS_JS = Player(
+    test_id="hls-video",
+    audio_language="v.player.audioTracks[v.player.audioTrack]?.lang ?? null",
+    caption_language="v.player.subtitleTracks[v.player.subtitleTrack]?.lang ?? null",
+)
+SHAKA = Player(
+    test_id="dash-video",
+    audio_language="v.player.getAudioTracks().find(t => t.active)?.language ?? null",
+    caption_language="v.player.getTextTracks().find(t => t.active)?.language ?? null",
+)
+
+
+def _wait_until(page: Page, video: Locator, expression: str, value: str | None) -> None:
+    page.wait_for_function(
+        f"([v, want]) => ({expression}) === want", arg=[video.element_handle(), value]
+    )
+
+
+STREAMS = [
+    pytest.param("cmaf-ladder", "DASH", SHAKA, id="cmaf-dash-shaka"),
+    pytest.param("cmaf-ladder", "HLS", HLS_JS, id="cmaf-hls-hlsjs"),
+    pytest.param("hls-ladder", None, HLS_JS, id="hls-hlsjs"),
+]
+
+
+@pytest.mark.parametrize(("preset", "manifest", "player"), STREAMS)
+def test_stream_plays_and_switches_captions(
+    new_page: PageFactory,
+    mpr_server: MprServer,
+    stream_job: StreamJob,
+    preset: str,
+    manifest: str | None,
+    player: Player,
 ) -> None:
-    # Given the job page with the HLS ladder, played by hls.js
+    # Given the job page with the stream, played by the library for its manifest
     page = new_page()
-    stream = _open_stream(page, mpr_server, stream_job, "hls-ladder")
-    video = stream.get_by_test_id("hls-video")
+    stream = _open_stream(page, mpr_server, stream_job, preset, manifest)
+    video = stream.get_by_test_id(player.test_id)
     page.wait_for_function("v => v.player !== undefined", arg=video.element_handle())
 
     # When it plays, its time advances
@@ -159,23 +213,20 @@ def test_hls_plays_and_switches_captions_in_hlsjs(
     captions = stream.get_by_label("Captions")
     expect(captions.locator("option")).to_have_text(["Off", "English", "Español"])
     expect(captions.locator("option:checked")).to_have_text("English")
-    assert video.evaluate("v => v.player.subtitleTracks[v.player.subtitleTrack].lang") == "en"
+    _wait_until(page, video, player.caption_language, "en")
 
     # And the English cue 3.0-4.0 s of the source shows at 2.0-3.0 s of the trimmed output
     _assert_cue(_cues_at(page, video, 2.5), _expected_cue(ENGLISH))
 
     # When Spanish is chosen, the player switches to it and shows its cue at the same time
     captions.select_option(label="Español")
-    page.wait_for_function(
-        "v => v.player.subtitleTracks[v.player.subtitleTrack]?.lang === 'es'",
-        arg=video.element_handle(),
-    )
+    _wait_until(page, video, player.caption_language, "es")
     _assert_cue(_cues_at(page, video, 2.5), _expected_cue(SPANISH))
 
     # And Off hides every caption
     captions.select_option(label="Off")
+    _wait_until(page, video, player.caption_language, None)
     page.wait_for_function(
         "v => [...v.textTracks].every(t => t.mode !== 'showing')", arg=video.element_handle()
     )
-    assert video.evaluate("v => v.player.subtitleTrack") == -1
     expect(captions.locator("option:checked")).to_have_text("Off")

@@ -84,7 +84,7 @@ export interface ThumbnailSpec {
   sprite_columns: number;
 }
 
-export type PresetKind = "mp4" | "hls" | "thumbnails";
+export type PresetKind = "mp4" | "hls" | "cmaf" | "thumbnails";
 
 export interface Preset {
   name: string;
@@ -117,7 +117,7 @@ export interface QCResult {
   checks?: QCCheck[];
 }
 
-export type OutputKind = "mp4" | "hls" | "thumbnails" | "sprite" | "captions";
+export type OutputKind = "mp4" | "hls" | "cmaf" | "thumbnails" | "sprite" | "captions";
 
 export interface Output {
   preset: string;

@@ -32,17 +32,26 @@ describe("streamsOf", () => {
     ]);
   });
 
-  it("offers both manifests of a CMAF output, DASH first", () => {
+  it("offers both manifests of a CMAF output, DASH first: its MPD and the master beside it", () => {
     const cmaf = [
-      output("hls", "cmaf-ladder", "cmaf-ladder/master.m3u8"),
-      output("hls", "cmaf-ladder", "cmaf-ladder/manifest.mpd"),
-      output("hls", "cmaf-ladder", "cmaf-ladder/720p/index.m3u8", "720p"),
+      output("cmaf", "cmaf-ladder", "cmaf-ladder/manifest.mpd"),
+      output("cmaf", "cmaf-ladder", "cmaf-ladder/720p/index.m3u8", "720p"),
+      output("captions", "cmaf-ladder", "cmaf-ladder/_captions/en/index.m3u8"),
     ];
     const [stream] = streamsOf(cmaf);
-    expect(stream.manifests.map((m) => [m.protocol, m.path])).toEqual([
-      ["dash", "cmaf-ladder/manifest.mpd"],
-      ["hls", "cmaf-ladder/master.m3u8"],
+    expect(stream.manifests).toEqual([
+      { protocol: "dash", path: "cmaf-ladder/manifest.mpd", url: cmaf[0].url },
+      {
+        protocol: "hls",
+        path: "cmaf-ladder/master.m3u8",
+        url: "https://api.example/v1/jobs/j/signed/t/cmaf-ladder/master.m3u8",
+      },
     ]);
+  });
+
+  it("finds the master beside a CMAF manifest whose URL has a query", () => {
+    const signed = { ...output("cmaf", "c", "c/manifest.mpd"), url: "https://cdn.example/o/c/manifest.mpd?sig=1" };
+    expect(streamsOf([signed])[0].manifests[1].url).toBe("https://cdn.example/o/c/master.m3u8");
   });
 
   it("falls back to the rendition playlists of a preset without a master", () => {
@@ -56,19 +65,16 @@ describe("streamsOf", () => {
       output("sprite", "thumbnails", "thumbnails/sprite.vtt"),
       { ...output("hls", "pending", "pending/master.m3u8"), url: null },
       ...ladder,
-      output("hls", "cmaf-ladder", "cmaf-ladder/manifest.mpd"),
+      output("cmaf", "cmaf-ladder", "cmaf-ladder/manifest.mpd"),
     ];
     expect(streamsOf(outputs).map((s) => s.preset)).toEqual(["hls-ladder", "cmaf-ladder"]);
   });
 });
 
 describe("initialManifest", () => {
-  const both = streamsOf([
-    output("hls", "c", "c/master.m3u8"),
-    output("hls", "c", "c/manifest.mpd"),
-  ])[0];
+  const both = streamsOf([output("cmaf", "c", "c/manifest.mpd")])[0];
   const hlsOnly = streamsOf([output("hls", "h", "h/master.m3u8")])[0];
-  const dashOnly = streamsOf([output("hls", "d", "d/manifest.mpd")])[0];
+  const dashOnly = { preset: "d", manifests: [{ protocol: "dash" as const, url: "d/manifest.mpd", path: "d/manifest.mpd" }] };
 
   it("starts with DASH where Media Source Extensions exist", () => {
     expect(initialManifest(both, true).protocol).toBe("dash");

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { activeId, fromHls, fromShaka, qualitiesFromHls, qualitiesFromShaka, trackLabel } from "./tracks";
+import {
+  activeId,
+  defaultCaptions,
+  fromHls,
+  fromShaka,
+  qualitiesFromHls,
+  qualitiesFromShaka,
+  trackLabel,
+} from "./tracks";
 
 describe("track labels", () => {
   it("prefers the manifest's label, trimmed", () => {
@@ -53,14 +61,21 @@ describe("hls.js tracks", () => {
 describe("Shaka Player tracks", () => {
   it("takes the active flag from Shaka and ids from its list order", () => {
     const tracks = fromShaka([
-      { label: null, language: "en", active: false },
-      { label: "Español", language: "es", active: true },
+      { label: null, language: "en", active: false, primary: false },
+      { label: "Español", language: "es", active: true, primary: false },
     ]);
     expect(tracks.map((t) => [t.id, t.label, t.active])).toEqual([
       [0, "English", false],
       [1, "Español", true],
     ]);
     expect(activeId(tracks)).toBe(1);
+  });
+
+  it("starts with the caption track the manifest marks as main, else with none", () => {
+    const track = (language: string, primary: boolean) => ({ label: null, language, active: false, primary });
+    expect(defaultCaptions([track("en", false), track("es", true)])).toBe(1);
+    expect(defaultCaptions([track("en", false), track("es", false)])).toBeNull();
+    expect(defaultCaptions([])).toBeNull();
   });
 
   it("lists video tracks highest first, each keeping its index in Shaka's list", () => {

@@ -35,6 +35,8 @@ export interface ShakaTrack {
   label: string | null;
   language: string;
   active: boolean;
+  /** marked as the main one (DASH `Role` `main`) */
+  primary: boolean;
 }
 
 /** Shaka Player `VideoTrack`. */
@@ -78,6 +80,13 @@ export function fromShaka(tracks: readonly ShakaTrack[]): MenuTrack[] {
     language: t.language,
     active: t.active,
   }));
+}
+
+/** The caption track to show from the start, as hls.js does with a `DEFAULT=YES` one: the
+ * track the DASH manifest marks as main, if any (its index in Shaka's list). */
+export function defaultCaptions(tracks: readonly ShakaTrack[]): number | null {
+  const main = tracks.findIndex((t) => t.primary);
+  return main >= 0 ? main : null;
 }
 
 /** hls.js levels, in its order (its index selects one). */

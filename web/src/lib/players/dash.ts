@@ -1,7 +1,7 @@
 /** DASH through Shaka Player (its DASH-only build). */
 
 import shaka from "shaka-player/dist/shaka-player.dash-es2021.js";
-import { fromShaka, qualitiesFromShaka } from "../tracks";
+import { defaultCaptions, fromShaka, qualitiesFromShaka } from "../tracks";
 import { CANNOT_PLAY, EMPTY_STATE, LOAD_FAILED, type Engine, type EngineEvents } from "./engine";
 
 const TRACK_EVENTS = ["trackschanged", "variantchanged", "adaptation", "textchanged", "audiotrackchanged"];
@@ -32,10 +32,16 @@ export function startDash(video: HTMLVideoElement, src: string, on: EngineEvents
   };
   for (const event of TRACK_EVENTS) player.addEventListener(event, report);
   player.addEventListener("error", (event) => fail((event as Event & { detail?: unknown }).detail));
+  const showDefaultCaptions = () => {
+    const tracks = player.getTextTracks();
+    const main = defaultCaptions(tracks);
+    if (main !== null) player.selectTextTrack(tracks[main]);
+    report();
+  };
   void player
     .attach(video)
     .then(() => player.load(src))
-    .then(report, fail);
+    .then(showDefaultCaptions, fail);
   return {
     player,
     selectAudio: (id) => {
