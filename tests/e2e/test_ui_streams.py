@@ -5,6 +5,7 @@ menus."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,6 +200,7 @@ def test_stream_plays_and_switches_captions(
     preset: str,
     manifest: str | None,
     player: Player,
+    screenshot: Callable[[Page, str], Path],
 ) -> None:
     # Given the job page with the stream, played by the library for its manifest
     page = new_page()
@@ -222,6 +224,7 @@ def test_stream_plays_and_switches_captions(
     captions.select_option(label="Español")
     _wait_until(page, video, player.caption_language, "es")
     _assert_cue(_cues_at(page, video, 2.5), _expected_cue(SPANISH))
+    screenshot(page, f"captions-{preset}-{player.test_id}")
 
     # And Off hides every caption
     captions.select_option(label="Off")
