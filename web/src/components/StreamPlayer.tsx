@@ -17,18 +17,18 @@ export function StreamPlayer({ stream, title }: { stream: Stream; title: string 
           <label for={`${id}-manifest`}>Manifest</label>
           <select
             id={`${id}-manifest`}
-            value={manifest.url}
-            onChange={(e) => setManifest(stream.manifests.find((m) => m.url === e.currentTarget.value)!)}
+            value={manifest.protocol}
+            onChange={(e) => setManifest(stream.manifests.find((m) => m.protocol === e.currentTarget.value)!)}
           >
             {stream.manifests.map((m) => (
-              <option key={m.url} value={m.url}>
+              <option key={m.protocol} value={m.protocol}>
                 {NAMES[m.protocol]} ({m.path.split("/").pop()})
               </option>
             ))}
           </select>
         </div>
       )}
-      <Playback key={manifest.url} manifest={manifest} title={`${title} (${NAMES[manifest.protocol]})`} />
+      <Playback key={manifest.protocol} manifest={manifest} title={`${title} (${NAMES[manifest.protocol]})`} />
     </div>
   );
 }
