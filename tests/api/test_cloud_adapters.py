@@ -13,7 +13,9 @@ from moto import mock_aws
 
 from mpr.adapters.api_keys import DynamoApiKeyStore, authenticate, create_key
 from mpr.adapters.dynamo_jobs import create_table
+from mpr.adapters.s3_storage import S3Storage
 from mpr.adapters.sfn_orchestrator import SfnOrchestrator
+from mpr.api.files import serve
 from mpr.core.errors import InvalidInputError, NotFoundError
 from mpr.core.models import JobRecord, JobSpec, Preset
 from mpr.handlers.api import make_handler
@@ -152,3 +154,23 @@ def test_cloud_wiring_through_the_lambda_handler(aws: None) -> None:
     assert execution["status"] == "ABORTED"
     left = s3.list_objects_v2(Bucket="mpr-work").get("Contents", [])
     assert [o["Key"] for o in left] == ["work/leftover/x"]
+
+
+def test_manifests_are_answered_in_place_and_segments_by_redirect(aws: None) -> None:
+    # Given a CMAF ladder's DASH manifest and a segment in S3
+    s3: Any = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="out")
+    storage = S3Storage(s3, "out")
+    storage.put_bytes("j/cmaf/manifest.mpd", b"<MPD/>", "application/dash+xml")
+    storage.put_bytes("j/cmaf/720p/seg_00000_000.m4s", b"segment", "video/iso.segment")
+    # When both are served, Then the manifest's bytes come from the API, so that its
+    # relative segment URLs resolve against it, and the segment is a presigned redirect
+    manifest = serve(storage, "j/cmaf/manifest.mpd")
+    assert (manifest.status_code, manifest.media_type, manifest.body) == (
+        200,
+        "application/dash+xml",
+        b"<MPD/>",
+    )
+    segment = serve(storage, "j/cmaf/720p/seg_00000_000.m4s")
+    assert segment.status_code == 307
+    assert "seg_00000_000.m4s" in segment.headers["location"]

@@ -109,6 +109,40 @@ def test_custom_presets(client: TestClient, source: dict[str, str]) -> None:
     assert job.json()["presets"] == ["tiny"]
 
 
+@pytest.mark.parametrize(
+    ("preset", "reason"),
+    [
+        ({"name": "c", "kind": "cmaf"}, "a cmaf preset needs at least one rendition"),
+        (
+            {"name": "c", "kind": "cmaf", "renditions": [FAST_RENDITION] * 2},
+            "rendition names must be unique within a preset",
+        ),
+        (
+            {"name": "c", "kind": "cmaf", "renditions": [FAST_RENDITION], "segment_seconds": 60},
+            "segment_seconds",
+        ),
+    ],
+    ids=["no-renditions", "same-names", "long-segments"],
+)
+def test_bad_cmaf_preset_is_refused_with_the_reason(
+    client: TestClient, preset: dict[str, Any], reason: str
+) -> None:
+    refused = client.post("/v1/presets", json=preset)
+    assert refused.status_code == 422
+    assert reason in str(refused.json()["detail"])
+    # and nothing is stored
+    assert client.get("/v1/presets/c").status_code == 404
+
+
+def test_cmaf_presets(client: TestClient) -> None:
+    assert client.get("/v1/presets/cmaf-ladder").json()["kind"] == "cmaf"
+    created = client.post(
+        "/v1/presets", json={"name": "c", "kind": "cmaf", "renditions": [FAST_RENDITION]}
+    )
+    assert created.status_code == 201
+    assert client.get("/v1/presets/c").json()["kind"] == "cmaf"
+
+
 def test_multipart_upload_resumes_and_reports_non_media(client: TestClient) -> None:
     size = 2 * PART + 123
     data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)

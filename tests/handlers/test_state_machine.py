@@ -30,6 +30,8 @@ from mpr.media.tools import Tools
 from mpr.settings import get_settings
 from mpr.stages import StageContext
 from tests.handlers.conftest import BUCKETS, REGION, TABLES, LambdaContext, keys_under
+from tests.support.dash import parse_mpd, representations, seconds
+from tests.support.media import facts, ffmpeg
 
 pytestmark = pytest.mark.slow
 
@@ -47,6 +49,13 @@ SPEC = JobSpec(
     chunk_seconds=2.0,
     min_chunk_seconds=1.0,
     workers=4,
+)
+CMAF_SOURCE = "input/bikes-tone.mp4"  # the clip with a 10 s AAC tone added
+CMAF_SPEC = SPEC.model_copy(
+    update={
+        "source": CMAF_SOURCE,
+        "presets": [Preset(name="cmaf", kind="cmaf", renditions=[R240, R160])],
+    }
 )
 Fault = Callable[[dict[str, Any]], None]
 
@@ -148,9 +157,9 @@ def state_machine(aws: str, routed_lambda: None, clips: Path) -> str:
     return arn
 
 
-def run_job(arn: str, jobs: DynamoJobStore, job_id: str) -> dict[str, Any]:
+def run_job(arn: str, jobs: DynamoJobStore, job_id: str, spec: JobSpec = SPEC) -> dict[str, Any]:
     """Create the job, start it as the API does, and wait until its execution ends."""
-    job = jobs.create(JobRecord(job_id=job_id, spec=SPEC))
+    job = jobs.create(JobRecord(job_id=job_id, spec=spec))
     sfn = boto3.client("stepfunctions", region_name=REGION)
     SfnOrchestrator(sfn, arn).start(job)
     (execution,) = sfn.list_executions(stateMachineArn=arn)["executions"]
@@ -172,10 +181,10 @@ def measured(tools: Tools, files: dict[str, Path]) -> dict[str, tuple[int, float
     return result
 
 
-def local_reference(clips: Path, tmp: Path) -> tuple[Manifest, Path]:
+def local_reference(source: Path, tmp: Path, spec: JobSpec = SPEC) -> tuple[Manifest, Path]:
     """The same job run by the local pipeline on directory storage."""
     inputs = LocalStorage(tmp / "in")
-    inputs.put_file(SOURCE, clips / "bikes.mp4")
+    inputs.put_file(spec.source, source)
     outputs = tmp / "out"
     ctx = StageContext(
         inputs=inputs,
@@ -184,7 +193,7 @@ def local_reference(clips: Path, tmp: Path) -> tuple[Manifest, Path]:
         tools=Tools.from_settings(get_settings()),
         limits=get_settings().limits,
     )
-    return LocalPipeline(ctx, workers=2).run("reference", SPEC), outputs / "reference"
+    return LocalPipeline(ctx, workers=2).run("reference", spec), outputs / "reference"
 
 
 def test_execution_succeeds_and_matches_the_local_pipeline(
@@ -210,7 +219,7 @@ def test_execution_succeeds_and_matches_the_local_pipeline(
     manifest = Manifest.model_validate_json(
         s3.get_object(Bucket=output, Key=job.manifest_key)["Body"].read()
     )
-    reference, reference_dir = local_reference(clips, tmp_path / "local")
+    reference, reference_dir = local_reference(clips / "bikes.mp4", tmp_path / "local")
     videos = sorted(r.path for r in manifest.outputs if r.kind in ("mp4", "hls") and r.rendition)
     assert videos == sorted(
         r.path for r in reference.outputs if r.kind in ("mp4", "hls") and r.rendition
@@ -225,6 +234,70 @@ def test_execution_succeeds_and_matches_the_local_pipeline(
     assert measured(tools, {p: tmp_path / "cloud" / "sfn-ok" / p for p in videos}) == expected
     assert all(frames == 250 for frames, _ in expected.values())
     assert manifest.chunk_count == reference.chunk_count
+
+
+def download(s3: Any, prefix: str, folder: Path) -> Path:
+    """Every output under `prefix` into `folder`; the folder of the job's outputs."""
+    output = BUCKETS["MPR_OUTPUT_BUCKET"]
+    for key in keys_under(s3, output, prefix):
+        target = folder / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(output, key, str(target))
+    return folder / prefix
+
+
+def test_cmaf_ladder_matches_the_local_pipeline(
+    state_machine: str, jobs: DynamoJobStore, s3: Any, clips: Path, tmp_path: Path
+) -> None:
+    # Given a CMAF ladder job of the clip with sound, run through the real ASL and locally
+    source = tmp_path / "bikes-tone.mp4"
+    ffmpeg(
+        *("-i", str(clips / "bikes.mp4"), "-f", "lavfi", "-i", "sine=f=440:d=10"),
+        *("-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", str(source)),
+    )
+    s3.upload_file(str(source), BUCKETS["MPR_INPUT_BUCKET"], CMAF_SOURCE)
+    described = run_job(state_machine, jobs, "sfn-cmaf", CMAF_SPEC)
+    assert described["status"] == "SUCCEEDED", described
+    cloud = download(s3, "sfn-cmaf/", tmp_path / "cloud")
+    _, local = local_reference(source, tmp_path / "local", CMAF_SPEC)
+
+    # Then both wrote the same files
+    def files(root: Path) -> list[str]:
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+    assert files(cloud) == files(local)
+    assert {"cmaf/manifest.mpd", "cmaf/master.m3u8", "cmaf/240p/init.mp4"} <= set(files(cloud))
+
+    # and their DASH manifests (read by mpegdash) list the same segments with the same
+    # timelines, codecs, sizes and frame rates (bit rates vary with the encoder's threads)
+    def described_mpd(root: Path) -> list[tuple[object, ...]]:
+        return [
+            (
+                r.content_type,
+                r.id,
+                r.codecs,
+                r.width,
+                r.height,
+                r.frame_rate,
+                r.timescale,
+                r.init.relative_to(root) if r.init else None,
+                [p.relative_to(root) for p in r.segments],
+                r.timeline,
+            )
+            for r in representations(root / "cmaf" / "manifest.mpd")
+        ]
+
+    assert described_mpd(cloud) == described_mpd(local)
+    assert [r[0] for r in described_mpd(cloud)] == ["video", "video", "audio"]
+    assert seconds(parse_mpd(cloud / "cmaf" / "manifest.mpd").media_presentation_duration) == (
+        seconds(parse_mpd(local / "cmaf" / "manifest.mpd").media_presentation_duration)
+    )
+    # and every rung of the cloud's has the clip's 250 frames
+    for rep in representations(cloud / "cmaf" / "manifest.mpd"):
+        if rep.content_type == "video" and rep.init is not None:
+            whole = tmp_path / f"{rep.id}.mp4"
+            whole.write_bytes(b"".join(p.read_bytes() for p in [rep.init, *rep.segments]))
+            assert len(facts(whole).frame_times) == 250
 
 
 def test_a_chunk_failing_fails_the_job_and_removes_its_work_files(

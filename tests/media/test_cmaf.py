@@ -122,6 +122,9 @@ def test_every_segment_list_matches_the_files_and_their_times(
             assert abs(decoded - duration * tick) < tick / 2, (segment.name, decoded, duration)
         # and the segments follow each other without a gap
         assert all(a[0] + a[1] == b[0] for a, b in pairwise(rep.timeline))
+    # and the rungs' segments are aligned (segmentAlignment), each starting with a keyframe
+    (first, *others) = [r for r in media if r.content_type == "video"]
+    assert all(r.timeline == first.timeline and r.timescale == first.timescale for r in others)
 
 
 def test_rungs_are_frame_exact_and_described_right(ladder: Ladder, tmp_path: Path) -> None:
@@ -254,4 +257,36 @@ def test_master_playlist_plays_the_same_segments(ladder: Ladder, tmp_path: Path)
     # and the HLS rungs keep the frames as the HLS ladder's do
     for rung in hls_rungs(master, tmp_path):
         assert rung.discontinuities == 0
+        assert all(segment.starts_with_key for segment in rung.segments)
         assert len(rung.facts.frame_times) == FRAMES
+
+
+@pytest.mark.parametrize(
+    ("preset", "reason"),
+    [
+        ('{"name": "c", "kind": "cmaf"}', "a cmaf preset needs at least one rendition"),
+        ('{"name": "c", "kind": "cmaf", "renditions": []}', "needs at least one rendition"),
+        ('{"name": "c", "kind": "dash", "renditions": []}', "kind: Input should be"),
+    ],
+    ids=["no-renditions", "empty-renditions", "unknown-kind"],
+)
+def test_bad_cmaf_preset_file_exits_2_with_the_reason(
+    preset: str, reason: str, tmp_path: Path, bikes_clip: Path
+) -> None:
+    bad = tmp_path / "preset.json"
+    bad.write_text(preset)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "mpr", "transcode", str(bikes_clip), "--out", str(out)),
+            *("--preset-file", str(bad), "--preset", "c", "--quiet"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: ")
+    assert reason in line
+    assert not out.exists() or list(out.iterdir()) == []

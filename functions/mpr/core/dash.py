@@ -10,7 +10,11 @@ Why not Shaka Packager: it cannot write manifests over segments it did not write
 every sample and writes every segment again. Repackaging one 10-minute 720p rung (261 MB,
 150 segments) took it 5.9 s here (Shaka Packager v3.8.0, local disk, after joining the
 segments into one file), and in the cloud every byte would be downloaded and uploaded once
-more: packaging would grow with the source. This module writes the manifest in milliseconds.
+more: packaging would grow with the source. This module writes the manifest of four such
+rungs and their audio (750 segments) in about 25 ms.
+
+Players: dash.js 5.2.1 and shaka-player 5.2.12 in Chromium play these manifests to the end,
+the buffered range one piece from 0 to the presentation's end.
 """
 
 from __future__ import annotations

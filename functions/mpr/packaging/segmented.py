@@ -171,11 +171,11 @@ def package(
         master,
         hls.master_playlist([r.variant for r in rungs], audio.uri if audio else None, subtitles),
     )
-    top_files = [master]
-    if preset.kind == "cmaf":
-        mpd = f"{preset.name}/{MPD}"
+    manifests = [master]
+    if preset.kind == "cmaf":  # the output's path: the DASH manifest, the master beside it
+        manifests.append(f"{preset.name}/{MPD}")
         job.put_text(
-            mpd,
+            manifests[-1],
             dash.manifest(
                 job.plan.duration,
                 [r.representation for r in rungs],
@@ -183,7 +183,6 @@ def package(
                 subtitles,
             ),
         )
-        top_files.append(mpd)
     combined = QCResult(
         passed=all(r.qc is not None and r.qc.passed for r in records),
         checks=[
@@ -196,10 +195,10 @@ def package(
     top = OutputRecord(
         preset=preset.name,
         kind=_kind(preset),
-        path=top_files[-1],
+        path=manifests[-1],
         duration=records[0].duration,
         frames=records[0].frames,
-        files=[*top_files, *(audio.files if audio else []), *(f for r in records for f in r.files)],
+        files=[*manifests, *(audio.files if audio else []), *(f for r in records for f in r.files)],
         qc=combined,
     )
     return [top, *records]
