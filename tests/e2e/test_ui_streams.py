@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.api.api_helpers import wait_job
 from tests.support.media import ffmpeg
 
-from .ui_helpers import MprServer, PageFactory
+from .ui_helpers import PHONE, MprServer, PageFactory, no_horizontal_overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -233,3 +233,21 @@ def test_stream_plays_and_switches_captions(
         "v => [...v.textTracks].every(t => t.mode !== 'showing')", arg=video.element_handle()
     )
     expect(captions.locator("option:checked")).to_have_text("Off")
+
+
+def test_players_and_their_menus_fit_a_phone(
+    new_page: PageFactory,
+    mpr_server: MprServer,
+    stream_job: StreamJob,
+    screenshot: Callable[[Page, str], Path],
+) -> None:
+    # Given the job page on a phone, with every menu of the CMAF player shown
+    page = new_page(viewport=PHONE)
+    stream = _open_stream(page, mpr_server, stream_job, "cmaf-ladder", "DASH")
+    for menu in ("Manifest", "Rendition", "Captions"):
+        expect(stream.get_by_label(menu)).to_be_visible()
+
+    # Then nothing sticks out sideways
+    width, viewport = no_horizontal_overflow(page)
+    screenshot(page, "phone-streams")
+    assert width <= viewport, f"the page is {width} px wide on a {viewport} px screen"
