@@ -63,7 +63,7 @@ def _webvtt(cues: list[tuple[float, float, str]]) -> str:
 
 def _make_source(path: Path) -> None:
     """640x360 25 fps with a keyframe every second; audio tracks eng (440 Hz) and spa
-    (880 Hz, one second shorter), each with a title."""
+    (880 Hz, one second shorter)."""
     ffmpeg(
         *("-f", "lavfi", "-i", f"testsrc2=s=640x360:r=25:d={SECONDS}"),
         *("-f", "lavfi", "-i", f"sine=f=440:d={SECONDS}"),
@@ -71,8 +71,7 @@ def _make_source(path: Path) -> None:
         *("-map", "0", "-map", "1", "-map", "2"),
         *("-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25"),
         *("-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k"),
-        *("-metadata:s:a:0", "language=eng", "-metadata:s:a:0", "title=English"),
-        *("-metadata:s:a:1", "language=spa", "-metadata:s:a:1", "title=Español"),
+        *("-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=spa"),
         str(path),
     )
 

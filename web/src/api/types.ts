@@ -117,7 +117,7 @@ export interface QCResult {
   checks?: QCCheck[];
 }
 
-export type OutputKind = "mp4" | "hls" | "cmaf" | "thumbnails" | "sprite" | "captions";
+export type OutputKind = "mp4" | "hls" | "cmaf" | "audio" | "thumbnails" | "sprite" | "captions";
 
 export interface Output {
   preset: string;

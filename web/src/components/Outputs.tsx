@@ -1,6 +1,7 @@
 import type { Output, QCResult } from "../api/types";
 import { formatSeconds } from "../lib/format";
-import { streamsOf } from "../lib/manifests";
+import { protocolOf, streamsOf } from "../lib/manifests";
+import { trackLabel } from "../lib/tracks";
 import { StreamPlayer } from "./StreamPlayer";
 
 const STREAM_KINDS: Record<string, string> = { hls: "HLS", cmaf: "CMAF" };
@@ -8,7 +9,8 @@ const STREAM_KINDS: Record<string, string> = { hls: "HLS", cmaf: "CMAF" };
 /** Play streams (DASH and HLS), download MP4s, see thumbnails and the sprite; QC per output. */
 export function Outputs({ outputs }: { outputs: Output[] }) {
   const streams = streamsOf(outputs);
-  const files = outputs.filter((o) => o.kind === "mp4" && o.url);
+  // MP4s and audio-only M4As (an audio rendition of a ladder is a playlist, not a file)
+  const files = outputs.filter((o) => (o.kind === "mp4" || o.kind === "audio") && o.url && !protocolOf(o.path));
   const images = outputs.filter((o) => (o.kind === "thumbnails" || o.kind === "sprite") && o.url);
   return (
     <section class="card" aria-labelledby="outputs-title">
@@ -29,7 +31,8 @@ export function Outputs({ outputs }: { outputs: Output[] }) {
             <ul class="downloads">
               {rungs.map((r) => (
                 <li key={r.path}>
-                  <a href={r.url!}>{r.rendition}</a> <span class="hint">{describe(r)}</span>
+                  <a href={r.url!}>{r.kind === "audio" ? `Audio · ${trackLabel(r.label, r.language, 1)}` : r.rendition}</a>{" "}
+                  <span class="hint">{describe(r)}</span>
                   <QC qc={r.qc} />
                 </li>
               ))}
@@ -43,9 +46,9 @@ export function Outputs({ outputs }: { outputs: Output[] }) {
           <ul class="downloads">
             {files.map((o) => (
               <li key={o.path}>
-                <a href={o.url!} download={o.path.split("/").pop()} data-testid="mp4-download">
+                <a href={o.url!} download={o.path.split("/").pop()} data-testid={`${o.kind}-download`}>
                   {o.preset}
-                  {o.rendition ? ` · ${o.rendition}` : ""} (MP4)
+                  {o.rendition ? ` · ${o.rendition}` : ""} ({o.kind === "audio" ? "M4A" : "MP4"})
                 </a>{" "}
                 <span class="hint">{describe(o)}</span>
                 <QC qc={o.qc} />
@@ -95,6 +98,7 @@ export function Outputs({ outputs }: { outputs: Output[] }) {
 }
 
 function describe(o: Output): string {
+  if (o.kind === "audio") return formatSeconds(o.duration);
   const size = o.width && o.height ? `${o.width}×${o.height} · ` : "";
   return `${size}${formatSeconds(o.duration)} · ${o.frames ?? "?"} frames`;
 }

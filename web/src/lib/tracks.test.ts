@@ -19,6 +19,12 @@ describe("track labels", () => {
     expect(trackLabel("", "pt-BR", 1)).toBe("Brazilian Portuguese");
   });
 
+  it("names the language when the label is only its tag", () => {
+    expect(trackLabel("es", "es", 2)).toBe("Spanish");
+    expect(trackLabel("EN", "en", 1)).toBe("English");
+    expect(trackLabel("und", "und", 1)).toBe("und");
+  });
+
   it("numbers a track with neither label nor known language", () => {
     expect(trackLabel(undefined, "und", 3)).toBe("Track 3");
     expect(trackLabel(null, "", 4)).toBe("Track 4");

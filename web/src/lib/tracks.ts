@@ -45,11 +45,13 @@ export interface ShakaVideoTrack {
   bandwidth: number;
 }
 
-/** The name a menu shows: the manifest's label, else the language's name, else "Track N". */
+/** The name a menu shows: the manifest's label, else (or when the label is just the
+ * language tag) the language's name, else "Track N". */
 export function trackLabel(label: string | null | undefined, language: string | null | undefined, n: number): string {
-  if (label?.trim()) return label.trim();
-  const name = language ? languageName(language) : null;
-  return name ?? `Track ${n}`;
+  const given = label?.trim() ?? "";
+  const tagOnly = !!language && given.toLowerCase() === language.toLowerCase();
+  if (given && !tagOnly) return given;
+  return (language ? languageName(language) : null) ?? (given || `Track ${n}`);
 }
 
 function languageName(tag: string): string | null {
