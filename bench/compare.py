@@ -29,11 +29,18 @@ AUDIO_KBPS = 128
 
 @dataclass(frozen=True)
 class Output:
-    """One video output both runs make, at the path `mpr transcode` writes it."""
+    """One video output both runs make, at the path `mpr transcode` writes it and at the
+    path the single ffmpeg writes it (the same but for a CMAF rung, which ffmpeg's DASH
+    muxer names by its stream number)."""
 
     preset: Preset
     sized: SizedRendition
     path: str
+    single_path: str
+
+    def written_by(self, run: str) -> str:
+        """Where the run named `run` (`mpr` or `single`) writes this output."""
+        return self.path if run == "mpr" else self.single_path
 
 
 @dataclass
@@ -144,11 +151,13 @@ def outputs_of(presets: Sequence[Preset], media: MediaInfo) -> list[Output]:
     for preset in presets:
         sized = renditions_for(preset, media)
         if preset.kind == "mp4":
-            found.append(Output(preset, sized[0], f"{preset.name}.mp4"))
-        else:
-            found += [
-                Output(preset, s, f"{preset.name}/{s.rendition.name}/index.m3u8") for s in sized
-            ]
+            path = f"{preset.name}.mp4"
+            found.append(Output(preset, sized[0], path, path))
+            continue
+        for i, s in enumerate(sized):
+            path = f"{preset.name}/{s.rendition.name}/index.m3u8"
+            single = f"{preset.name}/media_{i}.m3u8" if preset.kind == "cmaf" else path
+            found.append(Output(preset, s, path, single))
     return found
 
 
@@ -156,13 +165,14 @@ def single_command(
     t: Tools, source: Path, outputs: list[Output], manifest: dict[str, Any], out: Path
 ) -> list[str]:
     """One ffmpeg process with the encoder_args mpr recorded for each output: each MP4 as its
-    own output, each HLS ladder as one fMP4 HLS output with a split filter, one encode a rung."""
+    own output, each HLS ladder as one fMP4 HLS output with a split filter, one encode a rung,
+    each CMAF ladder the same as one output of ffmpeg's DASH muxer (with its HLS playlists)."""
     recorded = {str(r["path"]): list(r["encoder_args"]) for r in manifest["outputs"]}
     cmd = [t.ffmpeg, *ffmpeg_args.GLOBAL, "-i", str(source)]
     ladders: dict[str, list[tuple[Output, list[str]]]] = {}
     for o in outputs:
         encoder = recorded[o.path]
-        if o.preset.kind == "hls":
+        if o.preset.segmented:
             ladders.setdefault(o.preset.name, []).append((o, encoder))
             continue
         cmd += ["-map", "0:v:0", "-map", "0:a:0?", *encoder]
@@ -176,20 +186,52 @@ def single_command(
             str(out / o.path),
         ]
     for name, rungs in ladders.items():
-        cmd += _hls_output(name, rungs, out / name)
+        if rungs[0][0].preset.kind == "cmaf":
+            cmd += _dash_output(name, rungs, out / name)
+        else:
+            cmd += _hls_output(name, rungs, out / name)
     return cmd
 
 
-def _hls_output(name: str, rungs: list[tuple[Output, list[str]]], folder: Path) -> list[str]:
+def _ladder_encodes(
+    name: str, rungs: list[tuple[Output, list[str]]], audio_per_rung: bool
+) -> list[str]:
+    """The split filter and each rung's encoder options, its video output stream `v:i`;
+    the audio mapped after each rung or once after all of them."""
     labels = [f"{name}_{i}" for i in range(len(rungs))]
     chains = [f"[{x}]{encoder[1]}[{x}v]" for x, (_, encoder) in zip(labels, rungs, strict=True)]
     graph = f"[0:v:0]split={len(rungs)}{''.join(f'[{x}]' for x in labels)};" + ";".join(chains)
     cmd = ["-filter_complex", graph]
     for i, (label, (_, encoder)) in enumerate(zip(labels, rungs, strict=True)):
-        cmd += ["-map", f"[{label}v]", "-map", "0:a:0"]
+        cmd += ["-map", f"[{label}v]", *(["-map", "0:a:0"] if audio_per_rung else [])]
         options = encoder[2:]
         for key, value in zip(options[::2], options[1::2], strict=True):
             cmd += [f"{key.removesuffix(':v')}:v:{i}", value]
+    return cmd if audio_per_rung else [*cmd, "-map", "0:a:0?"]
+
+
+def _dash_output(name: str, rungs: list[tuple[Output, list[str]]], folder: Path) -> list[str]:
+    """The rungs as one DASH output (SegmentTemplate with SegmentTimeline, fMP4 segments,
+    the audio encoded once), with the HLS playlists of the same segments.
+
+    Each rung is an AdaptationSet of its own: ffmpeg's DASH muxer refuses rungs of slightly
+    different aspect ratios in one set (854x480 is 427:240, 1280x720 16:9); the encodes,
+    segments and manifests it writes are the same work either way."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sets = [f"id={i},streams={i}" for i in range(len(rungs))]
+    return [
+        *_ladder_encodes(name, rungs, audio_per_rung=False),
+        *("-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k"),
+        *("-f", "dash", "-seg_duration", f"{rungs[0][0].preset.segment_seconds:g}"),
+        *("-use_template", "1", "-use_timeline", "1", "-dash_segment_type", "mp4"),
+        *("-adaptation_sets", " ".join([*sets, f"id={len(rungs)},streams=a"])),
+        *("-hls_playlist", "1"),
+        str(folder / "manifest.mpd"),
+    ]
+
+
+def _hls_output(name: str, rungs: list[tuple[Output, list[str]]], folder: Path) -> list[str]:
+    cmd = _ladder_encodes(name, rungs, audio_per_rung=True)
     streams = " ".join(
         f"v:{i},a:{i},name:{o.sized.rendition.name}" for i, (o, _) in enumerate(rungs)
     )

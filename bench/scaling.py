@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
             for run in runs:
                 for o in bench.outputs:
-                    frames = frames_of(bench.tools, run.out / o.path)
+                    frames = frames_of(bench.tools, run.out / o.written_by(run.name))
                     if frames != plan.total_frames:
                         sys.exit(
                             f"{run.name} {o.path}: {frames} frames, source has {plan.total_frames}"

@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.transcode_vs_ffmpeg", description=__doc__)
     add_source_arguments(p)
-    p.add_argument("--presets", nargs="+", default=["mp4-1080p"], help="mp4 and hls presets")
+    p.add_argument("--presets", nargs="+", default=["mp4-1080p"], help="mp4, hls and cmaf presets")
     p.add_argument("--cores", type=int, default=None, help="pin both to this many cores [all]")
     p.add_argument("--workers", type=int, default=None, help="mpr --workers [cores]")
     p.add_argument("--chunk-seconds", type=float, default=10.0, help="mpr --chunk-seconds")
@@ -131,7 +131,13 @@ def _report(
     for o in bench.outputs:
         found = {
             name: [
-                quality(bench.tools, str(d / o.path), str(bench.source), o, plan)
+                quality(
+                    bench.tools,
+                    str(d / o.written_by(name)),
+                    str(bench.source),
+                    o,
+                    plan,
+                )
                 for d in timing.outputs
             ]
             for name, timing in timings.items()

@@ -1,39 +1,80 @@
 """Caps on cloud sources, derived from what the single-function stages can hold.
 
-Probe, stitch and package each run in one Lambda invocation. The chunk encodes spread over
-the Distributed Map and are sized by the plan (`mpr.core.encode_budget`); the rest is
-bounded by /tmp, so a source is refused at probe when its outputs could not fit there,
-before any encode is paid for:
+The chunk encodes spread over the Distributed Map and are sized by the plan
+(`mpr.core.encode_budget`); they also write the HLS segments, thumbnails and sprite tiles.
+What still runs in one invocation over the whole source (`functions/mpr/stages.py`):
 
-- stitch downloads one rendition's chunks and writes the joined file: twice the
-  rendition's size in /tmp;
-- package holds the HLS ladder's segments beside the progressive MP4.
+- encode_audio encodes all the audio (`audio_cpu_per_second` of the calibration, one
+  thread) within its planned share of the timeout, and keeps the AAC and its HLS segments
+  in /tmp: twice the audio;
+- package copies segments and MP4s server-side and writes playlists; it downloads only the
+  sprite tiles and writes the sheets beside them: twice a tile per sprite interval, each at
+  most its raw RGB size (a 9:16 frame at the tile width);
+- stitch joins one MP4 rendition (`mpr.core.stitch_budget`): only a job with an MP4 preset
+  has one, so the plan checks it against the job's presets; `stitch_seconds` lists it for
+  the built-in ones;
+- probe reads the container index through ranged GETs: flat in the source's length.
 
-Sizes are taken at the highest bitrate (`max_bitrate_kbps`) of the built-in presets, plus
-the audio, with a tenth of /tmp kept free.
+The probe's cap is the smaller of audio and package, taken at the built-in presets' audio
+bitrate and sprite settings, and never above the settings' own default.
 """
 
 from __future__ import annotations
 
 from infra.config import DeployConfig
 from mpr.core.presets import builtin_presets
+from mpr.core.stitch_budget import (
+    MB,
+    TIMEOUT_SHARE,
+    TMP_FREE_SHARE,
+    StitchBudget,
+    stitch_kbps,
+    stream_bytes_per_second,
+)
+from mpr.media.calibration import load_calibration
+from mpr.settings import Settings
 
-_FREE_SHARE = 0.9
-_MB = 1024**2
+_RGB_BYTES = 3
+_PORTRAIT = 16 / 9  # a tile's height over its width, at the tallest common frame
 
 
-def _bytes_per_second(kbps: float) -> float:
-    return kbps * 1000 / 8
+def _tmp_bytes(config: DeployConfig, function: str) -> float:
+    return config.sizes[function].ephemeral_mb * MB * TMP_FREE_SHARE
+
+
+def audio_seconds(config: DeployConfig) -> int:
+    """The longest source whose audio one encode_audio invocation encodes and holds."""
+    presets = builtin_presets().values()
+    kbps = max(r.audio_bitrate_kbps for p in presets for r in p.renditions)
+    size = config.sizes["encode_audio"]
+    held = _tmp_bytes(config, "encode_audio") / (2 * stream_bytes_per_second(kbps))
+    encoded = size.timeout_seconds * TIMEOUT_SHARE / load_calibration().audio_cpu_per_second
+    return int(min(held, encoded))
+
+
+def package_seconds(config: DeployConfig) -> int:
+    """The longest source whose sprite tiles and sheets package holds in /tmp."""
+    specs = [p.thumbnails for p in builtin_presets().values() if p.thumbnails is not None]
+    per_second = max(
+        2 * _RGB_BYTES * s.sprite_tile_width**2 * _PORTRAIT / s.sprite_interval_seconds
+        for s in specs
+    )
+    return int(_tmp_bytes(config, "package") / per_second)
+
+
+def stitch_seconds(config: DeployConfig) -> dict[str, int]:
+    """The longest source each built-in MP4 preset's stitch holds, by preset name."""
+    size = config.sizes["stitch"]
+    budget = StitchBudget(size.ephemeral_mb, size.timeout_seconds)
+    return {
+        p.name: int(budget.longest_seconds(stitch_kbps(p.renditions[0])))
+        for p in builtin_presets().values()
+        if p.kind == "mp4"
+    }
 
 
 def max_source_seconds(config: DeployConfig) -> int:
-    """The longest source every stage can process within its /tmp."""
-    presets = builtin_presets().values()
-    audio = max(r.audio_bitrate_kbps for p in presets for r in p.renditions)
-    top = max(r.max_bitrate_kbps for p in presets for r in p.renditions) + audio
-    ladder = max(sum(r.max_bitrate_kbps + audio for r in p.renditions) for p in presets)
-    stitch_tmp = config.sizes["stitch"].ephemeral_mb * _MB * _FREE_SHARE
-    package_tmp = config.sizes["package"].ephemeral_mb * _MB * _FREE_SHARE
-    stitch = stitch_tmp / (2 * _bytes_per_second(top))
-    package = package_tmp / _bytes_per_second(ladder + top)
-    return int(min(stitch, package))
+    """The longest source every job can take through the single-function stages (probe's
+    cap; a job's MP4 stitch is checked at plan time)."""
+    default = Settings.model_fields["max_duration_seconds"].default
+    return int(min(audio_seconds(config), package_seconds(config), default))

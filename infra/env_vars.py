@@ -14,10 +14,19 @@ _WEBHOOKS = frozenset({"MPR_OUTPUT_BUCKET", "MPR_API_BASE_URL", "MPR_WEBHOOK_SEC
 _STARTS_JOBS = frozenset({"MPR_WORKERS"})
 
 ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
-    # a source longer than stitch and package can hold is refused first (infra.caps)
+    # a source longer than encode_audio and package can hold is refused first (infra.caps)
     "probe": set(_STAGE | {"MPR_INPUT_BUCKET", "MPR_MAX_DURATION_SECONDS"}),
-    # chunks are cut so that each one's encode fits the encode function (core.encode_budget)
-    "plan": set(_STAGE | {"MPR_ENCODE_TIMEOUT_SECONDS", "MPR_ENCODE_MEMORY_MB"}),
+    # chunks are cut so that each one's encode fits the encode function (core.encode_budget);
+    # a job whose MP4 the stitch function cannot join is refused (core.stitch_budget)
+    "plan": set(
+        _STAGE
+        | {
+            "MPR_ENCODE_TIMEOUT_SECONDS",
+            "MPR_ENCODE_MEMORY_MB",
+            "MPR_STITCH_TMP_MB",
+            "MPR_STITCH_TIMEOUT_SECONDS",
+        }
+    ),
     "encode_chunk": set(_STAGE | {"MPR_INPUT_BUCKET"}),
     "encode_audio": set(_STAGE | {"MPR_INPUT_BUCKET"}),
     "stitch": set(_STAGE),

@@ -37,6 +37,7 @@ class MprStack(Stack):
         self.tables = JobTables(self, "Tables", config=config)
         self.image = HandlerImage(self, "HandlerImage", config=config)
         encode = config.sizes[ENCODE_FUNCTION]
+        stitch = config.sizes["stitch"]
         values = {
             "MPR_S3_REGION": Aws.REGION,
             "MPR_DATA_DIR": LAMBDA_DATA_DIR,
@@ -46,11 +47,14 @@ class MprStack(Stack):
             "MPR_WORK_BUCKET": self.storage.work.bucket_name,
             "MPR_JOBS_TABLE": self.tables.jobs.table_name,
             "MPR_IDEMPOTENCY_TABLE": self.tables.idempotency.table_name,
-            # what the single-function stages can hold (probe refuses longer sources) and
-            # what one chunk encode may take (the plan cuts chunks to fit)
+            # what the single-function stages can hold (probe refuses longer sources), what
+            # one chunk encode may take (the plan cuts chunks to fit) and what one MP4
+            # stitch can join (the plan refuses a job's MP4 that it cannot)
             "MPR_MAX_DURATION_SECONDS": str(float(max_source_seconds(config))),
             "MPR_ENCODE_TIMEOUT_SECONDS": str(encode.timeout_seconds),
             "MPR_ENCODE_MEMORY_MB": str(encode.memory_mb),
+            "MPR_STITCH_TMP_MB": str(stitch.ephemeral_mb),
+            "MPR_STITCH_TIMEOUT_SECONDS": str(stitch.timeout_seconds),
         }
         # The UI's origin is known first (API CORS); the API's URL then goes into the UI.
         self.web = WebHosting(self, "Web", config=config, access_logs=self.storage.access_logs)

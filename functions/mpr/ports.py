@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from mpr.core.models import JobRecord, JobStatus
 
@@ -97,6 +97,40 @@ class JobStore(Protocol):
         `chunks_total` (`set_stage`) forgets the chunks counted."""
 
     def record_timing(self, job_id: str, stage: str, seconds: float) -> None: ...
+
+
+class UploadDocument(Protocol):
+    """What an upload store reads of a record; the rest passes through as its JSON."""
+
+    @property
+    def upload_id(self) -> str: ...
+
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    def model_dump_json(self) -> str: ...
+
+
+UploadT = TypeVar("UploadT", bound=UploadDocument)
+
+
+class UploadStore(Protocol[UploadT]):
+    """Upload records, whatever their model, with atomic read-modify-write updates."""
+
+    def create(self, record: UploadT) -> UploadT:
+        """Insert a new record; InvalidInputError if its id is taken."""
+
+    def get(self, upload_id: str) -> UploadT:
+        """Raise NotFoundError if there is no such upload."""
+
+    def update(self, upload_id: str, change: Callable[[UploadT], UploadT]) -> UploadT:
+        """Store `change(current)` in place of the current record, atomically: no other
+        update lands in between (`change` may run again on a newer record, so it is pure;
+        it raises to refuse, and returning its argument writes nothing). NotFoundError if
+        there is no such upload."""
 
 
 class Orchestrator(Protocol):

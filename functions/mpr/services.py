@@ -29,12 +29,13 @@ from mpr.adapters.webhook_notifier import (
 from mpr.core import keys
 from mpr.core.errors import InvalidInputError
 from mpr.media.tools import Tools
-from mpr.ports import JobStore, Notifier, Orchestrator, Storage
+from mpr.ports import JobStore, Notifier, Orchestrator, Storage, UploadStore
 from mpr.settings import Settings, usable_cores
 
 if TYPE_CHECKING:
     from mpr.adapters.celery_pipeline import WorkerRuntime
     from mpr.adapters.postgres_db import PostgresDatabase
+    from mpr.api.uploads_service import UploadRecord
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ class Services:
     settings: Settings
     inputs: Storage
     outputs: Storage
-    state: Storage  # the API's own records: uploads, custom presets, webhook deliveries
+    state: Storage  # the API's own files: upload parts and previews, custom presets
+    uploads: UploadStore[UploadRecord]
     jobs: JobStore
     launcher: Orchestrator
     notifier: Notifier
@@ -262,6 +264,7 @@ def build_local(
         inputs=areas.inputs,
         outputs=areas.outputs,
         state=areas.state,
+        uploads=upload_store(settings, areas.state),
         jobs=jobs,
         launcher=launcher,
         notifier=notifier,
@@ -392,6 +395,7 @@ def build_cloud(settings: Settings) -> Services:
         inputs=inputs,
         outputs=outputs,
         state=state,
+        uploads=upload_store(settings, state),
         jobs=jobs,
         launcher=SfnOrchestrator(
             boto3.client("stepfunctions", region_name=settings.s3_region),
@@ -474,6 +478,19 @@ def job_store(settings: Settings) -> JobStore:
     from mpr.adapters.sqlite_jobs import SqliteJobStore
 
     return SqliteJobStore(settings.data_dir / "jobs.db")
+
+
+def upload_store(settings: Settings, state: Storage) -> UploadStore[UploadRecord]:
+    """Upload records in PostgreSQL when MPR_DATABASE_URL is set, else in `state`."""
+    from mpr.api.uploads_service import UploadRecord
+
+    if settings.database_url:
+        from mpr.adapters.postgres_uploads import PostgresUploadStore
+
+        return PostgresUploadStore(postgres_database(settings), UploadRecord.model_validate_json)
+    from mpr.adapters.storage_uploads import StorageUploadStore
+
+    return StorageUploadStore(state, UploadRecord.model_validate_json)
 
 
 def delivery_log(settings: Settings, state: Storage) -> DeliveryLog:

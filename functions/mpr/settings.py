@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # the encode function's timeout and memory: the cloud plan sizes chunks to fit them
     encode_timeout_seconds: int | None = Field(None, ge=1, le=900)
     encode_memory_mb: int | None = Field(None, ge=128, le=10_240)
+    # the stitch function's /tmp and timeout: the cloud plan refuses an MP4 it cannot join
+    stitch_tmp_mb: int | None = Field(None, ge=512, le=10_240)
+    stitch_timeout_seconds: int | None = Field(None, ge=1, le=900)
 
     # API and webhooks
     api_base_url: str = "http://127.0.0.1:8080"

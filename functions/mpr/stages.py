@@ -52,6 +52,7 @@ from mpr.core.payloads import (
 )
 from mpr.core.presets import renditions_for
 from mpr.core.safety import check_header
+from mpr.core.stitch_budget import StitchBudget, check_stitches
 from mpr.core.validation import Limits, check_media, check_size, check_trim
 from mpr.media import encode as media_encode
 from mpr.media import probe as media_probe
@@ -86,6 +87,7 @@ class StageContext:
     decode_threads: int = 0
     # the cloud encode function's limits: every chunk's estimated encode must fit them
     encode_budget: EncodeBudget | None = None
+    stitch_budget: StitchBudget | None = None  # None: a stitch has the room it needs
     scratch_dir: Path | None = None  # where stages write temporary files; None: the system's
 
     def out_prefix(self, job_id: str) -> str:
@@ -136,6 +138,8 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
         work=EncodeWork(media.video, sized, load_calibration()),
         budget=ctx.encode_budget,
     )
+    if ctx.stitch_budget is not None:
+        check_stitches(ctx.stitch_budget, spec.presets, media, chunk_plan.duration)
     gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)
     timescale = ffmpeg_args.track_timescale(media)
     stitched = outputs.stitched_renditions(spec, media)

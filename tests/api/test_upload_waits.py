@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from mpr.api import uploads_service
 from mpr.services import Services
 
 from .api_helpers import FAST_RENDITION, wait_job
@@ -86,8 +85,7 @@ def test_a_job_on_an_upload_that_turns_out_invalid_fails_with_its_reason(
 
 
 def _backdate(services: Services, upload_id: str, **fields: datetime) -> None:
-    record = uploads_service.load(services, upload_id)
-    uploads_service.save(services, record.model_copy(update=fields))
+    services.uploads.update(upload_id, lambda record: record.model_copy(update=fields))
 
 
 def test_an_upload_never_sent_fails_after_its_deadline(

@@ -389,3 +389,70 @@ def test_cancel_stops_the_execution_and_running_encodes_write_nothing(
     assert job.chunks_done < job.chunks_total
     assert keys_under(s3, work) == []
     assert keys_under(s3, BUCKETS["MPR_OUTPUT_BUCKET"]) == []
+
+
+def count_encodes(faults: dict[str, Fault]) -> list[str]:
+    """Note every encode invocation (chunk or audio) by its stage."""
+    started: list[str] = []
+
+    def note(stage: str) -> Fault:
+        return lambda event: started.append(stage)
+
+    for stage in ("encode_chunk", "encode_audio"):
+        faults[stage] = note(stage)
+    return started
+
+
+def test_a_source_over_the_probe_cap_fails_the_job_before_any_encode(
+    state_machine: str,
+    jobs: DynamoJobStore,
+    faults: dict[str, Fault],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the stack's cap on every job's source (infra/caps.py) below the clip's 10 s
+    monkeypatch.setenv("MPR_MAX_DURATION_SECONDS", "5")
+    get_settings.cache_clear()
+    encodes = count_encodes(faults)
+
+    # When the job runs
+    described = run_job(state_machine, jobs, "sfn-too-long")
+
+    # Then probe refused it, with the cap, and nothing was encoded
+    assert described["status"] == "FAILED", described
+    job = jobs.get("sfn-too-long")
+    assert (job.status, job.error_cause) == (JobStatus.FAILED, "LimitExceededError")
+    assert job.error == "LimitExceededError: source lasts 10.0 s; the limit is 5 s"
+    assert encodes == []
+
+
+def test_an_mp4_the_stitch_cannot_join_fails_the_job_at_plan_naming_the_preset(
+    state_machine: str,
+    jobs: DynamoJobStore,
+    faults: dict[str, Fault],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a stitch function of 1 s (half planned: 0.5 s x 90 MB/s, down and up, moves
+    # 22.5 MB: 1.80 s at 100,000 kb/s), and a job whose MP4 has that bitrate cap (the clip
+    # has no audio)
+    monkeypatch.setenv("MPR_STITCH_TMP_MB", "10240")
+    monkeypatch.setenv("MPR_STITCH_TIMEOUT_SECONDS", "1")
+    get_settings.cache_clear()
+    encodes = count_encodes(faults)
+    huge = VideoRendition(name="240p-max", height=240, max_bitrate_kbps=100_000, crf=28)
+    spec = SPEC.model_copy(
+        update={"presets": [*SPEC.presets, Preset(name="master", kind="mp4", renditions=[huge])]}
+    )
+
+    # When the job runs
+    described = run_job(state_machine, jobs, "sfn-no-stitch", spec)
+
+    # Then plan refused it, naming the preset and the stitch function's cap, before encodes
+    assert described["status"] == "FAILED", described
+    job = jobs.get("sfn-no-stitch")
+    assert (job.status, job.error_cause) == (JobStatus.FAILED, "LimitExceededError")
+    assert job.error == (
+        "LimitExceededError: preset 'master': its MP4 (240p-max, 100000 kb/s) is stitched by one "
+        "function, whose timeout of 1 s holds at most 1 s; the output lasts 10.0 s "
+        "(trim the source or choose an HLS preset)"
+    )
+    assert encodes == []

@@ -4,14 +4,18 @@ reserved concurrency and architecture, as they arrive in the synthesized templat
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from infra_support import SMALL_ACCOUNT, Synthesized
+from infra_support import REPO_ROOT, SMALL_ACCOUNT, Synthesized
 
+from infra import caps
+from infra.config import DEFAULT_SIZES, DeployConfig
 from mpr.settings import Settings
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
+CALIBRATION = REPO_ROOT / "functions" / "mpr" / "media" / "calibration.json"
 
 
 def map_width(synth: Synthesized) -> Any:
@@ -50,16 +54,51 @@ def test_a_small_account_gets_its_width_memory_reservation_and_graviton(
         assert functions[name]["Environment"]["Variables"]["MPR_WORKERS"] == str(width)
 
 
-def test_probe_refuses_sources_longer_than_stitch_and_package_can_hold(
+def test_probe_refuses_sources_longer_than_audio_and_package_can_hold(
     synthesized: Synthesized,
 ) -> None:
-    # package keeps the HLS ladder (6000 + 3500 + 1500 + 900 kb/s, 128 kb/s audio each)
-    # beside the 1080p MP4 (6128 kb/s) in 90 % of its 10,240 MB /tmp:
-    # 0.9 x 10240 x 2^20 B / ((12412 + 6128) x 125 B/s) = 4169 s; stitch (two copies of the
-    # 1080p rendition in 10,240 MB) would allow 6,311 s
+    # encode_audio: half of 900 s at the calibration's audio CPU-seconds per source second;
+    # its /tmp keeps the 128 kb/s AAC and its HLS segments: 0.9 x 4096 x 2^20 B / (2 x 16,000
+    # B/s) = 120,795 s. package keeps sprite tiles and sheets: two raw 160 x 284 RGB tiles
+    # every 2 s (2 x 3 x 160^2 x 16/9 / 2 = 136,533 B/s) in 0.9 x 10,240 x 2^20 B = 70,778 s
+    calibration = json.loads(CALIBRATION.read_text())
+    audio = int(450 / calibration["audio_cpu_per_second"])
+    assert audio == 23_711
+    assert (caps.audio_seconds(DeployConfig()), caps.package_seconds(DeployConfig())) == (
+        audio,
+        70_778,
+    )
+    # both are above the settings' own 6 h, which the probe keeps
     probe = synthesized.functions()["probe"]["Environment"]["Variables"]
-    assert probe["MPR_MAX_DURATION_SECONDS"] == "4169.0"
-    assert float(probe["MPR_MAX_DURATION_SECONDS"]) < Settings().max_duration_seconds
+    assert probe["MPR_MAX_DURATION_SECONDS"] == "21600.0"
+    assert float(probe["MPR_MAX_DURATION_SECONDS"]) == Settings().max_duration_seconds
+
+
+@pytest.mark.parametrize(
+    ("function", "cap"),
+    [
+        ("encode_audio", 15_099),  # 0.9 x 512 x 2^20 B / 32,000 B/s
+        ("package", 3_538),  # 0.9 x 512 x 2^20 B / 136,533 B/s
+    ],
+)
+def test_a_smaller_tmp_lowers_the_probe_cap(function: str, cap: int) -> None:
+    sizes = dict(DEFAULT_SIZES)
+    sizes[function] = replace(sizes[function], ephemeral_mb=512)
+
+    assert caps.max_source_seconds(DeployConfig(sizes=sizes)) == cap
+
+
+def test_plan_refuses_mp4s_longer_than_the_deployed_stitch_can_join(
+    synthesized: Synthesized,
+) -> None:
+    functions = synthesized.functions()
+    plan = functions["plan"]["Environment"]["Variables"]
+    stitch = functions["stitch"]
+    assert plan["MPR_STITCH_TMP_MB"] == str(stitch["EphemeralStorage"]["Size"]) == "10240"
+    assert plan["MPR_STITCH_TIMEOUT_SECONDS"] == str(stitch["Timeout"]) == "900"
+    # two copies in 0.9 x 10,240 x 2^20 B: 1080p (6,000 + 128 kb/s) 6,307 s, 720p (3,500 +
+    # 128 kb/s) 10,654 s; half of 900 s at 90 MB/s down and up would allow 26,436 s and more
+    assert caps.stitch_seconds(DeployConfig()) == {"mp4-1080p": 6_307, "mp4-720p": 10_654}
 
 
 def test_plan_sizes_chunks_for_the_deployed_encode_function(synthesized: Synthesized) -> None:

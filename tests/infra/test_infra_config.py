@@ -64,6 +64,7 @@ def test_sizes_arrive_as_a_json_string_from_the_command_line() -> None:
         ({"mpr:encodeReservedConcurrency": "some"}, "needs a whole number"),
         ({"mpr:architecture": "ppc64"}, "architecture 'ppc64'"),
         ({"mpr:functions": {"plan": {"timeoutSeconds": 901}}}, "timeout_seconds 901"),
+        ({"mpr:functions": {"stitch": {"ephemeralMb": 20480}}}, "ephemeral_mb 20480"),
         ({"mpr:maxConcurrency": 20000}, "max_concurrency 20000"),
         ({"mpr:stage": "Prod-1"}, "stage 'Prod-1'"),
         ({"mpr:logRetention": "FOREVER_AND_A_DAY"}, "RetentionDays"),

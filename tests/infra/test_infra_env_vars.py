@@ -68,9 +68,11 @@ def test_settings_accept_the_values_the_stack_sets(monkeypatch: pytest.MonkeyPat
         "MPR_WEBHOOK_SECRET": "w" * 64,
         "MPR_WORKERS": "100",
         "MPR_CORS_ORIGINS": '["https://d111111abcdef8.cloudfront.net"]',
-        "MPR_MAX_DURATION_SECONDS": "4169.0",
+        "MPR_MAX_DURATION_SECONDS": "21600.0",
         "MPR_ENCODE_TIMEOUT_SECONDS": "600",
         "MPR_ENCODE_MEMORY_MB": "10240",
+        "MPR_STITCH_TMP_MB": "10240",
+        "MPR_STITCH_TIMEOUT_SECONDS": "900",
         "MPR_UPLOAD_FUNCTION_NAME": "mpr-dev-process-upload",
     }
     assert set(values) == set().union(*ENV_VARS_BY_FUNCTION.values())

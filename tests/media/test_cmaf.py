@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
@@ -18,7 +19,7 @@ import pysubs2
 import pytest
 
 from tests.support.dash import DashRepresentation, parse_mpd, representations, seconds
-from tests.support.media import facts, ffmpeg, ffprobe, hls_rungs, streams
+from tests.support.media import Facts, facts, ffmpeg, ffprobe, hls_rungs, streams
 
 pytestmark = pytest.mark.slow
 
@@ -60,18 +61,28 @@ def ladder(tmp_path_factory: pytest.TempPathFactory) -> Ladder:
     attached = folder / "french.srt"
     attached.write_text(ATTACHED_SRT)
     out = folder / "out"
+    manifest = transcode(
+        source,
+        out,
+        *("--chunk-seconds", "7", "--caption", f"{attached},language=fr,label=Français,default"),
+    )
+    return Ladder(source, out, manifest)
+
+
+def transcode(source: Path, out: Path, *args: str) -> dict[str, object]:
+    """`mpr transcode` of the source to the CMAF ladder in two workers; the manifest."""
     done = subprocess.run(
         [
             *(sys.executable, "-m", "mpr", "transcode", str(source), "--out", str(out)),
-            *("--preset", "cmaf-ladder", "--workers", "2", "--chunk-seconds", "7", "--quiet"),
-            *("--caption", f"{attached},language=fr,label=Français,default"),
+            *("--preset", "cmaf-ladder", "--workers", "2", "--quiet", *args),
         ],
         capture_output=True,
         text=True,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    return Ladder(source, out, json.loads((out / "manifest.json").read_text()))
+    manifest: dict[str, object] = json.loads((out / "manifest.json").read_text())
+    return manifest
 
 
 def _alone(init: Path, segment: Path, scratch: Path) -> Path:
@@ -96,35 +107,88 @@ def _by_kind(ladder: Ladder, kind: str) -> list[DashRepresentation]:
     return [r for r in representations(ladder.folder / "manifest.mpd") if r.content_type == kind]
 
 
+def _check_segment_list(rep: DashRepresentation, scratch: Path) -> None:
+    """The Representation lists exactly the init and media segments in its folder (beside
+    the folder's HLS playlist), and each segment, decoded on its own with the init, starts at
+    its timeline start (its first presentation time) and lasts its timeline duration, to the
+    tick, the segments following each other without a gap."""
+    assert rep.init is not None
+    assert rep.init.parent == rep.segments[0].parent
+    on_disk = {p for p in rep.init.parent.iterdir() if p.suffix != ".m3u8"}
+    assert on_disk == {rep.init, *rep.segments}
+    assert len(rep.segments) == len(rep.timeline)
+    assert rep.timescale is not None
+    tick = 1 / rep.timescale
+    for segment, (start, duration) in zip(rep.segments, rep.timeline, strict=True):
+        packets = _packets(_alone(rep.init, segment, scratch), f"{rep.content_type[0]}:0")
+        first = min(pts for pts, _, _ in packets)
+        decoded = packets[-1][1] + packets[-1][2] - packets[0][1]
+        assert abs(first - start * tick) < tick / 2, (segment.name, first, start)
+        assert abs(decoded - duration * tick) < tick / 2, (segment.name, decoded, duration)
+    assert all(a[0] + a[1] == b[0] for a, b in pairwise(rep.timeline))
+
+
+def _frames(rep: DashRepresentation, scratch: Path) -> Facts:
+    """The video of a Representation, its init and segments joined, measured by ffprobe."""
+    assert rep.init is not None
+    whole = scratch / f"{rep.id}.mp4"
+    whole.write_bytes(b"".join(p.read_bytes() for p in [rep.init, *rep.segments]))
+    return facts(whole)
+
+
 def test_every_segment_list_matches_the_files_and_their_times(
     ladder: Ladder, tmp_path: Path
 ) -> None:
-    # Given the manifest's video and audio Representations
+    # Given the manifest's video and audio Representations, each of several segments
     media = [*_by_kind(ladder, "video"), *_by_kind(ladder, "audio")]
     assert [r.content_type for r in media] == ["video", "video", "audio"]
+    assert all(len(r.segments) >= 2 for r in media)
+    # Then each lists its files, with their exact times
     for rep in media:
-        # Then each lists exactly the init and media segments in its folder (beside the
-        # folder's HLS playlist), all of them there
-        assert rep.init is not None
-        assert rep.init.parent == rep.segments[0].parent
-        on_disk = {p for p in rep.init.parent.iterdir() if p.suffix != ".m3u8"}
-        assert on_disk == {rep.init, *rep.segments}
-        assert len(rep.segments) == len(rep.timeline) >= 2
-        # and each segment, decoded on its own with the init, starts at its timeline start
-        # (its first presentation time) and lasts its timeline duration, to the tick
-        assert rep.timescale is not None
-        tick = 1 / rep.timescale
-        for segment, (start, duration) in zip(rep.segments, rep.timeline, strict=True):
-            packets = _packets(_alone(rep.init, segment, tmp_path), f"{rep.content_type[0]}:0")
-            first = min(pts for pts, _, _ in packets)
-            decoded = packets[-1][1] + packets[-1][2] - packets[0][1]
-            assert abs(first - start * tick) < tick / 2, (segment.name, first, start)
-            assert abs(decoded - duration * tick) < tick / 2, (segment.name, decoded, duration)
-        # and the segments follow each other without a gap
-        assert all(a[0] + a[1] == b[0] for a, b in pairwise(rep.timeline))
-    # and the rungs' segments are aligned (segmentAlignment), each starting with a keyframe
+        _check_segment_list(rep, tmp_path)
+    # and the rungs' segments are aligned (segmentAlignment)
     (first, *others) = [r for r in media if r.content_type == "video"]
     assert all(r.timeline == first.timeline and r.timescale == first.timescale for r in others)
+
+
+HARD_CASES = {
+    "vfr": ("vfr", None),
+    "open_gop_b_frames": ("open_gop", None),
+    "one_keyframe": ("one_keyframe", None),
+    "rotated": ("rotated", None),
+    "late_start": ("late_start", None),
+    "late_audio": ("late_audio", None),
+    "crowded_times": ("crowded_times", None),
+    "trimmed": ("cfr", (1.3, 4.7)),
+}
+
+
+@pytest.mark.parametrize("name", list(HARD_CASES))
+def test_timelines_stay_exact_on_the_hard_cases(
+    name: str, clip: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # Given a source with one known difficulty, made into a CMAF ladder in chunks
+    recipe, trim = HARD_CASES[name]
+    source = clip(recipe)
+    args = ["--chunk-seconds", "1" if trim else "3"]
+    if trim:
+        args += ["--trim-start", str(trim[0]), "--trim-end", str(trim[1])]
+    out = tmp_path / "out"
+    transcode(source, out, *args)
+    # Then every segment list is exact, and every rung has the selected frames at the
+    # source's size as displayed, for as long as the presentation lasts
+    times = facts(source).frame_times
+    selected = [t for t in times if not trim or trim[0] - 1e-6 <= t < trim[1] - 1e-6]
+    mpd = out / "cmaf-ladder" / "manifest.mpd"
+    duration = seconds(parse_mpd(mpd).media_presentation_duration)
+    reps = [r for r in representations(mpd) if r.content_type in ("video", "audio")]
+    for rep in reps:
+        _check_segment_list(rep, tmp_path)
+    for rep in (r for r in reps if r.content_type == "video"):
+        rung = _frames(rep, tmp_path)
+        assert len(rung.frame_times) == len(selected)
+        assert (rep.width, rep.height) == (rung.width, rung.height)
+        assert abs(rung.video_duration - duration) < 1e-6
 
 
 def test_rungs_are_frame_exact_and_described_right(ladder: Ladder, tmp_path: Path) -> None:
@@ -140,9 +204,7 @@ def test_rungs_are_frame_exact_and_described_right(ladder: Ladder, tmp_path: Pat
     for rep in videos:
         assert rep.init is not None
         assert rep.timescale is not None
-        whole = tmp_path / f"{rep.id}.mp4"
-        whole.write_bytes(b"".join(p.read_bytes() for p in [rep.init, *rep.segments]))
-        rung = facts(whole)
+        rung = _frames(rep, tmp_path)
         # Every rung has exactly the source's frames, and the timeline and the presentation
         # duration are its duration, to the tick
         assert len(rung.frame_times) == len(source.frame_times) == FRAMES

@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from mpr.core.dash import (
     AudioRendition,
     Track,
     VideoRepresentation,
     frame_rate,
+    in_ticks,
     iso_duration,
     manifest,
     timeline,
@@ -27,15 +29,15 @@ NS = {"d": "urn:mpeg:dash:schema:mpd:2011"}
 # A 12.012 s 29.97 fps rung cut into chunks of 6.006 s, each a 4.004 s and a 2.002 s
 # segment; and its audio at 48 kHz, cut every 4 s (1024-sample frames).
 RUNG = [
-    Segment(uri="seg_00000_000.m4s", duration=4.004, size=600_600),
-    Segment(uri="seg_00000_001.m4s", duration=2.002, size=200_200),
-    Segment(uri="seg_00001_000.m4s", duration=4.004, size=500_500),
-    Segment(uri="seg_00001_001.m4s", duration=2.002, size=250_250),
+    Segment(uri="seg_00000_000.m4s", duration=4.004, size=600_600, ticks=120120),
+    Segment(uri="seg_00000_001.m4s", duration=2.002, size=200_200, ticks=60060),
+    Segment(uri="seg_00001_000.m4s", duration=4.004, size=500_500, ticks=120120),
+    Segment(uri="seg_00001_001.m4s", duration=2.002, size=250_250, ticks=60060),
 ]
 AUDIO = [
-    Segment(uri="seg_000.m4s", duration=4.010667, size=64_000),
-    Segment(uri="seg_001.m4s", duration=4.010667, size=64_000),
-    Segment(uri="seg_002.m4s", duration=4.0, size=64_000),
+    Segment(uri="seg_000.m4s", duration=4.010667, size=64_000, ticks=192512),
+    Segment(uri="seg_001.m4s", duration=4.010667, size=64_000, ticks=192512),
+    Segment(uri="seg_002.m4s", duration=4.0, size=64_000, ticks=192000),
 ]
 
 
@@ -181,8 +183,8 @@ def test_each_captions_track_is_a_webvtt_text_set(written: Path) -> None:
 
 
 def test_equal_segments_share_one_timeline_entry() -> None:
-    segments = [Segment(uri=f"s{i}.m4s", duration=2.0) for i in range(3)] + [
-        Segment(uri="s3.m4s", duration=1.5)
+    segments = [Segment(uri=f"s{i}.m4s", duration=2.0, ticks=30720) for i in range(3)] + [
+        Segment(uri="s3.m4s", duration=1.5, ticks=23040)
     ]
     video = _video("v", 320, 180).model_copy(
         update={"track": Track(folder="v", timescale=15360, segments=segments)}
@@ -210,16 +212,37 @@ def test_frame_rates(fps: float, text: str) -> None:
     assert frame_rate(fps) == text
 
 
+def test_a_track_needs_every_duration_in_ticks() -> None:
+    with pytest.raises(ValidationError, match="needs its duration in ticks"):
+        Track(folder="v", timescale=30000, segments=[*RUNG, Segment(uri="x.m4s", duration=1.0)])
+
+
+def test_stated_durations_become_ticks_the_last_one_the_rest() -> None:
+    # Given a chunk of 6.006 s at 30000 ticks a second, cut into 4.004 s and 2.002 s, as
+    # ffmpeg states them and the last as what the chunk leaves (a float with its error)
+    stated = [Segment(uri="a.m4s", duration=4.004), Segment(uri="b.m4s", duration=6.006 - 4.004)]
+    # Then they are 120120 and 60060 ticks: the chunk's 180180
+    assert [s.ticks for s in in_ticks(stated, 30000, 180180)] == [120120, 60060]
+    # and audio durations stated to the microsecond are whole 1024-sample frames again
+    audio = [Segment(uri="c.m4s", duration=4.010667), Segment(uri="d.m4s", duration=1.989333)]
+    assert [s.ticks for s in in_ticks(audio, 48000)] == [192512, 95488]
+
+
 @given(
     st.lists(st.integers(min_value=1, max_value=10 * 90000), min_size=1, max_size=200),
-    st.sampled_from([1000, 12800, 15360, 30000, 44100, 48000, 90000, 1_000_000]),
+    st.sampled_from([600, 1000, 12800, 15360, 30000, 44100, 48000, 90000, 600000, 1_000_000]),
 )
-def test_timeline_is_contiguous_and_never_drifts(ticks: list[int], timescale: int) -> None:
-    # Given segments whose durations are whole ticks
-    segments = [Segment(uri=f"{i}.m4s", duration=t / timescale) for i, t in enumerate(ticks)]
-    found = timeline(timescale, segments)
-    # Then the entries follow each other from 0, each its segment's ticks exactly, however
-    # many there are (float sums never move a start by a tick)
+def test_durations_to_the_microsecond_are_exact_ticks(ticks: list[int], timescale: int) -> None:
+    # Given segments of whole ticks whose durations are stated to the microsecond, the last
+    # one as what the whole leaves after the others (so carrying all their rounding)
+    stated = [round(t / timescale, 6) for t in ticks]
+    total = sum(ticks)
+    stated[-1] = total / timescale - sum(stated[:-1])
+    segments = [Segment(uri=f"{i}.m4s", duration=d) for i, d in enumerate(stated)]
+    # Then every one is its ticks again, and the timeline runs from 0 without a gap
+    timed = in_ticks(segments, timescale, total)
+    assert [s.ticks for s in timed] == ticks
+    found = timeline(timed)
     assert found[0][0] == 0
     assert all(a[0] + a[1] == b[0] for a, b in pairwise(found))
-    assert [d for _, d in found] == ticks
+    assert sum(d for _, d in found) == total

@@ -83,6 +83,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (job_id, chunk)
     );
     """,
+    # 6: upload records (the document is the record's JSON; `version` orders updates)
+    """
+    CREATE TABLE uploads (
+        upload_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        status TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        document TEXT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    """,
 )
 
 

@@ -254,12 +254,15 @@ def start_job_from_upload(services: Services, upload_id: str) -> None:
             services, body, Caller(upload.owner), idempotency_key=f"upload-{upload_id}"
         )
     except InvalidInputError as exc:
-        uploads_service.save(
-            services,
-            upload.model_copy(update={"status": UploadStatus.INVALID, "error": str(exc)}),
+        uploads_service.change_if(
+            services, upload_id, _without_job, status=UploadStatus.INVALID, error=str(exc)
         )
         return
-    uploads_service.save(services, upload.model_copy(update={"job_id": job.job_id}))
+    uploads_service.change_if(services, upload_id, _without_job, job_id=job.job_id)
+
+
+def _without_job(upload: uploads_service.UploadRecord) -> bool:
+    return upload.status is UploadStatus.READY and upload.job_id is None
 
 
 def load_manifest(services: Services, job: JobRecord) -> Manifest | None:

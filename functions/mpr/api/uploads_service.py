@@ -1,8 +1,11 @@
 """Uploads: a ticket to send a source, resumable parts, then probing and preview images.
 
-An upload's state lives as JSON in the API's state storage; its bytes go to the input
-storage under `uploads/{id}/source`. Through the API (embedded mode) parts are stored in
-the state storage until `complete` joins them; with S3 the client PUTs to presigned URLs.
+An upload's record lives in the upload store (`services.uploads`: PostgreSQL with
+MPR_DATABASE_URL, else JSON in the API's state storage); its bytes go to the input storage
+under `uploads/{id}/source`. Through the API (embedded mode) parts are stored in the state
+storage until `complete` joins them; with S3 the client PUTs to presigned URLs. Every
+change of a record is a store update that checks the state it changes from, so racing
+requests, probes and deadlines on several servers settle on one outcome.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import math
 import re
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -73,10 +77,6 @@ def source_key(upload_id: str) -> str:
     return f"uploads/{upload_id}/source"
 
 
-def _record_key(upload_id: str) -> str:
-    return f"uploads/{upload_id}/upload.json"
-
-
 def _part_key(upload_id: str, number: int) -> str:
     return f"uploads/{upload_id}/parts/{number:05d}"
 
@@ -85,18 +85,25 @@ def preview_key(upload_id: str, name: str) -> str:
     return f"uploads/{upload_id}/preview/{name}"
 
 
-def save(services: Services, record: UploadRecord) -> UploadRecord:
-    services.state.put_bytes(
-        _record_key(record.upload_id), record.model_dump_json().encode(), "application/json"
-    )
-    return record
-
-
 def load(services: Services, upload_id: str) -> UploadRecord:
-    key = _record_key(upload_id)
-    if not re.fullmatch(r"[a-f0-9]{32}", upload_id) or not services.state.exists(key):
+    if not re.fullmatch(r"[a-f0-9]{32}", upload_id):
         raise NotFoundError(f"no upload {upload_id}")
-    return UploadRecord.model_validate_json(services.state.get_bytes(key))
+    return services.uploads.get(upload_id)
+
+
+def change_if(
+    services: Services,
+    upload_id: str,
+    allowed: Callable[[UploadRecord], bool],
+    **update: object,
+) -> UploadRecord:
+    """Apply `update` to the upload if `allowed` holds for it as stored now; the record as
+    it stands either way."""
+
+    def change(current: UploadRecord) -> UploadRecord:
+        return current.model_copy(update=update) if allowed(current) else current
+
+    return services.uploads.update(upload_id, change)
 
 
 def owned(services: Services, upload_id: str, caller: Caller) -> UploadRecord:
@@ -134,7 +141,7 @@ def create(services: Services, body: UploadCreate, owner: str) -> UploadRecord:
         record = record.model_copy(
             update={"s3_upload_id": services.presigner.create_multipart(record.key)}
         )
-    return save(services, record)
+    return services.uploads.create(record)
 
 
 def parts_received(services: Services, record: UploadRecord) -> list[int]:
@@ -207,7 +214,16 @@ async def receive_part(
 
 
 def complete(services: Services, record: UploadRecord, body: UploadComplete) -> UploadRecord:
-    """Join the parts (or finish the S3 multipart upload) and mark the upload UPLOADED."""
+    """Join the parts (or finish the S3 multipart upload) and mark the upload UPLOADED; a
+    `complete` that another one (on any server) beat is refused as such."""
+    try:
+        return _complete(services, record, body)
+    except (InvalidInputError, NotFoundError):
+        _expect_pending(load(services, record.upload_id))
+        raise
+
+
+def _complete(services: Services, record: UploadRecord, body: UploadComplete) -> UploadRecord:
     _expect_pending(record)
     if services.presigner is not None:
         if record.s3_upload_id is not None:
@@ -233,16 +249,24 @@ def complete(services: Services, record: UploadRecord, body: UploadComplete) -> 
                 with services.state.local_path(_part_key(record.upload_id, number)) as part:
                     out.write(part.read_bytes())
         services.inputs.put_file(record.key, path, record.content_type)
+    uploaded = _uploaded(services, record)
     services.state.delete_prefix(f"uploads/{record.upload_id}/parts/")
-    return _uploaded(services, record)
+    return uploaded
 
 
 def _uploaded(services: Services, record: UploadRecord) -> UploadRecord:
+    """UPLOADED, if it is still PENDING (JobStateError otherwise) and its source is whole."""
     size = services.inputs.size(record.key)
     if size != record.size:
         raise InvalidInputError(f"the stored source has {size} bytes; expected {record.size}")
+
     update = {"status": UploadStatus.UPLOADED, "uploaded_at": datetime.now(UTC)}
-    return save(services, record.model_copy(update=update))
+
+    def arrived(current: UploadRecord) -> UploadRecord:
+        _expect_pending(current)
+        return current.model_copy(update=update)
+
+    return services.uploads.update(record.upload_id, arrived)
 
 
 def refresh(services: Services, record: UploadRecord) -> UploadRecord:
@@ -254,20 +278,32 @@ def refresh(services: Services, record: UploadRecord) -> UploadRecord:
         and record.s3_upload_id is None
         and services.inputs.exists(record.key)
     ):
-        return _uploaded(services, record)
-    reason = overdue(services, record, datetime.now(UTC))
-    if reason is not None:
-        failed = record.model_copy(update={"status": UploadStatus.FAILED, "error": reason})
-        return save(services, failed)
-    return record
+        try:
+            return _uploaded(services, record)
+        except JobStateError:  # noticed by another request first
+            return load(services, record.upload_id)
+    limit = timedelta(seconds=services.settings.upload_processing_seconds)
+    deadline = partial(expired, now=datetime.now(UTC), processing=limit)
+    if deadline(record) is record:
+        return record
+    # the rule is applied again to the record as stored: a probe that has just ended wins
+    return services.uploads.update(record.upload_id, deadline)
 
 
-def overdue(services: Services, record: UploadRecord, now: datetime) -> str | None:
+def expired(record: UploadRecord, now: datetime, processing: timedelta) -> UploadRecord:
+    """`record` FAILED with the reason if it is past its deadline (see `overdue`), else
+    `record` itself."""
+    reason = overdue(record, now, processing)
+    if reason is None:
+        return record
+    return record.model_copy(update={"status": UploadStatus.FAILED, "error": reason})
+
+
+def overdue(record: UploadRecord, now: datetime, limit: timedelta) -> str | None:
     """Why a non-final upload is past its deadline, or None: PENDING until `expires_at`
-    (its upload URLs expire then), UPLOADED for `upload_processing_seconds`."""
+    (its upload URLs expire then), UPLOADED for `limit` (`upload_processing_seconds`)."""
     if record.status is UploadStatus.PENDING and now > record.expires_at:
         return f"the file was not received before {record.expires_at:%Y-%m-%d %H:%M:%S} UTC"
-    limit = timedelta(seconds=services.settings.upload_processing_seconds)
     uploaded = record.uploaded_at or record.created_at
     if record.status is UploadStatus.UPLOADED and now > uploaded + limit:
         return f"the source was not probed within {limit.total_seconds():g} s of arriving"
@@ -293,8 +329,13 @@ def forget_waiting(services: Services, upload_id: str, job_id: str) -> None:
     services.state.delete_prefix(_waiting_key(upload_id, job_id))
 
 
+def _still_uploaded(record: UploadRecord) -> bool:
+    return record.status is UploadStatus.UPLOADED
+
+
 def process(services: Services, upload_id: str) -> UploadRecord:
-    """Probe an UPLOADED source and make its poster and sprite: READY, or INVALID and why."""
+    """Probe an UPLOADED source and make its poster and sprite: READY, or INVALID and why
+    (unless its deadline made it FAILED meanwhile)."""
     from mpr.media.probe import probe
     from mpr.media.thumbnails import make_poster, make_sprite
 
@@ -327,13 +368,13 @@ def process(services: Services, upload_id: str) -> UploadRecord:
                 services.state.put_file(preview_key(upload_id, sheet.name), sheet, "image/jpeg")
             services.state.put_file(preview_key(upload_id, "sprite.vtt"), vtt, "text/vtt")
     except InvalidInputError as exc:
-        return save(
-            services, record.model_copy(update={"status": UploadStatus.INVALID, "error": str(exc)})
+        return change_if(
+            services, upload_id, _still_uploaded, status=UploadStatus.INVALID, error=str(exc)
         )
     except Exception as exc:
         log.exception("upload %s: processing failed", upload_id)
         error = f"the source could not be processed: {exc}"
-        return save(
-            services, record.model_copy(update={"status": UploadStatus.INVALID, "error": error})
+        return change_if(
+            services, upload_id, _still_uploaded, status=UploadStatus.INVALID, error=error
         )
-    return save(services, record.model_copy(update={"status": UploadStatus.READY, "media": media}))
+    return change_if(services, upload_id, _still_uploaded, status=UploadStatus.READY, media=media)

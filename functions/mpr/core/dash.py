@@ -3,8 +3,9 @@ the HLS playlists are written from.
 
 Every Representation lists its segments (`SegmentList`: the chunk tasks name their segments
 per chunk, so no `$Number$` template fits them) with a `SegmentTimeline` of exact durations
-in the track's own timescale. Segment start times are the presentation times the fragments
-carry (`tfdt` with the init segment's edit list, as their `sidx` states them), from 0.
+in the track's own timescale (`in_ticks`). Segment start times are the presentation times
+the fragments carry (`tfdt` with the init segment's edit list, as their `sidx` states
+them), from 0.
 
 Why not Shaka Packager: it cannot write manifests over segments it did not write; it reads
 every sample and writes every segment again. Repackaging one 10-minute 720p rung (261 MB,
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from itertools import accumulate
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mpr.core.hls import Segment, SubtitleRendition
 
@@ -37,8 +38,8 @@ MAX_FRAME_RATE_DENOMINATOR = 1001
 
 
 class Track(BaseModel):
-    """One segmented track: its init segment and media segments, in `folder` beside the
-    manifest, timed in `timescale` ticks per second."""
+    """One segmented track: its init segment and media segments (each with its `ticks`),
+    in `folder` beside the manifest, timed in `timescale` ticks per second."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -46,6 +47,12 @@ class Track(BaseModel):
     timescale: int = Field(ge=1)
     segments: list[Segment] = Field(min_length=1)
     init: str = "init.mp4"
+
+    @model_validator(mode="after")
+    def _timed(self) -> Track:
+        if any(s.ticks is None for s in self.segments):
+            raise ValueError("every segment of a DASH track needs its duration in ticks")
+        return self
 
 
 class VideoRepresentation(BaseModel):
@@ -120,12 +127,25 @@ def frame_rate(fps: float) -> str:
     return str(ratio.numerator) if ratio.denominator == 1 else str(ratio)
 
 
-def timeline(timescale: int, segments: Sequence[Segment]) -> list[tuple[int, int]]:
-    """(start, duration) of each segment in ticks: starts rounded from the exact running
-    sum, so that rounding never accumulates, durations the differences between them."""
-    ends = [round(t * timescale) for t in accumulate(s.duration for s in segments)]
-    starts = [0, *ends[:-1]]
-    return [(start, end - start) for start, end in zip(starts, ends, strict=True)]
+def in_ticks(
+    segments: Sequence[Segment], timescale: int, total: int | None = None
+) -> list[Segment]:
+    """The segments with their exact durations in ticks. ffmpeg states a duration to the
+    microsecond, within half a tick of a whole number of ticks for any timescale up to
+    1,000,000, so rounding each one recovers it; the last one is the rest of `total` (the
+    ticks of them all) where that is known, since its stated duration is what the others
+    leave of the total and carries their rounding."""
+    ticks = [round(s.duration * timescale) for s in segments]
+    if total is not None:
+        ticks[-1] = total - sum(ticks[:-1])
+    return [s.model_copy(update={"ticks": t}) for s, t in zip(segments, ticks, strict=True)]
+
+
+def timeline(segments: Sequence[Segment]) -> list[tuple[int, int]]:
+    """(start, duration) of each segment in ticks, from 0, one after the other."""
+    durations = [s.ticks or 0 for s in segments]
+    starts = [0, *accumulate(durations[:-1])]
+    return list(zip(starts, durations, strict=True))
 
 
 def _video_set(period: ET.Element, set_id: str, video: Sequence[VideoRepresentation]) -> None:
@@ -223,7 +243,7 @@ def _segment_list(representation: ET.Element, track: Track) -> None:
     ET.SubElement(segments, "Initialization", {"sourceURL": f"{track.folder}/{track.init}"})
     times = ET.SubElement(segments, "SegmentTimeline")
     runs: list[tuple[int, int, int]] = []  # start, duration, repeats
-    for start, ticks in timeline(track.timescale, track.segments):
+    for start, ticks in timeline(track.segments):
         if runs and runs[-1][1] == ticks:
             runs[-1] = (runs[-1][0], ticks, runs[-1][2] + 1)
         else:

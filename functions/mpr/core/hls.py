@@ -26,6 +26,9 @@ class Segment(BaseModel):
     uri: str
     duration: float
     size: int = Field(0, ge=0, description="bytes")
+    ticks: int | None = Field(
+        None, ge=1, description="the exact duration in its track's timescale, where known"
+    )
 
 
 class Variant(BaseModel):

@@ -19,6 +19,7 @@ from mpr.core.encode_budget import EncodeBudget
 from mpr.core.errors import InvalidInputError
 from mpr.core.ffmpeg_args import x264_threads
 from mpr.core.models import JobRecord
+from mpr.core.stitch_budget import StitchBudget
 from mpr.media.tools import Tools
 from mpr.ports import JobStore, Notifier, Storage
 from mpr.services import cloud_notifier
@@ -113,6 +114,11 @@ def adapters(env: type[Env]) -> Adapters:
         encode_budget=(
             EncodeBudget.for_function(settings.encode_timeout_seconds, settings.encode_memory_mb)
             if settings.encode_timeout_seconds and settings.encode_memory_mb
+            else None
+        ),
+        stitch_budget=(
+            StitchBudget(settings.stitch_tmp_mb, settings.stitch_timeout_seconds)
+            if settings.stitch_tmp_mb and settings.stitch_timeout_seconds
             else None
         ),
     )

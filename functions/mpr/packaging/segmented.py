@@ -61,7 +61,8 @@ def segment_chunk(
     """Segment a chunk's encode of one rung into the work area; measure what was written.
 
     The playlist's durations are exact: the last packet lasts to the chunk's planned end,
-    and the last segment's duration is what the chunk leaves after the others.
+    and the last segment's duration is what the chunk leaves after the others; in ticks of
+    the track's timescale (`dash.in_ticks`) they add up to the chunk's planned duration.
     """
     chunk = task.chunk
     written = media_hls.segment(
@@ -75,8 +76,13 @@ def segment_chunk(
         end_ticks=round(chunk.duration * task.timescale),
     )
     rest = chunk.duration - sum(s.duration for s in written[:-1])
-    segments = [*written[:-1], written[-1].model_copy(update={"duration": rest})]
     start, video = media_hls.stream_start(tools, folder, "video")
+    timescale = media_hls.timescale(video)
+    segments = dash.in_ticks(
+        [*written[:-1], written[-1].model_copy(update={"duration": rest})],
+        timescale,
+        round(chunk.duration * timescale),
+    )
     uploads = [s.uri for s in segments] + ([INIT] if chunk.index == 0 else [])
     for name in uploads:
         key = keys.segment(task.job_id, target.preset, target.name, name)
@@ -87,7 +93,7 @@ def segment_chunk(
         start=start,
         codecs=hls.avc1_codec(str(video.get("profile", "High")), int(str(video.get("level", 40)))),
         codec_config=str(video.get("extradata_hash", "")),
-        timescale=media_hls.timescale(video),
+        timescale=timescale,
     )
 
 
@@ -97,17 +103,17 @@ def segment_audio(
     """Segment the job's encoded audio for one HLS preset into the work area, beside the
     chunk tasks (the audio is one rendition that every variant plays)."""
     folder = tmp / "hls" / preset.name / AUDIO_FOLDER
-    segments = media_hls.segment(
-        tools, audio, folder, "seg", preset.segment_seconds, from_zero=True
-    )
+    written = media_hls.segment(tools, audio, folder, "seg", preset.segment_seconds, from_zero=True)
     start, stream = media_hls.stream_start(tools, folder, "audio")
+    timescale = media_hls.timescale(stream)
+    segments = dash.in_ticks(written, timescale)
     for name in [INIT, *(s.uri for s in segments)]:
         key = keys.segment(job_id, preset.name, AUDIO_FOLDER, name)
         work.put_file(key, folder / name, "audio/mp4" if name == INIT else "video/iso.segment")
     made = SegmentedAudio(
         segments=segments,
         start=start,
-        timescale=media_hls.timescale(stream),
+        timescale=timescale,
         sample_rate=int(str(stream.get("sample_rate"))),
         channels=int(str(stream.get("channels"))),
     )
