@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 
 import pytest
 from fastapi.testclient import TestClient
+from mpegdash.parser import MPEGDASHParser
 
 from mpr.adapters.local_storage import LocalStorage
 from mpr.services import Services
@@ -177,3 +178,49 @@ def test_every_thumbnail_and_sprite_sheet_has_a_url(
         assert image.content.startswith(b"\xff\xd8")
     # And video outputs list no images
     assert all(o["images"] == [] for o in job["outputs"] if o["kind"] in ("mp4", "hls"))
+
+
+@pytest.mark.slow
+def test_cmaf_outputs_play_through_signed_urls(
+    client: TestClient, anon: TestClient, bunny_clip: Path
+) -> None:
+    # Given a job of a custom two-rung CMAF ladder
+    second = {**FAST_RENDITION, "name": "144p", "height": 144, "max_bitrate_kbps": 200}
+    preset = {"name": "cmaf-small", "kind": "cmaf", "renditions": [FAST_RENDITION, second]}
+    assert client.post("/v1/presets", json=preset).status_code == 201
+    ready = upload(client, bunny_clip)
+    created = client.post(
+        "/v1/jobs", json={"source": {"upload_id": ready["upload_id"]}, "presets": ["cmaf-small"]}
+    )
+    assert created.status_code == 202, created.text
+
+    # When it ends
+    job = wait_job(client, created.json()["id"])
+    assert job["status"] == "SUCCEEDED", job["error"]
+
+    # Then the job view's CMAF output is the DASH manifest, served as such without a key
+    (top,) = [o for o in job["outputs"] if o["kind"] == "cmaf" and o["rendition"] is None]
+    assert top["url"].endswith("/cmaf-small/manifest.mpd")
+    mpd = anon.get(top["url"])
+    assert mpd.status_code == 200
+    assert mpd.headers["content-type"] == "application/dash+xml"
+    # and every init and media segment it lists (read by mpegdash) resolves against its URL
+    parsed = MPEGDASHParser.parse(mpd.text)
+    lists = [
+        r.segment_lists[0]
+        for a in parsed.periods[0].adaptation_sets
+        for r in a.representations
+        if r.segment_lists
+    ]
+    assert len(lists) == 3  # two rungs and the audio
+    for segment_list in lists:
+        uris = [segment_list.initializations[0].source_url]
+        uris += [u.media for u in segment_list.segment_urls]
+        for uri in uris:
+            part = anon.get(urljoin(top["url"], uri))
+            assert part.status_code == 200, uri
+            assert part.content
+    # and the master playlist beside it is there too
+    master = anon.get(urljoin(top["url"], "master.m3u8"))
+    assert master.headers["content-type"] == "application/vnd.apple.mpegurl"
+    assert len(playlist_uris(master.text)) == 2

@@ -23,7 +23,15 @@ from mpr.adapters.local_storage import LocalStorage
 from mpr.adapters.s3_storage import S3Storage
 from mpr.adapters.sfn_orchestrator import SfnOrchestrator
 from mpr.core.errors import MediaProcessingError, RetryableError
-from mpr.core.models import JobRecord, JobSpec, JobStatus, Manifest, Preset, VideoRendition
+from mpr.core.models import (
+    CaptionSpec,
+    JobRecord,
+    JobSpec,
+    JobStatus,
+    Manifest,
+    Preset,
+    VideoRendition,
+)
 from mpr.handlers import encode_chunk
 from mpr.media import qc
 from mpr.media.tools import Tools
@@ -51,10 +59,12 @@ SPEC = JobSpec(
     workers=4,
 )
 CMAF_SOURCE = "input/bikes-tone.mp4"  # the clip with a 10 s AAC tone added
+CMAF_CAPTIONS = "input/bikes.fr.srt"
 CMAF_SPEC = SPEC.model_copy(
     update={
         "source": CMAF_SOURCE,
         "presets": [Preset(name="cmaf", kind="cmaf", renditions=[R240, R160])],
+        "captions": [CaptionSpec(source=CMAF_CAPTIONS, language="fr", label="Français")],
     }
 )
 Fault = Callable[[dict[str, Any]], None]
@@ -181,10 +191,13 @@ def measured(tools: Tools, files: dict[str, Path]) -> dict[str, tuple[int, float
     return result
 
 
-def local_reference(source: Path, tmp: Path, spec: JobSpec = SPEC) -> tuple[Manifest, Path]:
-    """The same job run by the local pipeline on directory storage."""
+def local_reference(
+    files: dict[str, Path], tmp: Path, spec: JobSpec = SPEC
+) -> tuple[Manifest, Path]:
+    """The same job run by the local pipeline on directory storage holding `files` (by key)."""
     inputs = LocalStorage(tmp / "in")
-    inputs.put_file(spec.source, source)
+    for key, file in files.items():
+        inputs.put_file(key, file)
     outputs = tmp / "out"
     ctx = StageContext(
         inputs=inputs,
@@ -219,7 +232,7 @@ def test_execution_succeeds_and_matches_the_local_pipeline(
     manifest = Manifest.model_validate_json(
         s3.get_object(Bucket=output, Key=job.manifest_key)["Body"].read()
     )
-    reference, reference_dir = local_reference(clips / "bikes.mp4", tmp_path / "local")
+    reference, reference_dir = local_reference({SOURCE: clips / "bikes.mp4"}, tmp_path / "local")
     videos = sorted(r.path for r in manifest.outputs if r.kind in ("mp4", "hls") and r.rendition)
     assert videos == sorted(
         r.path for r in reference.outputs if r.kind in ("mp4", "hls") and r.rendition
@@ -249,17 +262,23 @@ def download(s3: Any, prefix: str, folder: Path) -> Path:
 def test_cmaf_ladder_matches_the_local_pipeline(
     state_machine: str, jobs: DynamoJobStore, s3: Any, clips: Path, tmp_path: Path
 ) -> None:
-    # Given a CMAF ladder job of the clip with sound, run through the real ASL and locally
+    # Given a CMAF ladder job of the clip with sound and a caption file, run through the real
+    # ASL and locally
     source = tmp_path / "bikes-tone.mp4"
     ffmpeg(
         *("-i", str(clips / "bikes.mp4"), "-f", "lavfi", "-i", "sine=f=440:d=10"),
         *("-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", str(source)),
     )
+    captions = tmp_path / "bikes.fr.srt"
+    captions.write_text("1\n00:00:01,000 --> 00:00:02,000\nbonjour\n")
     s3.upload_file(str(source), BUCKETS["MPR_INPUT_BUCKET"], CMAF_SOURCE)
+    s3.upload_file(str(captions), BUCKETS["MPR_INPUT_BUCKET"], CMAF_CAPTIONS)
     described = run_job(state_machine, jobs, "sfn-cmaf", CMAF_SPEC)
     assert described["status"] == "SUCCEEDED", described
     cloud = download(s3, "sfn-cmaf/", tmp_path / "cloud")
-    _, local = local_reference(source, tmp_path / "local", CMAF_SPEC)
+    _, local = local_reference(
+        {CMAF_SOURCE: source, CMAF_CAPTIONS: captions}, tmp_path / "local", CMAF_SPEC
+    )
 
     # Then both wrote the same files
     def files(root: Path) -> list[str]:
@@ -283,12 +302,17 @@ def test_cmaf_ladder_matches_the_local_pipeline(
                 r.init.relative_to(root) if r.init else None,
                 [p.relative_to(root) for p in r.segments],
                 r.timeline,
+                r.lang,
+                r.base_url.relative_to(root) if r.base_url else None,
             )
             for r in representations(root / "cmaf" / "manifest.mpd")
         ]
 
     assert described_mpd(cloud) == described_mpd(local)
-    assert [r[0] for r in described_mpd(cloud)] == ["video", "video", "audio"]
+    assert [r[0] for r in described_mpd(cloud)] == ["video", "video", "audio", "text"]
+    vtt = "cmaf/_captions/fr/captions.vtt"
+    assert (cloud / vtt).read_text() == (local / vtt).read_text()
+    assert "bonjour" in (cloud / vtt).read_text()
     assert seconds(parse_mpd(cloud / "cmaf" / "manifest.mpd").media_presentation_duration) == (
         seconds(parse_mpd(local / "cmaf" / "manifest.mpd").media_presentation_duration)
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 import m3u8
 import pysubs2
 import pytest
+from mutagen.mp4 import Atoms
 
 from tests.support.dash import DashRepresentation, parse_mpd, representations, seconds
 from tests.support.media import Facts, facts, ffmpeg, ffprobe, hls_rungs, streams
@@ -151,6 +152,32 @@ def test_every_segment_list_matches_the_files_and_their_times(
     assert all(r.timeline == first.timeline and r.timescale == first.timescale for r in others)
 
 
+def test_segments_are_cmaf_fragments(ladder: Ladder) -> None:
+    # Every track has an init segment of its own: one track, no samples, fragments announced
+    for rep in [*_by_kind(ladder, "video"), *_by_kind(ladder, "audio")]:
+        assert rep.init is not None
+        with rep.init.open("rb") as file:
+            init = Atoms(file)
+        assert [a.name for a in init.atoms] == [b"ftyp", b"moov"]
+        assert [a.name for a in init.path(b"moov")[0].children].count(b"trak") == 1
+        assert init.path(b"moov", b"trak", b"mdia", b"minf", b"stbl")
+        assert b"mvex" in [a.name for a in init.path(b"moov")[0].children]
+        # and every media segment (read by mutagen) is one fragment of that track: styp,
+        # its index (sidx), a moof whose traf states its decode time (tfdt) with data offsets
+        # from the moof (tfhd default-base-is-moof), and the mdat
+        for segment in rep.segments:
+            data = segment.read_bytes()
+            with segment.open("rb") as file:
+                atoms = Atoms(file)
+            assert [a.name for a in atoms.atoms] == [b"styp", b"sidx", b"moof", b"mdat"]
+            (traf,) = [a for a in atoms.path(b"moof")[0].children if a.name == b"traf"]
+            children = {a.name: a for a in traf.children}
+            assert {b"tfhd", b"tfdt", b"trun"} <= set(children)
+            tfhd = children[b"tfhd"]
+            flags = int.from_bytes(data[tfhd.offset + 9 : tfhd.offset + 12], "big")
+            assert flags & 0x020000, segment.name
+
+
 HARD_CASES = {
     "vfr": ("vfr", None),
     "open_gop_b_frames": ("open_gop", None),
@@ -158,6 +185,10 @@ HARD_CASES = {
     "rotated": ("rotated", None),
     "late_start": ("late_start", None),
     "late_audio": ("late_audio", None),
+    "late_video": ("late_video", None),
+    "long_audio": ("long_audio", None),
+    "no_audio": ("no_audio", None),
+    "odd_size": ("odd_size", None),
     "crowded_times": ("crowded_times", None),
     "trimmed": ("cfr", (1.3, 4.7)),
 }

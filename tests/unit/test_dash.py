@@ -72,7 +72,7 @@ CAPTIONS = [
         uri="_captions/en/index.m3u8",
         file="_captions/en/captions.vtt",
         size=3003,
-        name="English",
+        name="English <CC> & more",
         language="en",
     ),
     SubtitleRendition(
@@ -126,8 +126,10 @@ def test_each_rung_lists_its_segments_with_exact_ticks(written: Path) -> None:
         ("720p", 1280, 720, "30000/1001", "avc1.64001f", 1_200_000),
         ("360p", 640, 360, "30000/1001", "avc1.64001f", 1_200_000),
     ]
+    root = ET.parse(written).getroot()
+    for found in root.iterfind(".//d:AdaptationSet[@contentType='video']/d:Representation", NS):
+        assert found.get("mimeType") == "video/mp4"
     for video in videos:
-        assert video.mime_type == "video/mp4"
         assert video.timescale == 30000
         assert video.init == written.parent / video.id / "init.mp4"
         assert video.segments == [written.parent / video.id / s.uri for s in RUNG]
@@ -152,6 +154,7 @@ def test_each_audio_track_is_an_adaptation_set_of_its_own(written: Path) -> None
     for found in sets:
         rep = found.find("d:Representation", NS)
         assert rep is not None
+        assert rep.get("mimeType") == "audio/mp4"
         assert rep.get("audioSamplingRate") == "48000"
         channels = rep.find("d:AudioChannelConfiguration", NS)
         assert channels is not None
@@ -179,7 +182,7 @@ def test_each_captions_track_is_a_webvtt_text_set(written: Path) -> None:
         s.findtext("d:Label", namespaces=NS)
         for s in root.findall(".//d:AdaptationSet[@contentType='text']", NS)
     ]
-    assert labels == ["English", "Français"]
+    assert labels == ["English <CC> & more", "Français"]
 
 
 def test_equal_segments_share_one_timeline_entry() -> None:

@@ -155,7 +155,6 @@ def _video_set(period: ET.Element, set_id: str, video: Sequence[VideoRepresentat
         {
             "id": set_id,
             "contentType": "video",
-            "mimeType": "video/mp4",
             "segmentAlignment": "true",
             "startWithSAP": "1",
             "maxWidth": str(max(v.width for v in video)),
@@ -168,6 +167,7 @@ def _video_set(period: ET.Element, set_id: str, video: Sequence[VideoRepresentat
             "Representation",
             {
                 "id": v.id,
+                "mimeType": "video/mp4",
                 "bandwidth": str(v.bandwidth),
                 "codecs": v.codecs,
                 "width": str(v.width),
@@ -186,7 +186,6 @@ def _audio_set(period: ET.Element, set_id: str, audio: AudioRendition) -> None:
         {
             "id": set_id,
             "contentType": "audio",
-            "mimeType": "audio/mp4",
             **({"lang": audio.language} if audio.language else {}),
             "segmentAlignment": "true",
             "startWithSAP": "1",
@@ -200,6 +199,7 @@ def _audio_set(period: ET.Element, set_id: str, audio: AudioRendition) -> None:
         "Representation",
         {
             "id": audio.id,
+            "mimeType": "audio/mp4",
             "bandwidth": str(audio.bandwidth),
             "codecs": audio.codecs,
             "audioSamplingRate": str(audio.sample_rate),
