@@ -264,9 +264,11 @@ def sigterm(work: Path) -> str:
 
 # 5
 def dns_rebinding(work: Path) -> str:
+    from mpr.adapters.job_outputs import WebhookOutputs
     from mpr.adapters.local_storage import LocalStorage
     from mpr.adapters.webhook_notifier import StorageDeliveryLog, WebhookNotifier, WebhookSender
     from mpr.core.models import JobRecord, JobSpec, JobStatus, Preset
+    from mpr.core.tokens import UrlSigner
 
     answers: list[str] = []
 
@@ -281,7 +283,12 @@ def dns_rebinding(work: Path) -> str:
             url = f"http://hooks.rebind.test:{receiver.port}/"
             log = StorageDeliveryLog(LocalStorage(work / "state"))
             sender = WebhookSender(b"secret", timeout_seconds=3, resolver=rebinding)
-            notifier = WebhookNotifier(sender, log, api_base_url="http://127.0.0.1", max_attempts=1)
+            outputs = WebhookOutputs(
+                LocalStorage(work / "output"), UrlSigner(b"secret", 3600), "http://127.0.0.1"
+            )
+            notifier = WebhookNotifier(
+                sender, log, api_base_url="http://127.0.0.1", outputs=outputs, max_attempts=1
+            )
             spec = JobSpec(source="s.mp4", presets=[Preset(name="t", kind="thumbnails")])
             ended_job = JobRecord(
                 job_id="j", spec=spec, callback_url=url, status=JobStatus.SUCCEEDED

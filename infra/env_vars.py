@@ -9,7 +9,11 @@ from __future__ import annotations
 # Every container function writes its scratch files under /tmp, the only writable path.
 _BASE = frozenset({"MPR_S3_REGION", "MPR_DATA_DIR"})
 _STAGE = _BASE | {"MPR_WORK_BUCKET", "MPR_JOBS_TABLE"}
-_WEBHOOKS = frozenset({"MPR_OUTPUT_BUCKET", "MPR_API_BASE_URL", "MPR_WEBHOOK_SECRET"})
+# the webhook carries output URLs of the API, signed with the key derived from the callback
+# secret (`mpr.services.url_secret`), so the API accepts them
+_WEBHOOKS = frozenset(
+    {"MPR_OUTPUT_BUCKET", "MPR_API_BASE_URL", "MPR_WEBHOOK_SECRET", "MPR_CALLBACK_SECRET"}
+)
 # jobs it starts spread their chunks over the Distributed Map's width
 _STARTS_JOBS = frozenset({"MPR_WORKERS"})
 
@@ -32,8 +36,9 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
     "stitch": set(_STAGE),
     # outputs are made from the work area only: the source is not read again
     "package": set(_STAGE | {"MPR_OUTPUT_BUCKET"}),
-    # a job that ends gets its webhook: signed, linking to the API, recorded with the API's
-    # records in the output bucket (`mpr.services.cloud_notifier`)
+    # a job that ends gets its webhook: signed, with its outputs (read from the output
+    # bucket) linked through the API, recorded with the API's records in the output bucket
+    # (`mpr.services.cloud_notifier`)
     "finalize": set(_STAGE | _WEBHOOKS),
     "fail": set(_STAGE | _WEBHOOKS),
     "s3_trigger": set(

@@ -19,6 +19,7 @@ from mpr.core.captions import (
 from mpr.core.errors import NotFoundError
 from mpr.core.hls import SubtitleRendition, single_file_playlist
 from mpr.core.models import CaptionSpec, ChunkPlan, JobSpec, MediaInfo, OutputRecord
+from mpr.core.naming import unique_name
 from mpr.media import captions as media_captions
 from mpr.media.tools import Tools
 from mpr.ports import Storage
@@ -92,8 +93,8 @@ def _distinct(tracks: list[CaptionTrack], first_attached: int) -> list[CaptionTr
     chosen = next((i for i in defaults if i >= first_attached), next(iter(defaults), None))
     done: list[CaptionTrack] = []
     for i, track in enumerate(tracks):
-        name = _unique(track.name, {t.name for t in done}, "-{}")
-        label = _unique(track.label, {t.label for t in done}, " {}")
+        name = unique_name(track.name, {t.name for t in done}, "-{}")
+        label = unique_name(track.label, {t.label for t in done}, " {}")
         done.append(replace(track, name=name, label=label, default=i == chosen))
     return done
 
@@ -138,33 +139,37 @@ def write_hls(
     return records, renditions
 
 
-def _attached_cues(inputs: Storage, caption: CaptionSpec) -> list[Cue]:
+def caption_file_problem(inputs: Storage, key: str, name: str) -> str | None:
+    """Why the file at `key` cannot be carried as captions (naming it `name`, with the
+    line where that applies), or None if it is good SRT or WebVTT."""
     try:
-        size = inputs.size(caption.source)
+        _read_cues(inputs, key, name)
+    except CaptionError as exc:
+        return str(exc)
+    return None
+
+
+def _attached_cues(inputs: Storage, caption: CaptionSpec) -> list[Cue]:
+    return _read_cues(inputs, caption.source, caption.source)
+
+
+def _read_cues(inputs: Storage, key: str, name: str) -> list[Cue]:
+    try:
+        size = inputs.size(key)
         if size > MAX_CAPTION_BYTES:
             raise CaptionError(
-                f"caption file '{caption.source}' is {size} bytes; the limit is "
-                f"{MAX_CAPTION_BYTES} bytes"
+                f"caption file '{name}' is {size} bytes; the limit is {MAX_CAPTION_BYTES} bytes"
             )
-        data = inputs.get_bytes(caption.source)
+        data = inputs.get_bytes(key)
     except NotFoundError as exc:
-        raise CaptionError(f"caption file '{caption.source}' does not exist") from exc
+        raise CaptionError(f"caption file '{name}' does not exist") from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CaptionError(
-            f"{caption.source}: not UTF-8 text, so not SRT or WebVTT ({exc.reason} at byte "
-            f"{exc.start})"
+            f"{name}: not UTF-8 text, so not SRT or WebVTT ({exc.reason} at byte {exc.start})"
         ) from exc
-    return parse_captions(text, caption.source)
-
-
-def _unique(wanted: str, taken: set[str], suffix: str) -> str:
-    name, n = wanted, 1
-    while name in taken:
-        n += 1
-        name = wanted + suffix.format(n)
-    return name
+    return parse_captions(text, name)
 
 
 def _record(
@@ -182,4 +187,6 @@ def _record(
         files=files,
         language=track.language,
         label=track.label,
+        default=track.default,
+        forced=track.forced,
     )

@@ -20,14 +20,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mpr.adapters.api_keys import ApiKeyStore, SqliteApiKeyStore
+from mpr.adapters.job_outputs import WebhookOutputs
 from mpr.adapters.webhook_notifier import (
     DeliveryLog,
+    OutputsOf,
     StorageDeliveryLog,
     WebhookNotifier,
     WebhookSender,
 )
 from mpr.core import keys
 from mpr.core.errors import InvalidInputError
+from mpr.core.tokens import UrlSigner
 from mpr.media.tools import Tools
 from mpr.ports import JobStore, Notifier, Orchestrator, Storage, UploadStore
 from mpr.settings import Settings, usable_cores
@@ -135,6 +138,22 @@ def embedded_secrets(settings: Settings) -> tuple[bytes, bytes]:
     )
 
 
+def url_secret(settings: Settings, callback_secret: bytes) -> bytes:
+    """What file URL tokens are signed with: MPR_URL_SIGNING_SECRET, else a key derived
+    from the callback secret (the same in the API and in the processes sending webhooks)."""
+    if settings.url_signing_secret:
+        return settings.url_signing_secret.get_secret_value().encode()
+    return _derive(callback_secret, "url-tokens")
+
+
+def webhook_outputs(settings: Settings, outputs: Storage, secret: bytes) -> WebhookOutputs:
+    """The outputs webhooks carry, with URLs signed by `secret` (see `url_secret`) that work
+    for MPR_WEBHOOK_URL_SECONDS."""
+    return WebhookOutputs(
+        outputs, UrlSigner(secret, settings.webhook_url_seconds), settings.api_base_url
+    )
+
+
 def webhook_sender(settings: Settings, secret: bytes) -> WebhookSender:
     """Signs webhook attempts with `secret` and sends them where the settings allow."""
     return WebhookSender(
@@ -144,12 +163,16 @@ def webhook_sender(settings: Settings, secret: bytes) -> WebhookSender:
     )
 
 
-def webhook_notifier(settings: Settings, secret: bytes, deliveries: DeliveryLog) -> WebhookNotifier:
-    """Job-ended webhooks signed with `secret`, every attempt recorded in `deliveries`."""
+def webhook_notifier(
+    settings: Settings, secret: bytes, deliveries: DeliveryLog, outputs: OutputsOf
+) -> WebhookNotifier:
+    """Job-ended webhooks signed with `secret`, carrying `outputs`, every attempt recorded in
+    `deliveries`."""
     return WebhookNotifier(
         webhook_sender(settings, secret),
         deliveries,
         api_base_url=settings.api_base_url,
+        outputs=outputs,
         max_attempts=settings.webhook_max_attempts,
         backoff_seconds=settings.webhook_backoff_seconds,
     )
@@ -168,10 +191,23 @@ def cloud_state(settings: Settings) -> Storage:
 def cloud_notifier(settings: Settings) -> WebhookNotifier:
     """The webhooks the pipeline sends when a job ends in the cloud: signed and recorded
     exactly as the API's (its job view lists the deliveries)."""
-    if not settings.webhook_secret:
-        raise InvalidInputError("webhooks need MPR_WEBHOOK_SECRET")
+    from mpr.adapters.s3_storage import S3Storage
+
+    if not settings.webhook_secret or not settings.output_bucket:
+        raise InvalidInputError("webhooks need MPR_WEBHOOK_SECRET and MPR_OUTPUT_BUCKET")
+    if not settings.callback_secret and not settings.url_signing_secret:
+        raise InvalidInputError("webhook URLs need MPR_CALLBACK_SECRET or MPR_URL_SIGNING_SECRET")
     secret = settings.webhook_secret.get_secret_value().encode()
-    return webhook_notifier(settings, secret, StorageDeliveryLog(cloud_state(settings)))
+    callback = (
+        settings.callback_secret.get_secret_value().encode() if settings.callback_secret else b""
+    )
+    outputs = S3Storage.from_settings(settings, settings.output_bucket)
+    return webhook_notifier(
+        settings,
+        secret,
+        StorageDeliveryLog(cloud_state(settings)),
+        webhook_outputs(settings, outputs, url_secret(settings, callback)),
+    )
 
 
 def parse_storage_url(url: str) -> tuple[str, str]:
@@ -239,6 +275,8 @@ def build_local(
     data.mkdir(parents=True, exist_ok=True)
     areas = storage_areas(settings, storage_url)
     webhook_secret, callback_secret = embedded_secrets(settings)
+    signing = url_secret(settings, callback_secret)
+    outputs = webhook_outputs(settings, areas.outputs, signing)
     deliveries = delivery_log(settings, state=areas.state)
     tools = Tools.from_settings(settings)
     jobs = job_store(settings)
@@ -248,17 +286,18 @@ def build_local(
     notifier: Notifier
     if settings.queue_url:
         launcher = queue_launcher(settings, areas.work)
-        notifier = webhook_notifier(settings, webhook_secret, deliveries)
+        notifier = webhook_notifier(settings, webhook_secret, deliveries, outputs)
     else:
         launcher, notifier, stoppers = _local_runner(
-            settings, areas, jobs, tools, webhook_sender(settings, webhook_secret), deliveries
+            settings,
+            areas,
+            jobs,
+            tools,
+            webhook_sender(settings, webhook_secret),
+            deliveries,
+            outputs,
         )
         closers = [*stoppers[:2], *closers, *stoppers[2:]]
-    url_secret = (
-        settings.url_signing_secret.get_secret_value().encode()
-        if settings.url_signing_secret
-        else _derive(callback_secret, "url-tokens")
-    )
     return Services(
         settings=settings,
         inputs=areas.inputs,
@@ -271,7 +310,7 @@ def build_local(
         deliveries=deliveries,
         keys=key_store(settings),
         tools=tools,
-        url_secret=url_secret,
+        url_secret=signing,
         callback_secret=callback_secret,
         background=lambda task: _submit(background, task),
         presigner=areas.presigner,
@@ -288,6 +327,7 @@ def _local_runner(
     tools: Tools,
     sender: WebhookSender,
     deliveries: DeliveryLog,
+    outputs: OutputsOf,
 ) -> tuple[Orchestrator, Notifier, list[Callable[[], None]]]:
     """The in-process job runner over the data directory (locked, scratch swept), its
     queued webhook sender, and what closes them: (lock release, notifier close, runner
@@ -307,6 +347,7 @@ def _local_runner(
         sender,
         deliveries,
         api_base_url=settings.api_base_url,
+        outputs=outputs,
         max_attempts=settings.webhook_max_attempts,
         backoff_seconds=settings.webhook_backoff_seconds,
         concurrency=settings.webhook_concurrency,
@@ -377,10 +418,14 @@ def build_cloud(settings: Settings) -> Services:
     outputs = S3Storage.from_settings(settings, settings.output_bucket)
     state = cloud_state(settings)
     deliveries = StorageDeliveryLog(state)
-    notifier = webhook_notifier(
-        settings, settings.webhook_secret.get_secret_value().encode(), deliveries
-    )
     callback_secret = settings.callback_secret.get_secret_value().encode()
+    signing = url_secret(settings, callback_secret)
+    notifier = webhook_notifier(
+        settings,
+        settings.webhook_secret.get_secret_value().encode(),
+        deliveries,
+        webhook_outputs(settings, outputs, signing),
+    )
     jobs = DynamoJobStore.from_settings(settings)
     work = S3Storage.from_settings(settings, settings.work_bucket) if settings.work_bucket else None
 
@@ -406,11 +451,7 @@ def build_cloud(settings: Settings) -> Services:
         deliveries=deliveries,
         keys=key_store(settings),
         tools=Tools.from_settings(settings),
-        url_secret=(
-            settings.url_signing_secret.get_secret_value().encode()
-            if settings.url_signing_secret
-            else _derive(callback_secret, "url-tokens")
-        ),
+        url_secret=signing,
         callback_secret=callback_secret,
         background=_run_now,
         presigner=inputs,
@@ -527,7 +568,7 @@ def build_worker(settings: Settings, storage_url: str | None, concurrency: int) 
     from mpr.stages import StageContext
 
     areas = storage_areas(settings, storage_url)
-    webhook_secret, _ = embedded_secrets(settings)
+    webhook_secret, callback_secret = embedded_secrets(settings)
     per_process = max(1, usable_cores() // concurrency)
     ctx = StageContext(
         inputs=areas.inputs,
@@ -542,5 +583,10 @@ def build_worker(settings: Settings, storage_url: str | None, concurrency: int) 
     return WorkerRuntime(
         ctx=ctx,
         jobs=job_store(settings),
-        notifier=webhook_notifier(settings, webhook_secret, deliveries),
+        notifier=webhook_notifier(
+            settings,
+            webhook_secret,
+            deliveries,
+            webhook_outputs(settings, areas.outputs, url_secret(settings, callback_secret)),
+        ),
     )

@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(
         1.0, ge=0, le=3600, description="wait after the first failed attempt; doubles after each"
     )
+    webhook_url_seconds: int = Field(
+        7 * 24 * 3600,
+        ge=3600,
+        le=366 * 24 * 3600,
+        description="how long the output URLs in a webhook work (API-signed, so beyond S3's "
+        "presigning limits); cover the retries and a receiver's backlog",
+    )
     webhook_concurrency: int = Field(
         4, ge=1, le=256, description="webhook attempts the local server sends at once"
     )
@@ -178,6 +185,7 @@ class Settings(BaseSettings):
         trim: Trim | None = None,
         chunk_seconds: float | None = None,
         workers: int | None = None,
+        audio_languages: list[str] | None = None,
     ) -> JobSpec:
         """A job spec with this installation's defaults for whatever the request leaves open."""
         chunk = chunk_seconds or self.chunk_seconds
@@ -189,6 +197,7 @@ class Settings(BaseSettings):
             min_chunk_seconds=min(self.min_chunk_seconds, chunk),
             workers=workers or self.workers,
             min_psnr_db=self.qc_min_psnr_db,
+            audio_languages=audio_languages,
         )
 
     @property

@@ -19,7 +19,7 @@ from typing import TypeVar
 from pydantic import BaseModel, TypeAdapter
 
 from mpr import caption_outputs
-from mpr.core import ffmpeg_args, keys, outputs
+from mpr.core import audio, ffmpeg_args, keys, outputs
 from mpr.core.encode_budget import EncodeBudget, EncodeWork, plan_within_budget
 from mpr.core.errors import InvalidInputError, NotFoundError, QualityCheckError
 from mpr.core.estimate import JobEstimate, Platform, estimate
@@ -59,7 +59,7 @@ from mpr.media import probe as media_probe
 from mpr.media import stitch as media_stitch
 from mpr.media.calibration import load_calibration
 from mpr.media.tools import Tools
-from mpr.packaging import images, progressive, segmented
+from mpr.packaging import audio_only, images, progressive, segmented
 from mpr.packaging import job as packaging_job
 from mpr.ports import Storage
 
@@ -107,10 +107,12 @@ def probe(ctx: StageContext, req: ProbeRequest) -> ProbeResult:
         check_header(ctx.inputs.head(req.source, HEADER_BYTES))
     except NotFoundError as exc:
         raise InvalidInputError(f"source '{req.source}' does not exist") from exc
-    media, index = media_probe.probe(ctx.tools, ctx.inputs.read_url(req.source))
-    check_media(media, ctx.limits)
+    found, index = media_probe.probe(ctx.tools, ctx.inputs.read_url(req.source))
+    check_media(found, ctx.limits)
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
-    check_trim(spec.trim, media)
+    check_trim(spec.trim, found)
+    media = audio.select_tracks(found, spec.audio_languages)
+    audio.check_audio_presets(spec.presets, media)
     caption_outputs.check_attached(ctx.inputs, spec)
     _save(ctx.work, keys.media(req.job_id), media)
     _save(ctx.work, keys.frames(req.job_id), index)
@@ -223,35 +225,60 @@ def encode_chunk(ctx: StageContext, task: ChunkTask) -> EncodeChunkResult:
 
 
 def encode_audio(ctx: StageContext, req: EncodeAudioRequest) -> EncodeAudioResult:
-    """Encode the audio of the selected range once (and segment it for each HLS and CMAF
-    preset), or report that there is none."""
+    """Encode every carried audio track of the selected range once per audio encoding of
+    the job (one task for all tracks: the source is read once an encoding, and a stereo
+    AAC track costs about 1/95 of its length in CPU time), segment each track for each HLS
+    and CMAF preset, or report that there is none (no track, or no output that plays
+    audio)."""
     media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
-    if media.audio is None:
-        return EncodeAudioResult(job_id=req.job_id, key=None)
     spec = _load(ctx.work, keys.spec(req.job_id), JobSpec)
+    wanted = audio.encodings(spec)
+    if not media.audio_tracks or not wanted:
+        return EncodeAudioResult(job_id=req.job_id, key=None)
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
-    bitrate = max((r.audio_bitrate_kbps for p in spec.presets for r in p.renditions), default=128)
+    tags = track_tags(media)
     with _scratch(ctx) as tmp:
-        out = tmp / "audio.m4a"
-        media_encode.encode_audio(
-            ctx.tools,
-            ctx.inputs.read_url(req.source),
-            media.audio,
-            chunk_plan.start,
-            chunk_plan.duration,
-            bitrate,
-            out,
-            ffmpeg_args.header_start(media),
-        )
-        ctx.work.put_file(keys.audio(req.job_id), out, "audio/mp4")
+        for encoding in wanted:
+            out = tmp / f"{encoding.id}.mp4"
+            tracks = [
+                ffmpeg_args.AudioTrackEncode(
+                    index=track.index,
+                    sample_rate=audio.sample_rate(encoding, track),
+                    channels=audio.channels(track),
+                    tags=tag,
+                )
+                for track, tag in zip(media.audio_tracks, tags, strict=True)
+            ]
+            media_encode.encode_audio(
+                ctx.tools,
+                ctx.inputs.read_url(req.source),
+                tracks,
+                encoding,
+                chunk_plan.start,
+                chunk_plan.duration,
+                out,
+                ffmpeg_args.header_start(media),
+            )
+            ctx.work.put_file(keys.audio(req.job_id, encoding.id), out, "audio/mp4")
+        played = audio.video_encoding(spec)
         for preset in spec.presets:
-            if preset.segmented:
-                segmented.segment_audio(ctx.tools, ctx.work, req.job_id, preset, out, tmp)
-    return EncodeAudioResult(job_id=req.job_id, key=keys.audio(req.job_id))
+            if preset.segmented and played is not None:
+                segmented.segment_audio(
+                    ctx.tools, ctx.work, req.job_id, preset, tmp / f"{played.id}.mp4", media, tmp
+                )
+    return EncodeAudioResult(job_id=req.job_id, key=keys.audio(req.job_id, wanted[0].id))
+
+
+def track_tags(media: MediaInfo) -> list[ffmpeg_args.TrackTags]:
+    """The language and default disposition of each carried audio track in an MP4."""
+    return [
+        ffmpeg_args.TrackTags(language=label.mp4_language, default=label.default)
+        for label in audio.labels(media.audio_tracks)
+    ]
 
 
 def stitch(ctx: StageContext, req: StitchRequest) -> StitchResult:
-    """Join one rendition's chunks with their planned durations and mux the audio. The
+    """Join one rendition's chunks with their planned durations and mux every audio track. The
     chunks are fetched side by side (a store's latency, not its bandwidth, bounds many small
     sequential downloads)."""
     chunk_plan = _load(ctx.work, keys.plan(req.job_id), ChunkPlan)
@@ -266,12 +293,21 @@ def stitch(ctx: StageContext, req: StitchRequest) -> StitchResult:
             files,
         )
         list(fetched)  # raises the first failed download
-        audio = None
-        if ctx.work.exists(keys.audio(req.job_id)):
-            audio = tmp / "audio.m4a"
-            ctx.work.download(keys.audio(req.job_id), audio)
+        media = _load(ctx.work, keys.media(req.job_id), MediaInfo)
+        encoding = audio.video_encoding(_load(ctx.work, keys.spec(req.job_id), JobSpec))
+        sound = None
+        if encoding is not None and media.audio_tracks:
+            sound = tmp / "audio.mp4"
+            ctx.work.download(keys.audio(req.job_id, encoding.id), sound)
         out = tmp / "stitched.mp4"
-        media_stitch.stitch(ctx.tools, files, [c.duration for c in chunk_plan.chunks], audio, out)
+        media_stitch.stitch(
+            ctx.tools,
+            files,
+            [c.duration for c in chunk_plan.chunks],
+            sound,
+            out,
+            track_tags(media),
+        )
         ctx.work.put_file(key, out, "video/mp4")
     return StitchResult(job_id=req.job_id, rendition=req.rendition, key=key)
 
@@ -304,6 +340,8 @@ def package(ctx: StageContext, req: JobRef) -> PackageResult:
                 records += caption_outputs.write_sidecars(
                     ctx.outputs, job.prefix, preset.name, captions
                 )
+            elif preset.kind == "audio":
+                records += audio_only.package(job, preset)
             elif preset.segmented:
                 subtitle_records, subtitles = caption_outputs.write_hls(
                     ctx.outputs, job.prefix, preset.name, captions, job.plan.duration

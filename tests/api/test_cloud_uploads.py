@@ -1,4 +1,5 @@
-"""In the cloud wiring, an upload is probed by its own function, never inside the API call.
+"""In the cloud wiring, an upload is probed by its own function, never inside the API call;
+a finished job's webhook links its outputs through the API to presigned S3 GETs.
 
 `build_cloud` runs against moto (S3 also served on a loopback port, so that ffprobe reads
 the presigned URL over HTTP); moto's Lambda hands the asynchronous invocation to the real
@@ -8,8 +9,11 @@ has returned.
 
 from __future__ import annotations
 
+import hmac
 import json
+import subprocess
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -24,12 +28,16 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from mpr.adapters.api_keys import create_key
 from mpr.adapters.dynamo_jobs import create_table
+from mpr.core.models import JobRecord, JobSpec, JobStatus
+from mpr.core.presets import builtin_presets
 from mpr.handlers import process_upload
 from mpr.handlers.api import make_handler
-from mpr.services import build_cloud
+from mpr.services import build_cloud, cloud_notifier
 from mpr.settings import get_settings
+from tests.support.serve import MPR
+from tests.support.webhooks import Receiver
 
-from .api_helpers import FakeLambdaContext, rest_api_event
+from .api_helpers import FAST_RENDITION, FakeLambdaContext, probe_video, rest_api_event
 
 REGION = "us-east-1"
 WAIT = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 600, "End": True}}}
@@ -200,3 +208,118 @@ def test_completing_an_upload_returns_at_once_and_its_own_function_probes_it(
     assert view["media"]["video"]["frame_count"] == 132  # bigbuckbunny.mp4, by ffprobe
     [execution] = sfn.list_executions(stateMachineArn=cloud)["executions"]
     assert execution["name"].startswith(job["id"])
+
+
+def test_a_finished_jobs_webhook_links_outputs_that_resolve_to_presigned_s3(
+    cloud: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bunny_clip: Path
+) -> None:
+    monkeypatch.setenv("MPR_ALLOW_PRIVATE_WEBHOOKS", "true")
+    get_settings.cache_clear()
+    services = build_cloud(get_settings())
+    owner, key = create_key(services.keys, "cloud")
+    api = make_handler(services)
+    base = get_settings().api_base_url
+
+    # Given a job's outputs (made by `mpr transcode`) and manifest in the output bucket
+    preset = tmp_path / "tiny.json"
+    preset.write_text(json.dumps({"name": "tiny", "kind": "mp4", "renditions": [FAST_RENDITION]}))
+    made = tmp_path / "made"
+    command = [MPR, "transcode", str(bunny_clip), "--out", str(made), "--preset", "thumbnails"]
+    subprocess.run(
+        [*command, "--preset-file", str(preset)],
+        check=True,
+        capture_output=True,
+    )
+    job = services.jobs.create(
+        JobRecord(
+            job_id=uuid.uuid4().hex,
+            spec=JobSpec(source="input/a.mp4", presets=[builtin_presets()["thumbnails"]]),
+            owner=owner.key_id,
+        )
+    )
+    for path in made.rglob("*"):
+        if path.is_file():
+            services.outputs.put_file(f"{job.job_id}/{path.relative_to(made)}", path)
+    services.jobs.transition(job.job_id, JobStatus.RUNNING)
+    services.jobs.transition(
+        job.job_id, JobStatus.SUCCEEDED, manifest_key=f"{job.job_id}/manifest.json"
+    )
+
+    # When the pipeline's last function sends its webhook
+    with Receiver(b"wh") as receiver:
+        ended = services.jobs.get(job.job_id).model_copy(update={"callback_url": receiver.url})
+        cloud_notifier(get_settings()).job_ended(ended)
+    [(_, event, _)] = receiver.requests
+    [headers], [body] = receiver.headers, receiver.bodies
+
+    # Then it is signed by the documented scheme and lists every output of the manifest
+    mac = hmac.new(b"wh", headers["X-MPR-Timestamp"].encode() + b"." + body, "sha256")
+    assert headers["X-MPR-Signature"] == f"v1={mac.hexdigest()}"
+    manifest = json.loads((made / "manifest.json").read_text())
+    assert {(o["kind"], o["path"]) for o in event["outputs"]} == {
+        (o["kind"], o["path"]) for o in manifest["outputs"]
+    }
+    # and each URL, through the API, redirects to a presigned GET of the bucket that answers
+    # (playlists and WebVTT the API answers itself: their relative URLs keep the token)
+    response = api(
+        rest_api_event("GET", f"/v1/jobs/{job.job_id}", headers={"x-api-key": key}),
+        FakeLambdaContext(),
+    )
+    view = json.loads(response["body"])
+    assert {(o["kind"], o["path"]) for o in view["outputs"]} == {
+        (o["kind"], o["path"]) for o in event["outputs"]
+    }
+    for out in [*event["outputs"], *view["outputs"]]:
+        for url in [out["url"], *out["images"], *out["files"]]:
+            assert url.startswith(f"{base}/v1/jobs/{job.job_id}/signed/")
+            event_ = rest_api_event("GET", url.removeprefix(base), headers={})
+            answer = api(event_, FakeLambdaContext())
+            if url.endswith((".m3u8", ".vtt")):
+                assert answer["statusCode"] == 200, answer
+                assert answer["body"].startswith(("#EXTM3U", "WEBVTT"))
+                continue
+            assert answer["statusCode"] == 307, answer
+            location = answer["headers"]["location"]
+            assert "X-Amz-Signature=" in location
+            fetched = httpx.get(location, timeout=30)
+            assert fetched.status_code == 200, fetched.text
+            if out["kind"] == "mp4":
+                (tmp_path / "got.mp4").write_bytes(fetched.content)
+                frames, _ = probe_video(get_settings().ffprobe, tmp_path / "got.mp4")
+                assert frames == 132  # bigbuckbunny.mp4, by ffprobe
+
+
+def test_the_upload_function_checks_a_caption_upload_as_text(
+    cloud: str, upload_function: UploadFunction
+) -> None:
+    services = build_cloud(get_settings())
+    _, key = create_key(services.keys, "cloud")
+    api = make_handler(services)
+    headers = {"x-api-key": key, "content-type": "application/json"}
+    srt = b"1\n00:00:00,500 --> 00:00:01,500\nhello\n\n2\n00:00:03,000 --> 00:00:02,000\nback\n"
+
+    def call(method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        body = json.dumps(payload).encode() if payload is not None else b""
+        event = rest_api_event(method, path, headers=headers, body=body)
+        response = api(event, FakeLambdaContext())
+        return response["statusCode"], json.loads(response["body"])
+
+    # Given a caption file with a cue that ends before it starts, sent as captions
+    upload = {"filename": "talk.srt", "size": len(srt), "purpose": "captions"}
+    status, ticket = call("POST", "/v1/uploads", upload)
+    assert status == 201, ticket
+    assert httpx.put(ticket["url"], content=srt, headers=ticket["headers"]).status_code == 200
+    assert call("POST", f"/v1/uploads/{ticket['upload_id']}/complete", {})[0] == 200
+
+    # When the upload function runs
+    upload_function.release.set()
+    for thread in upload_function.threads:
+        thread.join(timeout=60)
+
+    # Then it checked the text (no media probe) and names the line
+    assert upload_function.results == [{"upload_id": ticket["upload_id"], "status": "INVALID"}]
+    _, view = call("GET", f"/v1/uploads/{ticket['upload_id']}")
+    assert (view["purpose"], view["media"]) == ("captions", None)
+    assert view["error"] == (
+        "talk.srt line 6: cue ends at 00:00:02.000, before its start 00:00:03.000"
+    )

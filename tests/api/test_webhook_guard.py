@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from mpr.adapters.job_outputs import WebhookOutputs
 from mpr.adapters.local_storage import LocalStorage
 from mpr.adapters.memory_jobs import MemoryJobStore
 from mpr.adapters.webhook_notifier import (
@@ -19,6 +20,7 @@ from mpr.adapters.webhook_notifier import (
 )
 from mpr.core.errors import InvalidInputError
 from mpr.core.models import JobRecord, JobSpec, JobStatus, Preset
+from mpr.core.tokens import UrlSigner
 from tests.support.netns import in_private_network
 from tests.support.webhooks import Receiver
 
@@ -82,6 +84,9 @@ def test_a_rebinding_host_cannot_reach_loopback(
                 WebhookSender(SECRET, timeout_seconds=5),
                 log,
                 api_base_url="http://127.0.0.1:1",
+                outputs=WebhookOutputs(
+                    LocalStorage(tmp_path / "output"), UrlSigner(SECRET, 3600), "http://127.0.0.1:1"
+                ),
                 max_attempts=1,
             )
             # When the job's webhook is delivered

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from mpr.adapters.job_outputs import WebhookOutputs
 from mpr.adapters.local_storage import LocalStorage
 from mpr.adapters.memory_jobs import MemoryJobStore
 from mpr.adapters.webhook_notifier import StorageDeliveryLog, WebhookSender
 from mpr.adapters.webhook_queue import QueuedNotifier, SqliteDeliveryQueue
 from mpr.core.models import JobRecord, JobSpec, JobStatus, Preset
+from mpr.core.tokens import UrlSigner
 from tests.support.serve import wait_for
 from tests.support.webhooks import HangingReceiver
 
@@ -39,6 +41,9 @@ def test_no_more_than_concurrency_deliveries_are_in_flight(tmp_path: Path) -> No
         WebhookSender(b"secret", allow_private=True, timeout_seconds=1),
         StorageDeliveryLog(LocalStorage(tmp_path / "state")),
         api_base_url="http://127.0.0.1",
+        outputs=WebhookOutputs(
+            LocalStorage(tmp_path / "output"), UrlSigner(b"urls", 3600), "http://127.0.0.1"
+        ),
         max_attempts=1,
         concurrency=2,
     )

@@ -105,6 +105,7 @@ def aws(
             "MPR_DATA_DIR": str(tmp_path / "data"),
             "MPR_INPUT_PREFIX": "input/",
             "MPR_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "MPR_CALLBACK_SECRET": "callback-handlers-0123456789",
             "MPR_API_BASE_URL": API_BASE_URL,
         }.items():
             monkeypatch.setenv(name, value)

@@ -53,10 +53,13 @@ SPEC = JobSpec(
 )
 
 
+OWNER = "0a1b2c3d4e5f"  # the id of the API key that made the job
+
+
 def queue(jobs: DynamoJobStore, s3: Any, clips: Path, callback_url: str | None = None) -> JobRecord:
     """The sample job, queued, its source uploaded."""
     s3.upload_file(str(clips / "bigbuckbunny.mp4"), BUCKETS["MPR_INPUT_BUCKET"], SPEC.source)
-    return jobs.create(JobRecord(job_id=JOB, spec=SPEC, callback_url=callback_url))
+    return jobs.create(JobRecord(job_id=JOB, spec=SPEC, callback_url=callback_url, owner=OWNER))
 
 
 @pytest.fixture
@@ -117,7 +120,7 @@ def test_the_stages_run_in_order_and_the_job_succeeds(
     assert rendition["psnr_db"] > 30
     assert jobs.get(JOB).chunks_done == 1
     audio = encode_audio.handler(sample_event("encode_audio"), context)
-    assert audio == {"job_id": JOB, "key": keys.audio(JOB)}
+    assert audio == {"job_id": JOB, "key": keys.audio(JOB, "aac-128k")}
 
     # When stitch, package and finalize run
     assert sample_event("stitch") == {"job_id": JOB, "rendition": planned["renditions"][0]}
@@ -150,6 +153,11 @@ def test_the_stages_run_in_order_and_the_job_succeeds(
     assert (event["type"], event["job_id"], event["status"]) == ("job.ended", JOB, "SUCCEEDED")
     assert event["job_url"] == f"{API_BASE_URL}/v1/jobs/{JOB}"
     assert deliveries(JOB) == [(1, 204, True)]
+    # with the manifest's outputs, linked through the API's signed file routes
+    [out] = event["outputs"]
+    assert (out["path"], out["frames"], out["qc"]["passed"]) == ("small.mp4", 132, True)
+    assert out["url"].startswith(f"{API_BASE_URL}/v1/jobs/{JOB}/signed/")
+    assert out["url"].endswith("/small.mp4")
 
 
 def test_probe_of_a_retried_invocation_keeps_the_job_running(
@@ -231,6 +239,9 @@ def test_fail_sends_the_signed_webhook_and_records_it(
     assert (event["job_id"], event["status"]) == (JOB, "FAILED")
     assert event["error"] == "MediaProcessingError: encode chunk 0 failed: moov atom not found"
     assert event["job_url"] == f"{API_BASE_URL}/v1/jobs/{JOB}"
+    # in the same schema as a success, with no outputs
+    assert (event["schema_version"], event["outputs"], event["qc"]) == (2, [], None)
+    assert event["urls_expire_at"] is None
     # and the attempt is recorded where the API lists a job's deliveries
     assert deliveries(JOB) == [(1, 204, True)]
     assert keys_under(s3, BUCKETS["MPR_OUTPUT_BUCKET"]) == [f"_mpr/webhooks/{JOB}.json"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import m3u8
 import pytest
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
@@ -32,6 +33,7 @@ from mpr.core.models import (
     Preset,
     VideoRendition,
 )
+from mpr.core.presets import builtin_presets
 from mpr.handlers import encode_chunk
 from mpr.media import qc
 from mpr.media.tools import Tools
@@ -39,7 +41,7 @@ from mpr.settings import get_settings
 from mpr.stages import StageContext
 from tests.handlers.conftest import BUCKETS, REGION, TABLES, LambdaContext, keys_under
 from tests.support.dash import parse_mpd, representations, seconds
-from tests.support.media import facts, ffmpeg
+from tests.support.media import audio_tracks, facts, ffmpeg
 
 pytestmark = pytest.mark.slow
 
@@ -413,6 +415,74 @@ def test_cancel_stops_the_execution_and_running_encodes_write_nothing(
     assert job.chunks_done < job.chunks_total
     assert keys_under(s3, work) == []
     assert keys_under(s3, BUCKETS["MPR_OUTPUT_BUCKET"]) == []
+
+
+TWO_AUDIO = "input/two-audio.mp4"
+
+
+def two_audio_source(tmp_path: Path) -> list[dict[str, object]]:
+    """A 3 s clip with an English (3 s) and a Spanish (2 s, default) track, in the input
+    bucket; its audio tracks as ffprobe measures them."""
+    clip = tmp_path / "two-audio.mp4"
+    ffmpeg(
+        *("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3"),
+        *("-f", "lavfi", "-i", "sine=f=440:r=48000:d=3", "-f", "lavfi", "-i", "sine=r=48000:d=2"),
+        *("-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-g", "25"),
+        *("-pix_fmt", "yuv420p", "-c:a", "aac"),
+        *("-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=spa"),
+        *("-disposition:a:0", "0", "-disposition:a:1", "default", str(clip)),
+    )
+    boto3.client("s3", region_name=REGION).upload_file(
+        str(clip), BUCKETS["MPR_INPUT_BUCKET"], TWO_AUDIO
+    )
+    return audio_tracks(clip)
+
+
+def test_every_audio_track_and_an_audio_only_output_come_through_the_asl(
+    state_machine: str, jobs: DynamoJobStore, s3: Any, tmp_path: Path
+) -> None:
+    # Given a source with two audio tracks and a job for an HLS ladder and AAC audio only
+    source = two_audio_source(tmp_path)
+    spec = SPEC.model_copy(
+        update={
+            "source": TWO_AUDIO,
+            "presets": [SPEC.presets[1], builtin_presets()["audio-aac"]],
+        }
+    )
+    # When it runs through the real ASL (the audio encoded once, beside the chunks)
+    described = run_job(state_machine, jobs, "sfn-audio", spec)
+    assert described["status"] == "SUCCEEDED", described
+    output = BUCKETS["MPR_OUTPUT_BUCKET"]
+    for key in keys_under(s3, output, "sfn-audio/"):
+        target = tmp_path / "cloud" / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(output, key, str(target))
+    done = tmp_path / "cloud" / "sfn-audio"
+    # Then the master offers both tracks, the Spanish one the default
+    master = m3u8.load(str(done / "ladder" / "master.m3u8"))
+    assert [(m.language, m.default) for m in master.media] == [("en", "NO"), ("es", "YES")]
+    # and the M4A holds both, each as long as the source's track (one AAC frame at most)
+    m4a = audio_tracks(done / "audio-aac.m4a")
+    assert [(t["language"], t["default"]) for t in m4a] == [("eng", False), ("spa", True)]
+    for got, want in zip(m4a, source, strict=True):
+        assert abs(float(str(got["duration"])) - float(str(want["duration"]))) < 1024 / 48000
+
+
+def test_a_job_of_audio_only_runs_no_chunk_through_the_asl(
+    state_machine: str, jobs: DynamoJobStore, s3: Any, tmp_path: Path
+) -> None:
+    # Given a job whose only output is Opus audio
+    two_audio_source(tmp_path)
+    spec = SPEC.model_copy(
+        update={"source": TWO_AUDIO, "presets": [builtin_presets()["audio-opus"]]}
+    )
+    # When it runs through the real ASL
+    described = run_job(state_machine, jobs, "sfn-opus", spec)
+    # Then it succeeded with no chunk task, its M4A in the outputs
+    assert described["status"] == "SUCCEEDED", described
+    job = jobs.get("sfn-opus")
+    assert (job.status, job.chunks_total) == (JobStatus.SUCCEEDED, 0)
+    assert "sfn-opus/audio-opus.m4a" in keys_under(s3, BUCKETS["MPR_OUTPUT_BUCKET"], "sfn-opus/")
 
 
 def count_encodes(faults: dict[str, Fault]) -> list[str]:

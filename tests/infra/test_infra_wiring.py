@@ -12,7 +12,13 @@ from infra_support import Synthesized
 # the session's one in-process synth (with cdk-nag): ~10 s
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
 
-WEBHOOK_VARIABLES = ("MPR_WEBHOOK_SECRET", "MPR_API_BASE_URL", "MPR_OUTPUT_BUCKET")
+# the callback secret signs the output URLs a webhook carries: the API must accept them
+WEBHOOK_VARIABLES = (
+    "MPR_WEBHOOK_SECRET",
+    "MPR_API_BASE_URL",
+    "MPR_OUTPUT_BUCKET",
+    "MPR_CALLBACK_SECRET",
+)
 
 
 def variables(synth: Synthesized, function: str) -> dict[str, Any]:
@@ -34,7 +40,7 @@ def test_functions_that_end_jobs_sign_and_link_webhooks_like_the_api(
     parts = ends["MPR_WEBHOOK_SECRET"]["Fn::Join"][1]
     assert parts[0] == "{{resolve:secretsmanager:"
     assert parts[1]["Ref"] in synthesized.resources("AWS::SecretsManager::Secret")
-    # and it may record its deliveries in the output bucket
+    # and it may read the job's manifest and record its deliveries in the output bucket
     output_id = synthesized.template["Outputs"]["OutputBucketName"]["Value"]["Ref"]
     role = synthesized.functions()[function]["Role"]["Fn::GetAtt"][0]
     writes = [
@@ -42,7 +48,8 @@ def test_functions_that_end_jobs_sign_and_link_webhooks_like_the_api(
         for policy in synthesized.resources("AWS::IAM::Policy").values()
         if {"Ref": role} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if "s3:PutObject" in statement["Action"] and output_id in json.dumps(statement["Resource"])
+        if {"s3:PutObject", "s3:GetObject*"} <= set(statement["Action"])
+        and output_id in json.dumps(statement["Resource"])
     ]
     assert writes
 

@@ -164,6 +164,18 @@ RECIPES: dict[str, list[str]] = {
         "-c:a",
         "aac",
     ],
+    # two audio tracks of different lengths and rates: eng 6 s at 48 kHz, spa 4.5 s at
+    # 44.1 kHz, titled and marked as the default
+    "two_audio": [
+        *("-f", "lavfi", "-i", VIDEO.format(size="854x480", rate=30, seconds=6)),
+        *("-f", "lavfi", "-i", TONE.format(sample_rate=48000, seconds=6)),
+        *("-f", "lavfi", "-i", "sine=f=660:r=44100:d=4.5"),
+        *("-map", "0", "-map", "1", "-map", "2"),
+        *("-c:v", "libx264", "-g", "30", "-bf", "3", "-pix_fmt", "yuv420p", "-c:a", "aac"),
+        *("-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=spa"),
+        *("-metadata:s:a:1", "title=Español"),
+        *("-disposition:a:0", "0", "-disposition:a:1", "default"),
+    ],
     # video starts 2 s after the audio
     "late_video": [
         "-itsoffset",

@@ -45,7 +45,7 @@ def test_big_buck_bunny_full_package(bunny_clip: Path, tmp_path: Path) -> None:
     assert media["audio"]["channels"] == 6
     outputs = manifest["outputs"]
     kinds = sorted({o["kind"] for o in outputs})
-    assert kinds == ["hls", "mp4", "sprite", "thumbnails"]
+    assert kinds == ["audio", "hls", "mp4", "sprite", "thumbnails"]
     mp4s = [o for o in outputs if o["kind"] == "mp4"]
     # 1080p is capped at the 720p source: never upscaled
     assert {(o["preset"], o["width"], o["height"]) for o in mp4s} == {

@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.support.media import EXTRA_NOT_CARRIED, make_extra_streams, streams
 
 
-def test_second_audio_and_data_are_listed_as_not_carried(tmp_path: Path) -> None:
+def test_data_streams_are_listed_as_not_carried(tmp_path: Path) -> None:
     # Given a source with a second audio track, subtitles and a timecode track
     source = make_extra_streams(tmp_path / "extra.mp4")
     described = [
@@ -35,13 +35,16 @@ def test_second_audio_and_data_are_listed_as_not_carried(tmp_path: Path) -> None
         check=True,
     )
 
-    # Then the output carries one video and one audio track only, the subtitles beside it
+    # Then the output carries the video and both audio tracks, the subtitles beside it
     output = next(out.glob("*.mp4"))
-    assert [s["codec_type"] for s in streams(output)] == ["video", "audio"]
+    assert [(s["codec_type"], s["tags"]) for s in streams(output)] == [  # type: ignore[index]
+        ("video", {"language": "und"}),
+        ("audio", {"language": "eng"}),
+        ("audio", {"language": "fra"}),
+    ]
     # and the manifest and stdout name every stream that was left out
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["media"]["not_carried"] == EXTRA_NOT_CARRIED
     assert [line for line in done.stdout.splitlines() if line.startswith("not carried")] == [
-        "not carried: stream 2 (audio, aac, fra)",
         "not carried: stream 4 (data, tmcd, eng)",
     ]

@@ -29,6 +29,7 @@ from tests.scale.conftest import (
     place_source,
     wait_ended,
 )
+from tests.support.media import audio_tracks, make_extra_streams
 from tests.support.processes import assert_no_ffmpeg_left, wait_for_ffmpeg
 
 ASL = Path(__file__).parents[2] / "statemachines" / "transcode.asl.json"
@@ -185,3 +186,28 @@ def test_a_job_from_the_queue_has_every_frame(cluster: Cluster, tiny_clip: Path)
     frames, duration = probe_video(get_settings().ffprobe, local)
     assert frames == CLIP_SECONDS * CLIP_FPS
     assert abs(duration - CLIP_SECONDS) < 1 / CLIP_FPS
+
+
+@pytest.mark.slow
+def test_a_job_of_audio_only_from_the_queue_keeps_every_track(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    key = cluster.create_key()
+    client = cluster.serve("api").client(key)
+    cluster.worker("worker")
+    place_source(cluster, make_extra_streams(tmp_path / "extra.mp4"), "clips/extra.mp4")
+
+    created = client.post(
+        "/v1/jobs", json={"source": {"key": "clips/extra.mp4"}, "presets": ["audio-aac"]}
+    )
+    assert created.status_code == 202, created.text
+    job = wait_ended(client, created.json()["id"])
+
+    assert job["status"] == "SUCCEEDED", job["error"]
+    [m4a] = job["outputs"]
+    local = cluster.root / "out.m4a"
+    local.write_bytes(httpx.get(m4a["url"], follow_redirects=True).content)
+    assert [(t["codec"], t["language"]) for t in audio_tracks(local)] == [
+        ("aac", "eng"),
+        ("aac", "fra"),
+    ]

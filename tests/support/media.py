@@ -121,11 +121,10 @@ def make_broken_timestamps(path: Path) -> Path:
 
 _UNTITLED = {"title": None, "default": False, "forced": False}
 EXTRA_NOT_CARRIED = [
-    {"index": 2, "type": "audio", "codec": "aac", "language": "fra"} | _UNTITLED,
     {"index": 4, "type": "data", "codec": "tmcd", "language": "eng"} | _UNTITLED,
 ]
-"""The streams of `make_extra_streams` that no output carries (its mov_text subtitles are
-carried as captions)."""
+"""The streams of `make_extra_streams` that no output carries (its audio tracks are all
+carried, its mov_text subtitles as captions)."""
 
 
 def make_backward_timestamps(path: Path) -> Path:
@@ -298,27 +297,89 @@ def _joined(init: Path, segments: list[Path], out: Path) -> Path:
     return out
 
 
+@dataclass(frozen=True)
+class HlsAudio:
+    """An AUDIO rendition of a master playlist (parsed with the `m3u8` package), measured
+    by ffprobe on its segments joined after its init segment (`joined`)."""
+
+    language: str | None
+    name: str
+    default: bool
+    playlist: Path
+    start: float
+    duration: float
+    joined: Path
+
+
+def hls_audio(master: Path, scratch: Path) -> list[HlsAudio]:
+    """Every AUDIO rendition of a master playlist, in its order."""
+    found = []
+    renditions = [m for m in m3u8.load(str(master)).media if m.type == "AUDIO" and m.uri]
+    for n, media in enumerate(renditions):
+        playlist = master.parent / media.uri
+        parsed = m3u8.load(str(playlist))
+        folder = playlist.parent
+        files = [folder / s.uri for s in parsed.segments]
+        joined = _joined(folder / parsed.segment_map[0].uri, files, scratch / f"audio{n}.mp4")
+        info = ffprobe("-show_streams", "-select_streams", "a:0", str(joined))
+        stream: dict[str, str] = info["streams"][0]  # type: ignore[index]
+        found.append(
+            HlsAudio(
+                language=media.language,
+                name=media.name,
+                default=media.default == "YES",
+                playlist=playlist,
+                start=float(stream["start_time"]),
+                duration=float(stream["duration"]),
+                joined=joined,
+            )
+        )
+    return found
+
+
+def audio_tracks(path: Path | str) -> list[dict[str, object]]:
+    """Every audio stream of a file: codec, rate, start, duration, language, default flag
+    and the samples it decodes to (summed frame by frame)."""
+    info = ffprobe(
+        "-select_streams",
+        "a",
+        "-show_entries",
+        "stream=index,codec_name,sample_rate,start_time,duration:stream_tags=language"
+        ":stream_disposition=default",
+        str(path),
+    )
+    streams: list[dict[str, object]] = info["streams"]  # type: ignore[assignment]
+    frames = ffprobe(
+        "-select_streams", "a", "-show_entries", "frame=stream_index,nb_samples", str(path)
+    )
+    samples = {int(str(s["index"])): 0 for s in streams}
+    for frame in frames["frames"]:  # type: ignore[attr-defined]
+        samples[int(frame["stream_index"])] += int(frame["nb_samples"])
+    return [
+        {
+            "codec": s["codec_name"],
+            "sample_rate": int(str(s["sample_rate"])),
+            "start": float(str(s["start_time"])),
+            "duration": float(str(s["duration"])),
+            "language": s.get("tags", {}).get("language"),  # type: ignore[attr-defined]
+            "default": s["disposition"]["default"] == 1,  # type: ignore[index]
+            "samples": samples[int(str(s["index"]))],
+        }
+        for s in streams
+    ]
+
+
 def hls_rungs(master: Path, scratch: Path) -> list[HlsRung]:
     """Every variant of a master playlist (parsed with the `m3u8` package), each segment
     decoded on its own: frame times come from the fragments' own decode times, never from
-    a demuxer that joins segments. The audio rendition's start and duration are measured
-    the same way, so video and audio times share the playlist's timeline."""
+    a demuxer that joins segments. The default audio rendition's start and duration are
+    measured the same way (`hls_audio`), so video and audio times share the playlist's
+    timeline."""
     parsed = m3u8.load(str(master))
-    audio_start: float | None = None
-    audio_duration: float | None = None
-    audio_path: Path | None = None
-    for media in parsed.media:
-        if media.type == "AUDIO" and media.uri:
-            audio_path = master.parent / media.uri
-            audio = m3u8.load(str(audio_path))
-            folder = (master.parent / media.uri).parent
-            init = folder / audio.segment_map[0].uri
-            files = [folder / s.uri for s in audio.segments]
-            joined = _joined(init, files, scratch / "audio.mp4")
-            info = ffprobe("-show_streams", "-select_streams", "a:0", str(joined))
-            stream = info["streams"][0]  # type: ignore[index]
-            audio_start = float(stream["start_time"])
-            audio_duration = float(stream["duration"])
+    played = next((a for a in hls_audio(master, scratch) if a.default), None)
+    audio_start = played.start if played else None
+    audio_duration = played.duration if played else None
+    audio_path = played.playlist if played else None
     rungs = []
     for n, variant in enumerate(parsed.playlists):
         playlist_path = master.parent / variant.uri

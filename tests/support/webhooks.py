@@ -14,12 +14,13 @@ from mpr.adapters.webhook_notifier import verify
 class Receiver:
     """A webhook endpoint on loopback that checks signatures under `secret` and fails its
     first `failures` requests; `requests` lists (status answered, event, signature valid),
-    `headers` the request headers of each."""
+    `headers` the request headers of each, `bodies` the bytes of each as received."""
 
     def __init__(self, secret: bytes, failures: int = 0, port: int = 0) -> None:
         self.failures = failures
         self.requests: list[tuple[int, dict[str, Any], bool]] = []
         self.headers: list[dict[str, str]] = []
+        self.bodies: list[bytes] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,6 +37,7 @@ class Receiver:
                     401 if problem else 500 if len(receiver.requests) < receiver.failures else 204
                 )
                 receiver.headers.append(dict(self.headers.items()))
+                receiver.bodies.append(body)
                 receiver.requests.append((status, json.loads(body), problem is None))
                 self.send_response(status)
                 self.end_headers()

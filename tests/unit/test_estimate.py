@@ -164,3 +164,17 @@ def test_a_calibration_without_a_factor_for_every_preset_is_refused() -> None:
     fields = CALIBRATION.model_dump() | {"preset_factor": {"veryfast": 1.0}}
     with pytest.raises(ValidationError, match="preset_factor lacks fast, faster, medium"):
         Calibration.model_validate(fields)
+
+
+def test_every_audio_track_is_encoded_by_the_one_audio_task() -> None:
+    # Given the one-minute source with three audio tracks
+    media, index = source(60), cfr_index(1500, 25.0, keyframe_every=50)
+    three = media.model_copy(update={"other_audio": [AUDIO, AUDIO]})
+    plan = plan_chunks(index, target_seconds=10, min_seconds=2)
+    # When it is estimated, Then the audio task reads the source once and encodes each
+    # track: 2 s + 60 MB / 100 MB/s + 3 * 60 * 0.05 = 11.6 s, still one invocation
+    stages = {
+        s.stage: s for s in estimate(three, index, plan, [RUNG_720], CALIBRATION, PLATFORM).stages
+    }
+    assert "audio 11.6 s beside" in stages["encode"].note
+    assert stages["encode"].invocations == len(plan.chunks) + 1

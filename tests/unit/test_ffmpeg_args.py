@@ -62,7 +62,9 @@ USER_SOURCE_COMMANDS: dict[str, UserCommand] = {
     "chunk_encode": lambda src: ffmpeg_args.chunk_encode(
         src, "chunk.mp4", CHUNK, sized_720p(), 50, 12800
     ),
-    "audio_encode": lambda src: ffmpeg_args.audio_encode(src, "a.m4a", 0.0, 5.0, 48000, 2, 128),
+    "audio_encode": lambda src: ffmpeg_args.audio_encode(
+        src, "a.mp4", 0.0, 5.0, [audio_track(1, 48000, 2)], "aac", 128
+    ),
     "chunk_encode_with_pictures": lambda src: ffmpeg_args.chunk_encode(
         src, "chunk.mp4", CHUNK, sized_720p(), 50, 12800, pictures=[(THUMBS, "t_%05d.jpg")]
     ),
@@ -173,7 +175,14 @@ def test_only_a_container_whose_header_describes_every_stream_skips_stream_analy
             LOCAL_SOURCE, "chunk.mp4", CHUNK, sized_720p(), 50, 12800, source_start=start
         ),
         lambda start: ffmpeg_args.audio_encode(
-            LOCAL_SOURCE, "a.m4a", 6.02, 2.0, 48000, 2, 128, source_start=start
+            LOCAL_SOURCE,
+            "a.mp4",
+            6.02,
+            2.0,
+            [audio_track(1, 48000, 2)],
+            "aac",
+            128,
+            source_start=start,
         ),
     ],
     ids=["chunk_encode", "audio_encode"],
@@ -327,24 +336,58 @@ def test_track_timescale_follows_the_source_time_base(time_base: str, timescale:
     assert ffmpeg_args.track_timescale(make_media(time_base=time_base)) == timescale
 
 
-@pytest.mark.parametrize(
-    ("rate", "channels", "out_rate", "out_channels"),
-    [(44100, 2, "44100", "2"), (22050, 1, "48000", "1"), (48000, 6, "48000", "2")],
-)
-def test_audio_is_encoded_once_as_aac(
-    rate: int, channels: int, out_rate: str, out_channels: str
-) -> None:
-    # When the audio of the selected range 2.5 s + 10 s is encoded
-    args = ffmpeg_args.audio_encode(LOCAL_SOURCE, "a.m4a", 2.5, 10.0, rate, channels, 96)
+def audio_track(
+    index: int, rate: int, channels: int, language: str | None = None, default: bool = False
+) -> ffmpeg_args.AudioTrackEncode:
+    return ffmpeg_args.AudioTrackEncode(
+        index=index,
+        sample_rate=rate,
+        channels=channels,
+        tags=ffmpeg_args.TrackTags(language=language, default=default),
+    )
+
+
+@pytest.mark.parametrize("codec", ["aac", "opus"])
+def test_every_audio_track_is_encoded_once_into_one_tagged_file(codec: str) -> None:
+    # When two audio streams (source streams 1 and 3) of the range 2.5 s + 10 s are encoded
+    tracks = [audio_track(1, 44100, 2, "eng"), audio_track(3, 48000, 2, "spa", default=True)]
+    args = ffmpeg_args.audio_encode(LOCAL_SOURCE, "a.mp4", 2.5, 10.0, tracks, codec, 96)
     source_options = input_options(args)[LOCAL_SOURCE]
-    # Then it covers the range, resampled to an AAC rate, at most stereo, without video
+    # Then the source is read once for the range, and each stream is mapped, filled from 0
     assert option(source_options, "-ss") == "2.500000"
     assert option(source_options, "-t") == "10.000000"
-    assert option(args, "-c:a") == "aac"
-    assert option(args, "-b:a") == "96k"
-    assert option(args, "-ar") == out_rate
-    assert option(args, "-ac") == out_channels
+    graph = option(args, "-filter_complex")
+    assert "[0:1]aresample=async=1:first_pts=0" in graph
+    assert "[0:3]aresample=async=1:first_pts=0" in graph
+    # each track encoded with the codec at the bitrate and its own rate, tagged, one default
+    encoder = {"aac": "aac", "opus": "libopus"}[codec]
+    for i, (rate, language, default) in enumerate(
+        [("44100", "eng", "0"), ("48000", "spa", "default")]
+    ):
+        assert option(args, f"-c:a:{i}") == encoder
+        assert option(args, f"-b:a:{i}") == "96k"
+        assert option(args, f"-ar:a:{i}") == rate
+        assert option(args, f"-ac:a:{i}") == "2"
+        assert option(args, f"-metadata:s:a:{i}") == f"language={language}"
+        assert option(args, f"-disposition:a:{i}") == default
+    # into MP4 (whatever the name), without video
+    assert option(args, "-f") == "mp4"
     assert "-vn" in args
+
+
+def test_the_stitch_keeps_every_audio_track_with_its_tags() -> None:
+    tags = [ffmpeg_args.TrackTags("eng", False), ffmpeg_args.TrackTags("spa", True)]
+    args = ffmpeg_args.stitch("list.ffconcat", "audio.mp4", "out.mp4", tags=tags)
+    assert args.count("-map") == 2
+    assert "1:a" in args
+    assert option(args, "-metadata:s:a:1") == "language=spa"
+    assert option(args, "-disposition:a:0") == "0"
+    assert option(args, "-disposition:a:1") == "default"
+
+
+def test_one_audio_track_is_segmented_from_a_file_of_several() -> None:
+    args = ffmpeg_args.hls_segments("audio.mp4", "a.m3u8", "seg_%03d.m4s", 4.0, stream="a:1")
+    assert option(args, "-map") == "0:a:1"
 
 
 def test_a_chunk_is_segmented_on_the_output_timeline_with_its_exact_end() -> None:

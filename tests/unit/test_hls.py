@@ -6,6 +6,7 @@ import m3u8
 import pytest
 
 from mpr.core.hls import (
+    AudioRendition,
     Segment,
     SubtitleRendition,
     Variant,
@@ -156,13 +157,14 @@ def test_master_playlist_offers_subtitles_to_every_rung() -> None:
         ),
     ]
     # When the master playlist is written and read back by the m3u8 package
-    parsed = m3u8.loads(master_playlist(rungs, "audio/index.m3u8", subtitles))
+    audio = [AudioRendition(uri="_audio-0/index.m3u8", name="audio", default=True)]
+    parsed = m3u8.loads(master_playlist(rungs, audio, subtitles))
     # Then it lists both renditions in one group, with their flags, after the audio
     assert [
         (m.type, m.group_id, m.name, m.language, m.default, m.autoselect, m.forced, m.uri)
         for m in parsed.media
     ] == [
-        ("AUDIO", "audio", "audio", None, "YES", "YES", None, "audio/index.m3u8"),
+        ("AUDIO", "audio", "audio", None, "YES", "YES", None, "_audio-0/index.m3u8"),
         ("SUBTITLES", "subs", "English", "en", "NO", "YES", "NO", "captions/en/index.m3u8"),
         ("SUBTITLES", "subs", "Português 'BR'", "pt-BR", "YES", "YES", "YES", PT_BR),
     ]
@@ -215,25 +217,61 @@ def test_target_duration_is_the_longest_segment_rounded_up(longest: float, targe
     assert m3u8.loads(text).target_duration == target
 
 
-def test_master_playlist_with_audio_gives_every_variant_the_audio_rendition() -> None:
-    rung = Variant(
-        uri="360p/index.m3u8",
-        bandwidth=1_000_000,
-        average_bandwidth=800_000,
-        width=640,
-        height=360,
-        codecs="avc1.64001e,mp4a.40.2",
-        frame_rate=25.0,
-    )
-    parsed = m3u8.loads(master_playlist([rung], "audio/index.m3u8"))
-    (audio,) = parsed.media
-    assert (audio.type, audio.uri, audio.group_id, audio.default) == (
-        "AUDIO",
-        "audio/index.m3u8",
-        "audio",
-        "YES",
-    )
+RUNG = Variant(
+    uri="360p/index.m3u8",
+    bandwidth=1_000_000,
+    average_bandwidth=800_000,
+    width=640,
+    height=360,
+    codecs="avc1.64001e,mp4a.40.2",
+    frame_rate=25.0,
+)
+
+
+def test_master_playlist_offers_every_audio_track_in_one_group() -> None:
+    # Given three audio renditions, the second the default, one name with quotes
+    audio = [
+        AudioRendition(uri="_audio-0/index.m3u8", name="English", language="en"),
+        AudioRendition(uri="_audio-1/index.m3u8", name="Español", language="es", default=True),
+        AudioRendition(uri="_audio-2/index.m3u8", name='Director "cut"'),
+    ]
+    # When the master playlist is written and read back by the m3u8 package
+    parsed = m3u8.loads(master_playlist([RUNG], audio))
+    # Then each is an AUDIO rendition of the one group, only the second the default
+    assert [
+        (m.type, m.group_id, m.name, m.language, m.default, m.autoselect, m.uri)
+        for m in parsed.media
+    ] == [
+        ("AUDIO", "audio", "English", "en", "NO", "YES", "_audio-0/index.m3u8"),
+        ("AUDIO", "audio", "Español", "es", "YES", "YES", "_audio-1/index.m3u8"),
+        ("AUDIO", "audio", "Director 'cut'", None, "NO", "YES", "_audio-2/index.m3u8"),
+    ]
+    # and the variant plays that group
     (variant,) = parsed.playlists
     assert variant.stream_info.audio == "audio"
     assert variant.stream_info.resolution == (640, 360)
     assert variant.stream_info.bandwidth == 1_000_000
+
+
+def test_an_audio_only_variant_has_no_picture_and_plays_the_audio_group() -> None:
+    # Given a video rung and an audio-only variant over the default audio rendition
+    audio = [AudioRendition(uri="_audio-0/index.m3u8", name="en", language="en", default=True)]
+    alone = Variant(
+        uri="_audio-0/index.m3u8", bandwidth=130_000, average_bandwidth=128_000, codecs="mp4a.40.2"
+    )
+    # When the master playlist is written and read back by the m3u8 package
+    parsed = m3u8.loads(master_playlist([alone, RUNG], audio))
+    # Then the audio-only variant comes last, with the audio codec only and no frame size
+    low = parsed.playlists[-1]
+    assert low.uri == "_audio-0/index.m3u8"
+    assert low.stream_info.codecs == "mp4a.40.2"
+    assert low.stream_info.resolution is None
+    assert low.stream_info.frame_rate is None
+    assert low.stream_info.audio == "audio"
+    assert [p.stream_info.bandwidth for p in parsed.playlists] == [1_000_000, 130_000]
+
+
+def test_master_playlist_without_audio_names_no_group() -> None:
+    text = master_playlist([RUNG])
+    assert "EXT-X-MEDIA" not in text
+    assert m3u8.loads(text).playlists[0].stream_info.audio is None

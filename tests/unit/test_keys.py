@@ -19,7 +19,7 @@ def test_work_files_live_under_the_job_work_prefix() -> None:
         keys.plan(JOB),
         keys.tasks(JOB),
         keys.chunk(JOB, "720p-1a2b3c4d", 7),
-        keys.audio(JOB),
+        keys.audio(JOB, "aac-128k"),
         keys.stitched(JOB, "720p-1a2b3c4d"),
         keys.outputs(JOB),
     ]

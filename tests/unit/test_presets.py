@@ -34,7 +34,7 @@ def heights(
 
 
 def test_builtin_presets_exist() -> None:
-    # Given the built-in presets, Then the four documented ones are there with their kinds
+    # Given the built-in presets, Then the six documented ones are there with their kinds
     presets = builtin_presets()
     assert {name: p.kind for name, p in presets.items()} == {
         "mp4-1080p": "mp4",
@@ -42,6 +42,8 @@ def test_builtin_presets_exist() -> None:
         "hls-ladder": "hls",
         "cmaf-ladder": "cmaf",
         "thumbnails": "thumbnails",
+        "audio-aac": "audio",
+        "audio-opus": "audio",
     }
     assert [r.height for r in presets["hls-ladder"].renditions] == [1080, 720, 480, 360]
     # and the CMAF ladder has the HLS ladder's rungs

@@ -161,7 +161,7 @@ def test_duplicate_timestamps_give_one_frame_each() -> None:
     assert len(index.repeated) == 4
 
 
-def test_streams_besides_the_first_video_and_audio_are_listed_as_not_carried() -> None:
+def test_streams_besides_the_video_and_the_audio_tracks_are_listed_as_not_carried() -> None:
     # Given a clip with one video and one audio stream, plus text and image subtitles and a
     # second audio
     loaded, packets = load_probe("bigbuckbunny")
@@ -182,10 +182,13 @@ def test_streams_besides_the_first_video_and_audio_are_listed_as_not_carried() -
     # When it is parsed
     media = parse_media(info, frame_index(packets, 0.0))
     # Then the extra streams are named, the image subtitles among them, and the chosen
-    # ones and the text subtitles (carried as captions) are not
+    # ones, every audio track and the text subtitles (carried as captions) are not
     stream = {"language": None, "title": None, "default": False, "forced": False}
+    assert [(a.index, a.codec, a.language) for a in media.audio_tracks] == [
+        (1, "aac", "und"),
+        (3, "ac3", "fra"),
+    ]
     assert [s.model_dump() for s in media.not_carried] == [
-        stream | {"index": 3, "type": "audio", "codec": "ac3", "language": "fra"},
         stream | {"index": 4, "type": "subtitle", "codec": "hdmv_pgs_subtitle"},
         stream | {"index": 6, "type": "subtitle", "codec": "dvb_subtitle"},
     ]
@@ -195,6 +198,55 @@ def test_streams_besides_the_first_video_and_audio_are_listed_as_not_carried() -
         | {"title": "Spanish", "default": True, "forced": True},
     ]
     assert probe("bigbuckbunny")[0].not_carried == []
+
+
+@pytest.mark.parametrize("title_tag", ["title", "name"])  # Matroska's, MP4's
+def test_every_audio_track_keeps_its_tags_and_disposition(title_tag: str) -> None:
+    # Given a clip (its audio track marked default) with a second audio track, tagged and
+    # marked default too, starting late
+    loaded, packets = load_probe("bigbuckbunny")
+    info = copy.deepcopy(loaded)
+    info["streams"].append(
+        {
+            "index": 2,
+            "codec_type": "audio",
+            "codec_name": "opus",
+            "sample_rate": "48000",
+            "channels": 6,
+            "duration": "4.5",
+            "start_time": "1.25",
+            "tags": {"language": "spa", title_tag: "Comentario"},
+            "disposition": {"default": 1},
+        }
+    )
+    # When it is parsed, Then both tracks are carried, in order, each as the source says
+    first, second = parse_media(info, frame_index(packets, 0.0)).audio_tracks
+    assert (first.index, first.language, first.default) == (1, "und", True)
+    assert second.model_dump() == {
+        "codec": "opus",
+        "sample_rate": 48000,
+        "channels": 6,
+        "duration": 4.5,
+        "start_time": 1.25,
+        "index": 2,
+        "language": "spa",
+        "title": "Comentario",
+        "default": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("tag", "duration"), [("00:00:04.523000000", 4.521), ("01:02:03.5", 3723.498), ("N/A", 0.0)]
+)
+def test_a_matroska_audio_track_lasts_until_its_duration_tag(tag: str, duration: float) -> None:
+    # Given a track as ffprobe reports Matroska's: no duration, its end as a DURATION tag
+    loaded, packets = load_probe("bigbuckbunny")
+    info = copy.deepcopy(loaded)
+    info["streams"][1] |= {"start_time": "0.002", "tags": {"DURATION": tag}}
+    del info["streams"][1]["duration"]
+    # Then it lasts from its start until that end
+    (track,) = parse_media(info, frame_index(packets, 0.0)).audio_tracks
+    assert track.duration == pytest.approx(duration)
 
 
 def test_start_time_is_subtracted_and_b_frames_are_sorted() -> None:

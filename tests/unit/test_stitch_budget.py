@@ -53,6 +53,17 @@ def test_a_source_without_audio_stitches_longer() -> None:
         check_stitches(DEFAULT, presets("mp4-1080p"), silent, longest + 1)
 
 
+def test_every_audio_track_counts() -> None:
+    # Given a second 128 kb/s track: 6,256 kb/s, 782,000 B/s, 6,178.7 s in /tmp
+    track = AudioInfo(codec="aac", sample_rate=48_000, channels=2, duration=10.0, index=2)
+    two = WITH_AUDIO.model_copy(update={"other_audio": [track]})
+    check_stitches(DEFAULT, presets("mp4-1080p"), two, 6178.0)
+    with pytest.raises(LimitExceededError) as refused:
+        check_stitches(DEFAULT, presets("mp4-1080p"), two, 6179.0)
+    assert "its MP4 (1080p, 6256 kb/s with 2 audio tracks)" in str(refused.value)
+    assert "holds at most 6178 s" in str(refused.value)
+
+
 def test_a_short_timeout_bounds_the_stitch_before_tmp_does() -> None:
     # 60 s, half planned, at 90 MB/s down and up: 30 x 90e6 / (2 x 766,000) = 1,762.4 s
     budget = StitchBudget(tmp_mb=10_240, timeout_seconds=60)

@@ -1,7 +1,7 @@
 """The pipeline as Celery tasks: the stage functions and payloads of the Step Functions
 pipeline (statemachines/transcode.asl.json), in its order.
 
-probe -> plan -> chord(every chunk task, the audio encode) -> stitch_all
+probe -> plan -> chord(every chunk task, the audio encode of every track) -> stitch_all
 -> chord(stitch per rendition) -> package -> finalize; a task that fails for good (after
 the ASL's retries of RetryableError) records the job FAILED, as the ASL's RecordFailure.
 

@@ -10,6 +10,9 @@ Every request carries three headers:
 
 Receivers recompute the HMAC, compare in constant time and reject timestamps older than
 five minutes. The same scheme signs internal callbacks into the API.
+
+The body is `job_event` (`schema_version` 2): the job's state and, as the job view lists
+them, its outputs with URLs that work until `urls_expire_at` (`job_outputs.WebhookOutputs`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from mpr.core.errors import InvalidInputError
+from mpr.core.manifest_view import ManifestView
 from mpr.core.models import JobRecord
 from mpr.ports import Storage
 
@@ -40,6 +44,8 @@ TIMESTAMP_HEADER = "X-MPR-Timestamp"
 SIGNATURE_HEADER = "X-MPR-Signature"
 DELIVERY_HEADER = "X-MPR-Delivery"
 MAX_SIGNATURE_AGE_SECONDS = 300
+# 2: the body carries the job's outputs (`outputs`, `qc`, `urls_expire_at`), see README
+WEBHOOK_SCHEMA_VERSION = 2
 log = logging.getLogger(__name__)
 
 
@@ -206,6 +212,10 @@ class WebhookDelivery(BaseModel):
 _DELIVERIES = TypeAdapter(list[WebhookDelivery])
 
 
+OutputsOf = Callable[[JobRecord], ManifestView]
+"""A job's outputs with the URLs its webhook carries (`job_outputs.WebhookOutputs`)."""
+
+
 class DeliveryLog(Protocol):
     def append(self, job_id: str, delivery: WebhookDelivery) -> None: ...
 
@@ -237,10 +247,13 @@ class StorageDeliveryLog:
             )
 
 
-def job_event(job: JobRecord, api_base_url: str, delivery_id: str) -> dict[str, object]:
-    """The webhook body for a job that ended."""
+def job_event(
+    job: JobRecord, api_base_url: str, delivery_id: str, outputs: ManifestView
+) -> dict[str, object]:
+    """The webhook body for a job that ended, with its outputs (none unless it succeeded)."""
     return {
         "type": "job.ended",
+        "schema_version": WEBHOOK_SCHEMA_VERSION,
         "delivery_id": delivery_id,
         "job_id": job.job_id,
         "status": job.status.value,
@@ -249,13 +262,14 @@ def job_event(job: JobRecord, api_base_url: str, delivery_id: str) -> dict[str, 
         "created_at": job.created_at.isoformat(),
         "updated_at": job.updated_at.isoformat(),
         "job_url": f"{api_base_url.rstrip('/')}/v1/jobs/{job.job_id}",
+        **outputs.model_dump(mode="json"),
     }
 
 
-def new_delivery(job: JobRecord, api_base_url: str) -> tuple[str, bytes]:
+def new_delivery(job: JobRecord, api_base_url: str, outputs: ManifestView) -> tuple[str, bytes]:
     """A fresh delivery id and the exact body that every attempt of it sends."""
     delivery_id = str(uuid.uuid4())
-    event = job_event(job, api_base_url, delivery_id)
+    event = job_event(job, api_base_url, delivery_id, outputs)
     return delivery_id, json.dumps(event, separators=(",", ":")).encode()
 
 
@@ -340,6 +354,7 @@ class WebhookNotifier:
         log_: DeliveryLog,
         *,
         api_base_url: str,
+        outputs: OutputsOf,
         max_attempts: int = 5,
         backoff_seconds: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -347,6 +362,7 @@ class WebhookNotifier:
         self._sender = sender
         self._log = log_
         self._api_base_url = api_base_url
+        self._outputs = outputs
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
         self._sleep = sleep
@@ -354,7 +370,7 @@ class WebhookNotifier:
     def job_ended(self, job: JobRecord) -> None:
         if not job.callback_url:
             return
-        delivery_id, body = new_delivery(job, self._api_base_url)
+        delivery_id, body = new_delivery(job, self._api_base_url, self._outputs(job))
         for attempt in range(1, self._max_attempts + 1):
             delivery, retry = self._sender.attempt(job.callback_url, body, attempt, delivery_id)
             self._log.append(job.job_id, delivery)

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from mpr.adapters.webhook_notifier import DeliveryLog, WebhookSender, backoff_delay, new_delivery
+from mpr.adapters.webhook_notifier import (
+    DeliveryLog,
+    OutputsOf,
+    WebhookSender,
+    backoff_delay,
+    new_delivery,
+)
 from mpr.core.models import JobRecord
 
 log = logging.getLogger(__name__)
@@ -134,6 +140,7 @@ class QueuedNotifier:
         log_: DeliveryLog,
         *,
         api_base_url: str,
+        outputs: OutputsOf,
         max_attempts: int = 5,
         backoff_seconds: float = 1.0,
         concurrency: int = 4,
@@ -143,6 +150,7 @@ class QueuedNotifier:
         self._sender = sender
         self._log = log_
         self._api_base_url = api_base_url
+        self._outputs = outputs
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
         self._concurrency = concurrency
@@ -159,7 +167,7 @@ class QueuedNotifier:
     def job_ended(self, job: JobRecord) -> None:
         if not job.callback_url:
             return
-        delivery_id, body = new_delivery(job, self._api_base_url)
+        delivery_id, body = new_delivery(job, self._api_base_url, self._outputs(job))
         self._queue.enqueue(delivery_id, job.job_id, job.callback_url, body, self._clock())
         with self._changed:
             self._changed.notify_all()

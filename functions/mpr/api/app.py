@@ -41,12 +41,14 @@ Tokens last `MPR_S3_PRESIGN_SECONDS`; read the job or upload again for fresh URL
 **Errors** are RFC 9457 `application/problem+json`: `{type, title, status, detail}`.
 
 **Webhooks.** When a job ends, its `callback_url` receives a POST with a JSON body
-`{type: "job.ended", job_id, status, error, metadata, created_at, updated_at, job_url}` and
-the headers `X-MPR-Timestamp` (Unix seconds) and `X-MPR-Signature: v1=<hex>`, the
-HMAC-SHA256 of `timestamp + "." + body` under the webhook secret. Reject timestamps older
-than 5 minutes. Failed deliveries are retried with exponential backoff; every attempt is
-listed in the job's `webhook_deliveries`. Callback URLs resolving to private, loopback or
-link-local addresses are refused.
+`{type: "job.ended", schema_version: 2, delivery_id, job_id, status, error, metadata,
+created_at, updated_at, job_url, outputs, qc, urls_expire_at}` (`outputs` and `qc` as in
+the job; their URLs work until `urls_expire_at`, `MPR_WEBHOOK_URL_SECONDS` after sending,
+7 days by default) and the headers `X-MPR-Timestamp` (Unix seconds) and
+`X-MPR-Signature: v1=<hex>`, the HMAC-SHA256 of `timestamp + "." + body` under the
+webhook secret. Reject timestamps older than 5 minutes. Failed deliveries are retried with
+exponential backoff; every attempt is listed in the job's `webhook_deliveries`. Callback
+URLs resolving to private, loopback or link-local addresses are refused.
 
 **Uploads.** `POST /v1/uploads` returns where to PUT the file: one `url`, or with
 `multipart` one URL per part and a `complete_url` to POST at the end. `GET /v1/uploads/{id}`

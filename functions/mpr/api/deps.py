@@ -9,7 +9,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from mpr.adapters.api_keys import ApiKey, authenticate, live
 from mpr.api.ratelimit import Limiter
-from mpr.api.tokens import UrlSigner
+from mpr.core.tokens import UrlSigner
 from mpr.services import Services
 
 _API_KEY = APIKeyHeader(

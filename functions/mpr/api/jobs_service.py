@@ -6,9 +6,11 @@ import hashlib
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import PurePosixPath
 
+from mpr.adapters import job_outputs
 from mpr.adapters.webhook_notifier import check_webhook_url
 from mpr.api import uploads_service
 from mpr.api.owners import Caller
@@ -18,14 +20,15 @@ from mpr.api.schemas import (
     JobOptions,
     JobView,
     KeySource,
-    OutputView,
-    QCSummary,
+    UploadPurpose,
     UploadSource,
     UploadStatus,
 )
 from mpr.caption_outputs import check_attached
+from mpr.core.audio import check_audio_presets, select_tracks
 from mpr.core.errors import InvalidInputError, JobStateError, NotFoundError
-from mpr.core.models import CaptionSpec, JobRecord, JobStatus, Manifest, MediaInfo, Preset
+from mpr.core.manifest_view import manifest_view
+from mpr.core.models import CaptionSpec, JobRecord, JobStatus, MediaInfo, Preset
 from mpr.core.presets import builtin_presets, custom_preset, resolve_presets
 from mpr.core.validation import check_trim
 from mpr.services import Services
@@ -93,6 +96,11 @@ def _source(services: Services, source: UploadSource | KeySource, caller: Caller
     upload = uploads_service.refresh(
         services, uploads_service.owned(services, source.upload_id, caller)
     )
+    if upload.purpose is UploadPurpose.CAPTIONS:
+        raise InvalidInputError(
+            f"upload {upload.upload_id} is a caption file; attach it with `captions`, "
+            "it cannot be a job's source"
+        )
     if upload.status in (UploadStatus.INVALID, UploadStatus.FAILED):
         raise InvalidInputError(f"upload {upload.upload_id} is not usable: {upload.error}")
     if upload.status is UploadStatus.PENDING:
@@ -114,7 +122,8 @@ def _upload_named(source: KeySource) -> UploadSource | None:
 
 def _caption(services: Services, caption: CaptionCreate, caller: Caller) -> CaptionSpec:
     """A caption file of the job: a key outside `uploads/`, or an upload of the caller's
-    that has arrived (whatever the media probe made of it: captions are not media)."""
+    that has arrived: a caption upload its check did not refuse, or a source upload
+    (whatever the media probe made of it: the job reads it as captions)."""
     source = caption.source
     if isinstance(source, KeySource):
         source = _upload_named(source) or source
@@ -128,6 +137,8 @@ def _caption(services: Services, caption: CaptionCreate, caller: Caller) -> Capt
             raise InvalidInputError(
                 f"upload {received.upload_id} has not been received; send the caption file first"
             )
+        if received.purpose is UploadPurpose.CAPTIONS and received.status is UploadStatus.INVALID:
+            raise InvalidInputError(f"upload {received.upload_id} is not usable: {received.error}")
         key = received.key
     return CaptionSpec(source=key, **caption.model_dump(exclude={"source"}))
 
@@ -147,11 +158,12 @@ def create_job(
     source = _source(services, body.source, caller)
     if source.media is not None:
         check_trim(body.trim, source.media)
+        check_audio_presets(presets, select_tracks(source.media, body.audio_languages))
     if body.callback_url:
         check_webhook_url(body.callback_url, allow_private=services.settings.allow_private_webhooks)
-    spec = services.settings.job_spec(source.key, presets, trim=body.trim).model_copy(
-        update={"captions": [_caption(services, c, caller) for c in body.captions]}
-    )
+    spec = services.settings.job_spec(
+        source.key, presets, trim=body.trim, audio_languages=body.audio_languages
+    ).model_copy(update={"captions": [_caption(services, c, caller) for c in body.captions]})
     check_attached(services.inputs, spec)
     waits = source.upload is not None and source.upload.status is UploadStatus.UPLOADED
     record = JobRecord(
@@ -265,16 +277,6 @@ def _without_job(upload: uploads_service.UploadRecord) -> bool:
     return upload.status is UploadStatus.READY and upload.job_id is None
 
 
-def load_manifest(services: Services, job: JobRecord) -> Manifest | None:
-    if job.status is not JobStatus.SUCCEEDED or not job.manifest_key:
-        return None
-    try:
-        raw = services.outputs.get_bytes(job.manifest_key)
-    except NotFoundError:
-        return None
-    return Manifest.model_validate_json(raw)
-
-
 def output_prefix(services: Services, job_id: str) -> str:
     return services.output_prefix.format(job_id=job_id)
 
@@ -314,36 +316,17 @@ def _settled(services: Services, job: JobRecord) -> JobRecord:
     return services.jobs.get(job.job_id)
 
 
-def job_view(services: Services, job: JobRecord, files_url: str) -> JobView:
-    """The API's view of a job; output URLs start with `files_url` (a signed folder URL)."""
-    manifest = load_manifest(services, job)
-    prefix = output_prefix(services, job.job_id)
-    outputs = []
-    for out in manifest.outputs if manifest else []:
-        path = out.path.removeprefix(prefix)
-        outputs.append(
-            OutputView(
-                preset=out.preset,
-                kind=out.kind,
-                rendition=out.rendition,
-                path=path,
-                url=f"{files_url}{path}",
-                images=[
-                    f"{files_url}{f.removeprefix(prefix)}"
-                    for f in out.files
-                    if f.lower().endswith((".jpg", ".jpeg"))
-                ],
-                width=out.width,
-                height=out.height,
-                duration=out.duration,
-                frames=out.frames,
-                qc=out.qc,
-                language=out.language,
-                label=out.label,
-            )
-        )
-    checked = [o.qc for o in outputs if o.qc is not None]
+def job_view(
+    services: Services, job: JobRecord, files_url: str, urls_expire_at: datetime
+) -> JobView:
+    """The API's view of a job; output URLs start with `files_url` (a signed folder URL
+    that works until `urls_expire_at`)."""
+    manifest = job_outputs.load_manifest(services.outputs, job)
+    outputs = manifest_view(
+        manifest, files_url, output_prefix(services, job.job_id), urls_expire_at
+    )
     return JobView(
+        **outputs.model_dump(),
         id=job.job_id,
         status=job.status,
         stage=job.stage,
@@ -358,8 +341,6 @@ def job_view(services: Services, job: JobRecord, files_url: str) -> JobView:
         metadata=job.metadata,
         callback_url=job.callback_url,
         media=manifest.media if manifest else _upload_media(services, job),
-        outputs=outputs,
-        qc=QCSummary(passed=all(q.passed for q in checked)) if checked else None,
         timings=job.timings,
         webhook_deliveries=services.deliveries.list(job.job_id),
     )

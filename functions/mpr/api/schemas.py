@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mpr.adapters.webhook_notifier import WebhookDelivery
-from mpr.core.models import JobStatus, Language, MediaInfo, QCResult, Trim, VideoRendition
+from mpr.core.manifest_view import ManifestView
+from mpr.core.models import JobStatus, Language, MediaInfo, Trim, VideoRendition
 
 
 class Body(BaseModel):
@@ -53,19 +54,39 @@ class JobOptions(Body):
     captions: list[CaptionCreate] = Field(
         default_factory=list, max_length=20, description="caption files carried as WebVTT"
     )
+    audio_languages: list[Language] | None = Field(
+        None,
+        max_length=20,
+        description="BCP 47 tags of the source's audio tracks to carry; all tracks if omitted",
+    )
 
 
 class JobCreate(JobOptions):
     source: UploadSource | KeySource
 
 
+class UploadPurpose(StrEnum):
+    """What an upload holds: a source to probe, or a caption file (SRT or WebVTT) to check
+    and attach to jobs (`captions[].source.upload_id`)."""
+
+    SOURCE = "source"
+    CAPTIONS = "captions"
+
+
 class UploadCreate(Body):
     filename: str = Field(min_length=1, max_length=255)
     size: int = Field(ge=1, description="bytes the client will send")
     content_type: str = Field("application/octet-stream", max_length=255)
+    purpose: UploadPurpose = UploadPurpose.SOURCE
     start_job: JobOptions | None = Field(
-        None, description="create a job from this upload as soon as it is READY"
+        None, description="create a job from this upload as soon as it is READY (a source)"
     )
+
+    @model_validator(mode="after")
+    def _job_from_a_source(self) -> UploadCreate:
+        if self.start_job is not None and self.purpose is not UploadPurpose.SOURCE:
+            raise ValueError("start_job needs an upload of purpose 'source', not captions")
+        return self
 
 
 class PartUrl(BaseModel):
@@ -111,6 +132,7 @@ class UploadView(BaseModel):
     upload_id: str
     filename: str
     size: int
+    purpose: UploadPurpose = UploadPurpose.SOURCE
     status: UploadStatus
     parts_received: list[int]
     media: MediaInfo | None
@@ -122,33 +144,9 @@ class UploadView(BaseModel):
     sprite_vtt_url: str | None
 
 
-class OutputView(BaseModel):
-    preset: str
-    kind: Literal["mp4", "hls", "cmaf", "thumbnails", "sprite", "captions"]
-    rendition: str | None
-    path: str = Field(description="relative to the job's output folder")
-    url: str = Field(
-        description="download URL (for HLS, the master playlist; for CMAF, the DASH manifest, "
-        "its HLS master playlist `master.m3u8` beside it)"
-    )
-    images: list[str] = Field(
-        default_factory=list,
-        description="URLs of every image of a thumbnails or sprite output, in time order",
-    )
-    width: int | None
-    height: int | None
-    duration: float | None
-    frames: int | None
-    qc: QCResult | None
-    language: str | None = Field(None, description="BCP 47 tag of a captions output")
-    label: str | None = Field(None, description="name players show for a captions output")
+class JobView(ManifestView):
+    """A job, with its outputs (`ManifestView`, as its webhook carries them)."""
 
-
-class QCSummary(BaseModel):
-    passed: bool
-
-
-class JobView(BaseModel):
     id: str
     status: JobStatus
     stage: str
@@ -163,8 +161,6 @@ class JobView(BaseModel):
     metadata: dict[str, str]
     callback_url: str | None
     media: MediaInfo | None
-    outputs: list[OutputView]
-    qc: QCSummary | None
     timings: dict[str, float]
     webhook_deliveries: list[WebhookDelivery]
 

@@ -1,4 +1,5 @@
-"""Uploads: a ticket to send a source, resumable parts, then probing and preview images.
+"""Uploads: a ticket to send a source, resumable parts, then probing and preview images
+(or, for a caption file, checking it as SRT or WebVTT).
 
 An upload's record lives in the upload store (`services.uploads`: PostgreSQL with
 MPR_DATABASE_URL, else JSON in the API's state storage); its bytes go to the input storage
@@ -25,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mpr.api.disk_space import check_room, out_of_space_is_507, scratch_file, spool
 from mpr.api.owners import Caller
-from mpr.api.schemas import JobOptions, UploadComplete, UploadCreate, UploadStatus
+from mpr.api.schemas import JobOptions, UploadComplete, UploadCreate, UploadPurpose, UploadStatus
+from mpr.caption_outputs import caption_file_problem
 from mpr.core.errors import InvalidInputError, JobStateError, NotFoundError
 from mpr.core.models import MediaInfo, ThumbnailSpec
 from mpr.core.safety import check_header
@@ -52,6 +54,7 @@ class UploadRecord(BaseModel):
     filename: str
     size: int
     content_type: str
+    purpose: UploadPurpose = UploadPurpose.SOURCE
     status: UploadStatus = UploadStatus.PENDING
     part_size: int | None = Field(None, description="set for multipart uploads")
     s3_upload_id: str | None = None
@@ -132,6 +135,7 @@ def create(services: Services, body: UploadCreate, owner: str) -> UploadRecord:
         filename=body.filename,
         size=body.size,
         content_type=body.content_type,
+        purpose=body.purpose,
         part_size=part_size_for(body.size, services.settings.s3_multipart_threshold_bytes),
         start_job=body.start_job,
         created_at=now,
@@ -342,6 +346,10 @@ def process(services: Services, upload_id: str) -> UploadRecord:
     record = load(services, upload_id)
     if record.status is not UploadStatus.UPLOADED:
         return record
+    if record.purpose is UploadPurpose.CAPTIONS:  # text to check, not media to probe
+        problem = caption_file_problem(services.inputs, record.key, record.filename)
+        status = UploadStatus.INVALID if problem else UploadStatus.READY
+        return change_if(services, upload_id, _still_uploaded, status=status, error=problem)
     tools = services.tools
     try:
         with tempfile.TemporaryDirectory(prefix="mpr-preview-") as tmp:

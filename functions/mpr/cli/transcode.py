@@ -44,7 +44,8 @@ STAGING_DIR = ".mpr-staging"
     multiple=True,
     default=("mp4-720p",),
     show_default=True,
-    help="Preset name; repeat for several (mp4-1080p, mp4-720p, hls-ladder, thumbnails).",
+    help="Preset name; repeat for several (mp4-1080p, mp4-720p, hls-ladder, thumbnails, "
+    "audio-aac, audio-opus).",
 )
 @click.option(
     "--preset-file",
@@ -74,6 +75,14 @@ STAGING_DIR = ".mpr-staging"
     metavar="FILE,language=TAG[,label=NAME][,default][,forced]",
     help="SRT or WebVTT file to carry as captions; repeat for several.",
 )
+@click.option(
+    "--audio-language",
+    "audio_languages",
+    multiple=True,
+    metavar="TAG",
+    help="Carry only the source's audio tracks in this language (BCP 47, e.g. en); repeat "
+    "for several [default: every track].",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(
     source: Path,
@@ -85,6 +94,7 @@ def command(
     trim_start: float | None,
     trim_end: float | None,
     captions: tuple[str, ...],
+    audio_languages: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Transcode SOURCE into --out: chunks encoded in parallel, stitched, packaged, checked."""
@@ -99,6 +109,7 @@ def command(
             trim_start,
             trim_end,
             captions,
+            audio_languages,
             settings,
         )
         check_attached(LocalStorage(root), spec)
@@ -125,6 +136,7 @@ def _job_spec(
     trim_start: float | None,
     trim_end: float | None,
     captions: tuple[str, ...],
+    audio_languages: tuple[str, ...],
     settings: Settings,
 ) -> tuple[Path, JobSpec]:
     """The folder the job reads its files from (the source's, or one above it that holds
@@ -149,6 +161,7 @@ def _job_spec(
             trim=trim,
             chunk_seconds=chunk_seconds,
             workers=workers,
+            audio_languages=list(audio_languages) if audio_languages else None,
         )
         relative = [
             c | {"source": f.relative_to(root).as_posix()}

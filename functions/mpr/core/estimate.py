@@ -212,9 +212,11 @@ def estimate(
     encode_wall = _makespan(chunk_seconds, slots)
     audio_s = 0.0
     if media.audio is not None:
-        # the audio encode streams the whole source (video samples included) once
+        # the audio encode streams the whole source (video samples included) once and
+        # encodes every carried track
         audio_s = warm + transfer(duration * source_mb_per_s)
-        audio_s += duration * calibration.audio_cpu_per_second / platform.arch_speed
+        tracks = len(media.audio_tracks)
+        audio_s += tracks * duration * calibration.audio_cpu_per_second / platform.arch_speed
     encode_s = max(encode_wall, audio_s)
     joined = list(renditions if stitched is None else stitched)
     mp4_mb_per_s = sum(r.rendition.max_bitrate_kbps for r in joined) / 8e3

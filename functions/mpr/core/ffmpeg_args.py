@@ -6,6 +6,7 @@ Every command that reads user input restricts ffmpeg's protocols (see `input_opt
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -26,7 +27,6 @@ RECONNECT_OPTIONS = {
     "reconnect_delay_max": 10,
     "reconnect_max_retries": 5,
 }
-AUDIO_RATES = (32000, 44100, 48000)
 GLOBAL = ("-hide_banner", "-nostdin", "-y", "-loglevel", "error")
 HEADER_DESCRIBED = frozenset({"mov,mp4,m4a,3gp,3g2,mj2"})
 THUMBNAIL_QUALITY = 3
@@ -354,19 +354,42 @@ def frames_encode(
     return _compile(out, ffmpeg_bin)
 
 
+@dataclass(frozen=True)
+class TrackTags:
+    """What an output states about one audio track: its language (ISO 639-2, MP4's field)
+    and whether it is the default track."""
+
+    language: str | None
+    default: bool
+
+
+@dataclass(frozen=True)
+class AudioTrackEncode:
+    """One source audio stream (by its index) as a track of an audio encode."""
+
+    index: int
+    sample_rate: int
+    channels: int
+    tags: TrackTags
+
+
+ENCODERS = {"aac": "aac", "opus": "libopus"}
+
+
 def audio_encode(
     source: str,
     output: str,
     start: float,
     duration: float,
-    sample_rate: int,
-    channels: int,
+    tracks: Sequence[AudioTrackEncode],
+    codec: str,
     bitrate_kbps: int,
     ffmpeg_bin: str = "ffmpeg",
     source_start: float | None = None,
 ) -> list[str]:
-    """Encode the first audio stream once for the whole selected range (AAC-LC).
-    `source_start` is `header_start` of the source.
+    """Encode audio streams once for the whole selected range (`codec` aac: AAC-LC, or
+    opus), into one MP4 with a track each, tagged. `source_start` is `header_start` of the
+    source.
 
     Audio that starts after the range's first frame is preceded by silence (`aresample`
     fills from time 0 to the first sample), so the track starts with the video in every
@@ -375,20 +398,41 @@ def audio_encode(
     buffered range, which players skip (losing the first seconds of video) or stall on.
     Gaps inside the stream are filled the same way, so later audio never moves earlier.
     """
-    rate = sample_rate if sample_rate in AUDIO_RATES else 48000
-    stream = _source(source, start, source_start, t=f"{duration:.6f}")["a:0"].filter(
-        "aresample", **{"async": 1, "first_pts": 0}
-    )
+    source_input = _source(source, start, source_start, t=f"{duration:.6f}")
+    streams = [
+        source_input[str(t.index)].filter("aresample", **{"async": 1, "first_pts": 0})
+        for t in tracks
+    ]
+    options: dict[str, object] = {}
+    for i, track in enumerate(tracks):
+        options |= {
+            f"c:a:{i}": ENCODERS[codec],
+            f"b:a:{i}": f"{bitrate_kbps}k",
+            f"ar:a:{i}": track.sample_rate,
+            f"ac:a:{i}": track.channels,
+        }
     out = ffmpeg.output(
-        stream,
+        *streams,
         output,
-        **{"c:a": "aac", "b:a": f"{bitrate_kbps}k", "ar": rate, "ac": min(2, channels)},
+        **options,
+        **track_tags([t.tags for t in tracks]),
+        f="mp4",  # an .m4a name would pick the ipod muxer, which has no Opus
         vn=None,
         sn=None,
         dn=None,
         map_metadata=-1,
     )
     return _compile(out, ffmpeg_bin)
+
+
+def track_tags(tags: Sequence[TrackTags]) -> dict[str, str]:
+    """Output options giving each audio track its language and one the default disposition."""
+    options: dict[str, str] = {}
+    for i, tag in enumerate(tags):
+        if tag.language:
+            options[f"metadata:s:a:{i}"] = f"language={tag.language}"
+        options[f"disposition:a:{i}"] = "default" if tag.default else "0"
+    return options
 
 
 def concat_list(files: Sequence[str], durations: Sequence[float] | None = None) -> str:
@@ -404,9 +448,14 @@ def concat_list(files: Sequence[str], durations: Sequence[float] | None = None) 
 
 
 def stitch(
-    concat_script: str, audio: str | None, output: str, ffmpeg_bin: str = "ffmpeg"
+    concat_script: str,
+    audio: str | None,
+    output: str,
+    ffmpeg_bin: str = "ffmpeg",
+    tags: Sequence[TrackTags] = (),
 ) -> list[str]:
-    """Join chunk files (stream copy) and mux the audio, MP4 with faststart.
+    """Join chunk files (stream copy) and mux every audio track of `audio` (an
+    `audio_encode` output, its tracks tagged with `tags`), MP4 with faststart.
 
     The concat demuxer analyses each chunk file as it opens it; ffmpeg's own analysis of
     the joined stream on top (`-nofind_stream_info` skips it) would decode its first
@@ -417,7 +466,14 @@ def stitch(
     streams = [video]
     if audio is not None:
         streams.append(ffmpeg.input(audio, protocol_whitelist="file").audio)
-    out = ffmpeg.output(*streams, output, c="copy", movflags="+faststart", map_metadata=-1)
+    out = ffmpeg.output(
+        *streams,
+        output,
+        c="copy",
+        movflags="+faststart",
+        map_metadata=-1,
+        **track_tags(tags),
+    )
     return _compile(out, ffmpeg_bin)
 
 
@@ -432,9 +488,11 @@ def hls_segments(
     last_packet: int | None = None,
     end_ticks: int | None = None,
     from_zero: bool = False,
+    stream: str | None = None,
 ) -> list[str]:
-    """Segment an encoded file into fMP4 HLS (stream copy, cuts on its keyframes), the
-    playlist's folder getting `init.mp4` beside the segments.
+    """Segment an encoded file (or only its `stream`, e.g. `a:1`) into fMP4 HLS (stream
+    copy, cuts on its keyframes), the playlist's folder getting `init.mp4` beside the
+    segments.
 
     `offset` moves every timestamp (a chunk's start on the output timeline): with
     `frag_discont` each fragment states its own decode time (`tfdt`) and the init segment
@@ -457,8 +515,9 @@ def hls_segments(
             "setts=pts=PTS:dts=DTS:duration="
             f"if(eq(N\\,{last_packet})\\,{end_ticks}+STARTDTS-DTS\\,DURATION)"
         )
+    encoded = ffmpeg.input(source, protocol_whitelist="file")
     out = ffmpeg.output(
-        ffmpeg.input(source, protocol_whitelist="file"),
+        encoded if stream is None else encoded[stream],
         playlist,
         c="copy",
         output_ts_offset=f"{offset:.6f}",

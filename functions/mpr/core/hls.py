@@ -32,17 +32,29 @@ class Segment(BaseModel):
 
 
 class Variant(BaseModel):
-    """One rung of the ladder as the master playlist lists it."""
+    """One rung of the ladder as the master playlist lists it; an audio-only variant has no
+    frame size or rate."""
 
     model_config = ConfigDict(frozen=True)
 
     uri: str
     bandwidth: int
     average_bandwidth: int
-    width: int
-    height: int
+    width: int | None = None
+    height: int | None = None
     codecs: str
-    frame_rate: float
+    frame_rate: float | None = None
+
+
+class AudioRendition(BaseModel):
+    """An audio track as the master playlist lists it (`EXT-X-MEDIA`, group `AUDIO_GROUP`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uri: str
+    name: str
+    language: str | None = None
+    default: bool = False
 
 
 class SubtitleRendition(BaseModel):
@@ -116,29 +128,36 @@ def media_playlist(segments: Sequence[Segment], init_uri: str = "init.mp4") -> s
 
 def master_playlist(
     variants: Sequence[Variant],
-    audio_uri: str | None = None,
+    audio: Sequence[AudioRendition] = (),
     subtitles: Sequence[SubtitleRendition] = (),
 ) -> str:
-    """The master playlist, highest rung first; with `audio_uri`, every variant plays the
-    one audio rendition (its media playlist) of the group `AUDIO_GROUP`, and every variant
-    offers the `subtitles` renditions (group `SUBTITLES_GROUP`)."""
+    """The master playlist, highest rung first; every variant plays the `audio` renditions
+    (one group, `AUDIO_GROUP`, the default one marked; players offer the others) and offers
+    the `subtitles` renditions (group `SUBTITLES_GROUP`)."""
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    if audio_uri is not None:
-        lines.append(
-            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="audio",DEFAULT=YES,'
-            f'AUTOSELECT=YES,URI="{audio_uri}"'
-        )
+    lines.extend(_audio_media(a) for a in audio)
     lines.extend(_subtitle_media(s) for s in subtitles)
-    subtitle_group = f',SUBTITLES="{SUBTITLES_GROUP}"' if subtitles else ""
+    groups = (f',AUDIO="{AUDIO_GROUP}"' if audio else "") + (
+        f',SUBTITLES="{SUBTITLES_GROUP}"' if subtitles else ""
+    )
     for v in sorted(variants, key=lambda v: v.bandwidth, reverse=True):
-        group = f',AUDIO="{AUDIO_GROUP}"' if audio_uri is not None else ""
+        size = f",RESOLUTION={v.width}x{v.height}" if v.width and v.height else ""
+        rate = f",FRAME-RATE={v.frame_rate:.3f}" if v.frame_rate else ""
         lines.append(
-            f"#EXT-X-STREAM-INF:BANDWIDTH={v.bandwidth},AVERAGE-BANDWIDTH={v.average_bandwidth},"
-            f'RESOLUTION={v.width}x{v.height},CODECS="{v.codecs}",FRAME-RATE={v.frame_rate:.3f}'
-            f"{group}{subtitle_group}"
+            f"#EXT-X-STREAM-INF:BANDWIDTH={v.bandwidth},AVERAGE-BANDWIDTH={v.average_bandwidth}"
+            f'{size},CODECS="{v.codecs}"{rate}{groups}'
         )
         lines.append(v.uri)
     return "\n".join(lines) + "\n"
+
+
+def _audio_media(a: AudioRendition) -> str:
+    language = f',LANGUAGE="{a.language}"' if a.language else ""
+    name = a.name.replace('"', "'")
+    return (
+        f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="{name}"{language},'
+        f'DEFAULT={_yes(a.default)},AUTOSELECT=YES,URI="{a.uri}"'
+    )
 
 
 def _subtitle_media(s: SubtitleRendition) -> str:

@@ -36,8 +36,9 @@ def chunk_result(job_id: str, rendition: str, index: int) -> str:
     return f"{work_prefix(job_id)}chunks/{rendition}/{index:05d}.json"
 
 
-def audio(job_id: str) -> str:
-    return f"{work_prefix(job_id)}audio.m4a"
+def audio(job_id: str, encoding: str) -> str:
+    """The job's audio in one encoding (`AudioEncoding.id`): an MP4 with every carried track."""
+    return f"{work_prefix(job_id)}audio/{encoding}.mp4"
 
 
 def stitched(job_id: str, rendition: str) -> str:

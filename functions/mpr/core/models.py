@@ -65,11 +65,17 @@ class VideoInfo(Model):
 
 
 class AudioInfo(Model):
+    """An audio stream of the source, with its tags (language, title) and disposition."""
+
     codec: str
     sample_rate: int = Field(gt=0)
     channels: int = Field(gt=0)
     duration: float = Field(ge=0)
     start_time: float = 0.0
+    index: int = Field(0, ge=0, description="stream index in the source container")
+    language: str | None = Field(None, description="language tag as the container states it")
+    title: str | None = None
+    default: bool = Field(False, description="the source marks it as the default track")
 
 
 class SourceStream(Model):
@@ -85,7 +91,8 @@ class SourceStream(Model):
 
 
 class MediaInfo(Model):
-    """What probing a source found; safe to show to users and to store in manifests."""
+    """What probing a source found, with the audio tracks its job carries (all, or those of
+    the job's `audio_languages`); safe to show to users and to store in manifests."""
 
     format_name: str
     size_bytes: int = Field(ge=0)
@@ -93,15 +100,23 @@ class MediaInfo(Model):
     start_time: float = 0.0
     bit_rate: int | None = None
     video: VideoInfo
-    audio: AudioInfo | None = None
+    audio: AudioInfo | None = Field(None, description="the first audio track the job carries")
+    other_audio: list[AudioInfo] = Field(
+        default_factory=list, description="the further audio tracks the job carries, in order"
+    )
     not_carried: list[SourceStream] = Field(
         default_factory=list,
-        description="source streams no output carries: audio after the first, image-based "
-        "subtitles (PGS, DVB), data, cover art and further video",
+        description="source streams no output carries: audio tracks the job's languages "
+        "leave out, image-based subtitles (PGS, DVB), data, cover art and further video",
     )
     subtitles: list[SourceStream] = Field(
         default_factory=list, description="text subtitle streams, carried as WebVTT captions"
     )
+
+    @property
+    def audio_tracks(self) -> list[AudioInfo]:
+        """Every audio track the job carries, in the source's order."""
+        return [self.audio, *self.other_audio] if self.audio is not None else []
 
 
 class FrameIndex(Model):
@@ -149,6 +164,18 @@ class VideoRendition(Model):
     audio_bitrate_kbps: int = Field(128, ge=32, le=512)
 
 
+class AudioEncoding(Model):
+    """One audio encode of every carried track. Identical encodings across presets are
+    encoded once."""
+
+    codec: Literal["aac", "opus"] = "aac"
+    bitrate_kbps: int = Field(128, ge=32, le=512, description="per track")
+
+    @property
+    def id(self) -> str:
+        return f"{self.codec}-{self.bitrate_kbps}k"
+
+
 class ThumbnailSpec(Model):
     interval_seconds: float = Field(10.0, gt=0, le=3600)
     width: int = Field(640, ge=32, le=3840)
@@ -159,10 +186,11 @@ class ThumbnailSpec(Model):
 
 class Preset(Model):
     """A named output: an MP4, an HLS ladder, a CMAF ladder (one set of segments served by
-    an HLS master playlist and a DASH manifest), or thumbnails with a scrubbing sprite."""
+    an HLS master playlist and a DASH manifest), thumbnails with a scrubbing sprite, or
+    audio only (an M4A with every carried track)."""
 
     name: Name
-    kind: Literal["mp4", "hls", "cmaf", "thumbnails"]
+    kind: Literal["mp4", "hls", "cmaf", "thumbnails", "audio"]
     description: str = ""
     renditions: list[VideoRendition] = Field(default_factory=list)
     cap_to_source: bool = Field(
@@ -171,12 +199,22 @@ class Preset(Model):
     )
     segment_seconds: float = Field(4.0, ge=1, le=30)
     thumbnails: ThumbnailSpec | None = None
+    audio: AudioEncoding | None = Field(None, description="the encoding of an audio preset")
+    audio_only_variant: bool = Field(
+        False,
+        description="HLS and CMAF: the master playlist also offers the audio alone, as a "
+        "variant of its own",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Preset:
-        if self.kind == "thumbnails":
+        if (self.kind == "audio") != (self.audio is not None):
+            raise ValueError("an audio preset, and only an audio preset, has audio settings")
+        if self.audio_only_variant and not self.segmented:
+            raise ValueError("only an hls or cmaf preset has an audio-only variant")
+        if self.kind in ("thumbnails", "audio"):
             if self.renditions:
-                raise ValueError("a thumbnails preset has no video renditions")
+                raise ValueError(f"{self.kind} presets have no video renditions")
         elif not self.renditions:
             raise ValueError(f"a {self.kind} preset needs at least one rendition")
         if self.kind == "mp4" and len(self.renditions) != 1:
@@ -230,6 +268,12 @@ class JobSpec(Model):
         DEFAULT_MIN_PSNR_DB, ge=0, le=100, description="QC floor (luma PSNR) of every video output"
     )
     captions: list[CaptionSpec] = Field(default_factory=list, max_length=20)
+    audio_languages: list[Language] | None = Field(
+        None,
+        max_length=20,
+        description="BCP 47 tags of the source's audio tracks to carry (e.g. en, es); "
+        "None carries every track",
+    )
 
 
 class Chunk(Model):
@@ -353,7 +397,7 @@ class QCResult(Model):
 
 class OutputRecord(Model):
     preset: str
-    kind: Literal["mp4", "hls", "cmaf", "thumbnails", "sprite", "captions"]
+    kind: Literal["mp4", "hls", "cmaf", "thumbnails", "sprite", "captions", "audio"]
     path: str = Field(
         description="relative to the output root; a CMAF ladder's is its DASH manifest, "
         "with its HLS master playlist `master.m3u8` beside it"
@@ -367,8 +411,10 @@ class OutputRecord(Model):
     encoder_args: list[str] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list, description="every file of the output")
     qc: QCResult | None = None
-    language: str | None = Field(None, description="BCP 47 tag of a captions output")
+    language: str | None = Field(None, description="BCP 47 tag of a captions or audio output")
     label: str | None = None
+    default: bool = Field(False, description="the track players select by default")
+    forced: bool = Field(False, description="captions only for what the audio does not make clear")
 
 
 class Manifest(Model):

@@ -58,14 +58,19 @@ class SegmentedChunk(Model):
 
 
 class SegmentedAudio(Model):
-    """An HLS or CMAF preset's audio rendition, as the audio encode segmented and measured
-    it."""
+    """One audio track of an HLS or CMAF preset, as the audio encode segmented and measured
+    it, with how players present it."""
 
+    folder: str = Field(description="the rendition's folder in the preset's output")
     segments: list[Segment] = Field(min_length=1)
     start: float = Field(description="time of the first sample, read back from the segments")
+    duration: float = Field(description="the track's duration: its segments' as measured")
     timescale: int = Field(ge=1, description="ticks per second of the segments' track")
     sample_rate: int = Field(gt=0)
     channels: int = Field(gt=0)
+    language: str | None = Field(None, description="BCP 47 tag")
+    name: str = Field(description="unique in the job; what players list")
+    default: bool = False
 
 
 class RenditionChunk(JobRef):

@@ -7,7 +7,14 @@ from collections.abc import Iterable, Mapping
 from pydantic import ValidationError
 
 from mpr.core.errors import InvalidInputError, UnknownPresetError
-from mpr.core.models import MediaInfo, Preset, SizedRendition, ThumbnailSpec, VideoRendition
+from mpr.core.models import (
+    AudioEncoding,
+    MediaInfo,
+    Preset,
+    SizedRendition,
+    ThumbnailSpec,
+    VideoRendition,
+)
 
 _LADDER = {
     1080: VideoRendition(name="1080p", height=1080, max_bitrate_kbps=6000, crf=21),
@@ -41,6 +48,18 @@ _BUILTIN: tuple[Preset, ...] = (
         description="CMAF ladder 1080p/720p/480p/360p H.264 + AAC, one set of fMP4 segments "
         "served by an HLS master playlist and a DASH manifest, capped at the source",
         renditions=[_LADDER[h] for h in (1080, 720, 480, 360)],
+    ),
+    Preset(
+        name="audio-aac",
+        kind="audio",
+        description="AAC-LC M4A, 128 kb/s a track, every carried audio track",
+        audio=AudioEncoding(codec="aac", bitrate_kbps=128),
+    ),
+    Preset(
+        name="audio-opus",
+        kind="audio",
+        description="Opus in M4A (MP4), 96 kb/s a track, every carried audio track",
+        audio=AudioEncoding(codec="opus", bitrate_kbps=96),
     ),
     Preset(
         name="thumbnails",

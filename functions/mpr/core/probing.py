@@ -20,7 +20,7 @@ def parse_media(probe: Json, index: FrameIndex) -> MediaInfo:
     video = next((s for s in streams if _is_video(s)), None)
     if video is None:
         raise UnsupportedMediaError("source has no video stream")
-    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    audio = [s for s in streams if s.get("codec_type") == "audio"]
     start = _float(fmt.get("start_time"), 0.0)
     video_info = _video(video, index)
     duration = _float(fmt.get("duration"), 0.0) or video_info.duration
@@ -31,11 +31,12 @@ def parse_media(probe: Json, index: FrameIndex) -> MediaInfo:
         start_time=start,
         bit_rate=int(fmt["bit_rate"]) if fmt.get("bit_rate") else None,
         video=video_info,
-        audio=_audio(audio, start) if audio is not None else None,
+        audio=_audio(audio[0], start) if audio else None,
+        other_audio=[_audio(s, start) for s in audio[1:]],
         not_carried=[
             _stream(s)
             for s in streams
-            if s is not video and s is not audio and not _is_text_subtitle(s)
+            if s is not video and s not in audio and not _is_text_subtitle(s)
         ],
         subtitles=[_stream(s) for s in streams if _is_text_subtitle(s)],
     )
@@ -134,12 +135,22 @@ def _video(stream: Json, index: FrameIndex) -> VideoInfo:
 
 
 def _audio(stream: Json, format_start: float) -> AudioInfo:
+    described = _stream(stream)
+    start = _float(stream.get("start_time"), format_start)
+    duration = _float(stream.get("duration"), 0.0)
+    end = _clock((stream.get("tags") or {}).get("DURATION"))
+    if not duration and end is not None:  # Matroska: the stream's end, as a tag
+        duration = max(0.0, end - start)
     return AudioInfo(
         codec=str(stream.get("codec_name", "unknown")),
         sample_rate=int(stream.get("sample_rate") or 48000),
         channels=int(stream.get("channels") or 2),
-        duration=_float(stream.get("duration"), 0.0),
-        start_time=_float(stream.get("start_time"), format_start) - format_start,
+        duration=duration,
+        start_time=start - format_start,
+        index=described.index,
+        language=described.language,
+        title=described.title,
+        default=described.default,
     )
 
 
@@ -153,12 +164,13 @@ def _stream(stream: Json) -> SourceStream:
     codec = stream.get("codec_name")
     if codec in (None, "unknown"):  # a QuickTime timecode track: only its tag names it
         codec = stream.get("codec_tag_string") or "unknown"
+    tags = stream.get("tags") or {}
     return SourceStream(
         index=int(stream.get("index") or 0),
         type=str(stream.get("codec_type") or "unknown"),
         codec=str(codec),
-        language=(stream.get("tags") or {}).get("language"),
-        title=(stream.get("tags") or {}).get("title"),
+        language=tags.get("language"),
+        title=tags.get("title") or tags.get("name"),  # MP4 keeps a track's title as `name`
         default=bool((stream.get("disposition") or {}).get("default")),
         forced=bool((stream.get("disposition") or {}).get("forced")),
     )
@@ -176,6 +188,16 @@ def _ratio(value: object) -> Fraction | None:
     if int(den) == 0 or int(num) == 0:
         return None
     return Fraction(int(num), int(den))
+
+
+def _clock(value: object) -> float | None:
+    """Seconds of an `HH:MM:SS.fraction` time (Matroska's DURATION tag); None if not one."""
+    parts = str(value).split(":") if isinstance(value, str) else []
+    try:
+        hours, minutes, seconds = (float(part) for part in parts)
+    except ValueError:
+        return None
+    return 3600 * hours + 60 * minutes + seconds
 
 
 def _float(value: object, default: float) -> float:

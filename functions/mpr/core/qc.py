@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from mpr.core.audio import TrackExpectation
 from mpr.core.models import DEFAULT_MIN_PSNR_DB, ChunkPlan, MediaInfo, QCCheck, QCResult
 
 
@@ -165,3 +166,61 @@ def one_codec_config(configs: Sequence[str]) -> QCCheck:
         actual=off,
         detail="chunks whose decoder configuration differs from the init segment's",
     )
+
+
+AUDIO_START_TOLERANCE = 0.001
+"""Seconds an audio track's first sample may sit off its expected start (segment and MP4
+times are stated to the microsecond; an encoder's priming is hidden, never played)."""
+
+
+class AudioMeasurement(BaseModel):
+    """What probing one audio track of an output found; `samples` where they were counted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: float
+    duration: float
+    samples: int | None = None
+
+
+def audio_checks(
+    expected: Sequence[TrackExpectation], measured: Sequence[AudioMeasurement]
+) -> list[QCCheck]:
+    """Every carried track present, each starting where expected and lasting as long as the
+    source's track does in the range (within one codec frame), its samples as many."""
+    checks = [
+        QCCheck(
+            name="audio_tracks",
+            passed=len(measured) == len(expected),
+            expected=len(expected),
+            actual=len(measured),
+        )
+    ]
+    for i, (want, got) in enumerate(zip(expected, measured, strict=False)):
+        checks += [
+            QCCheck(
+                name=f"audio.{i}.start",
+                passed=abs(got.start - want.start) <= AUDIO_START_TOLERANCE,
+                expected=round(want.start, 6),
+                actual=round(got.start, 6),
+            ),
+            QCCheck(
+                name=f"audio.{i}.duration",
+                passed=abs(got.duration - want.duration) <= want.tolerance,
+                expected=round(want.duration, 6),
+                actual=round(got.duration, 6),
+                detail=f"within one codec frame ({want.tolerance * 1000:.1f} ms)",
+            ),
+        ]
+        if got.samples is not None:
+            samples = round(want.duration * want.sample_rate)
+            checks.append(
+                QCCheck(
+                    name=f"audio.{i}.samples",
+                    passed=abs(got.samples - samples) <= round(want.tolerance * want.sample_rate),
+                    expected=samples,
+                    actual=got.samples,
+                    detail=f"decoded samples at {want.sample_rate} Hz, within one codec frame",
+                )
+            )
+    return checks

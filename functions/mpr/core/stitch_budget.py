@@ -54,9 +54,9 @@ class StitchBudget:
         return min(self.tmp_seconds(kbps), self.timeout_seconds_at(kbps))
 
 
-def stitch_kbps(rendition: VideoRendition, *, with_audio: bool = True) -> float:
-    """The bitrate a stitch of `rendition` moves: its video at the cap, and its audio."""
-    return rendition.max_bitrate_kbps + (rendition.audio_bitrate_kbps if with_audio else 0)
+def stitch_kbps(rendition: VideoRendition, *, audio_tracks: int = 1) -> float:
+    """The bitrate a stitch of `rendition` moves: its video at the cap, and each audio track."""
+    return rendition.max_bitrate_kbps + audio_tracks * rendition.audio_bitrate_kbps
 
 
 def check_stitches(
@@ -68,8 +68,8 @@ def check_stitches(
         if preset.kind != "mp4":
             continue
         rendition = renditions_for(preset, media)[0].rendition
-        with_audio = media.audio is not None
-        kbps = stitch_kbps(rendition, with_audio=with_audio)
+        tracks = len(media.audio_tracks)
+        kbps = stitch_kbps(rendition, audio_tracks=tracks)
         longest = budget.longest_seconds(kbps)
         if duration > longest:
             bound = (
@@ -79,7 +79,11 @@ def check_stitches(
             )
             raise LimitExceededError(
                 f"preset '{preset.name}': its MP4 ({rendition.name}, {kbps:g} kb/s"
-                f"{' with audio' if with_audio else ''}) is "
+                f"{_audio_words(tracks)}) is "
                 f"stitched by one function, whose {bound} holds at most {int(longest)} s; "
                 f"the output lasts {duration:.1f} s (trim the source or choose an HLS preset)"
             )
+
+
+def _audio_words(tracks: int) -> str:
+    return "" if tracks == 0 else " with audio" if tracks == 1 else f" with {tracks} audio tracks"

@@ -1,4 +1,4 @@
-"""Lambda: encode the audio of the selected range once, beside the video chunks."""
+"""Lambda: encode every audio track of the selected range once, beside the video chunks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Encoding one chunk of video, and the audio once for the whole range."""
+"""Encoding one chunk of video, and every audio track once for the whole range."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mpr.core import ffmpeg_args
 from mpr.core.errors import MediaProcessingError
-from mpr.core.models import AudioInfo, ChunkTask, PictureTarget, SizedRendition
+from mpr.core.models import AudioEncoding, ChunkTask, PictureTarget, SizedRendition
 from mpr.core.qc import mean_psnr, vstats_psnrs
 from mpr.media.tools import Tools
 
@@ -98,24 +98,25 @@ def encode_chunk(
 def encode_audio(
     tools: Tools,
     source: str,
-    audio: AudioInfo,
+    tracks: Sequence[ffmpeg_args.AudioTrackEncode],
+    encoding: AudioEncoding,
     start: float,
     duration: float,
-    bitrate_kbps: int,
     output: Path,
     source_start: float | None = None,
 ) -> None:
-    """AAC for the selected range, encoded once (never per chunk: priming would click).
-    `source_start`: see `ffmpeg_args.header_start`."""
+    """Every track of the selected range in one MP4, encoded once (never per chunk: priming
+    would click), the source read once for them all. `source_start`: see
+    `ffmpeg_args.header_start`."""
     args = ffmpeg_args.audio_encode(
         source,
         str(output),
         start=start,
         duration=duration,
-        sample_rate=audio.sample_rate,
-        channels=audio.channels,
-        bitrate_kbps=bitrate_kbps,
+        tracks=tracks,
+        codec=encoding.codec,
+        bitrate_kbps=encoding.bitrate_kbps,
         ffmpeg_bin=tools.ffmpeg,
         source_start=source_start,
     )
-    tools.run(args, "encoding audio")
+    tools.run(args, f"encoding audio ({encoding.id})")

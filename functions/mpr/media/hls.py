@@ -24,6 +24,7 @@ def segment(
     last_packet: int | None = None,
     end_ticks: int | None = None,
     from_zero: bool = False,
+    stream: str | None = None,
 ) -> list[hls.Segment]:
     """Write `init.mp4` and `<name>_NNN.m4s` into `folder` (see `ffmpeg_args.hls_segments`);
     return the segments with their sizes and the durations the segmenter measured."""
@@ -39,6 +40,7 @@ def segment(
         last_packet=last_packet,
         end_ticks=end_ticks,
         from_zero=from_zero,
+        stream=stream,
     )
     tools.run(args, f"segmenting {source.name}")
     return [

@@ -1,4 +1,5 @@
-"""Measuring outputs for quality control: frame counts, durations, A/V start, PSNR."""
+"""Measuring outputs for quality control: frame counts, durations, A/V start, PSNR, and
+each audio track's start, duration and samples."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import re
 
 from mpr.core import ffmpeg_args
 from mpr.core.errors import MediaProcessingError
+from mpr.core.ffmpeg_args import input_options
 from mpr.core.models import ChunkPlan, SizedRendition
-from mpr.core.qc import Measurement
+from mpr.core.qc import AudioMeasurement, Measurement
 from mpr.media.probe import stream_facts
 from mpr.media.tools import Tools
 
@@ -32,6 +34,33 @@ def measure(tools: Tools, path: str) -> Measurement:
         video_start=_number(video.get("start_time")),
         audio_start=_number(audio.get("start_time")) if audio is not None else None,
     )
+
+
+def measure_audio(tools: Tools, path: str, *, count_samples: bool) -> list[AudioMeasurement]:
+    """Start and duration of every audio track of an MP4 file, read from its index; with
+    `count_samples`, the samples each track decodes to, counted frame by frame."""
+    probe = ["-protocol_whitelist", input_options(path)["protocol_whitelist"], "-select_streams"]
+    info = tools.probe_json(
+        [*probe, "a", "-show_entries", "stream=index,start_time,duration", path],
+        "ffprobe audio tracks",
+    )
+    streams = info.get("streams") or []
+    samples: dict[int, int] = {int(s["index"]): 0 for s in streams}
+    if count_samples:
+        frames = tools.probe_json(
+            [*probe, "a", "-show_entries", "frame=stream_index,nb_samples", path],
+            "ffprobe audio samples",
+        )
+        for frame in frames.get("frames") or []:
+            samples[int(frame["stream_index"])] += int(frame.get("nb_samples") or 0)
+    return [
+        AudioMeasurement(
+            start=_number(s.get("start_time")),
+            duration=_number(s.get("duration")),
+            samples=samples[int(s["index"])] if count_samples else None,
+        )
+        for s in streams
+    ]
 
 
 def psnr(

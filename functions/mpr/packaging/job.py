@@ -40,6 +40,7 @@ CONTENT_TYPES = {
     ".mpd": "application/dash+xml",
     ".m4s": "video/iso.segment",
     ".mp4": "video/mp4",
+    ".m4a": "audio/mp4",
     ".jpg": "image/jpeg",
     ".vtt": "text/vtt",
 }

@@ -6,28 +6,45 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+import strawberry.experimental.pydantic
 from fastapi import Depends, Request
 from strawberry.fastapi import GraphQLRouter
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from mpr.adapters.api_keys import ApiKey
 from mpr.api import jobs_service
 from mpr.api.deps import ApiKeyDep, ServicesDep, SignerDep, require_key
 from mpr.api.owners import Caller
-from mpr.api.routers.jobs import files_url
+from mpr.api.routers.jobs import view
 from mpr.api.schemas import JobCreate, JobOptions, JobView, KeySource, UploadSource
 from mpr.core.errors import NotFoundError
-from mpr.core.models import JobStatus
+from mpr.core.manifest_view import OutputView, QCSummary
+from mpr.core.models import JobStatus, QCCheck, QCResult
 from mpr.services import Services
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=QCCheck, all_fields=True)
+class Check:
+    expected: JSON | None  # a number or a text: GraphQL has no unions of scalars
+    actual: JSON | None
+
+
+@strawberry.experimental.pydantic.type(model=QCResult, all_fields=True)
+class QC:
+    pass
+
+
+@strawberry.experimental.pydantic.type(model=QCSummary, all_fields=True)
+class Summary:
+    pass
+
+
+@strawberry.experimental.pydantic.type(model=OutputView, all_fields=True)
 class Output:
-    preset: str
-    kind: str
-    rendition: str | None
-    path: str
-    url: str
+    """An output with its URLs, derived from the REST view: new fields appear in both."""
+
+    kind: str  # new kinds appear without a schema change
 
 
 @strawberry.type
@@ -43,6 +60,8 @@ class Job:
     created_at: datetime
     updated_at: datetime
     outputs: list[Output]
+    qc: Summary | None
+    urls_expire_at: datetime | None
 
     @staticmethod
     def of(view: JobView) -> Job:
@@ -57,10 +76,9 @@ class Job:
             presets=view.presets,
             created_at=view.created_at,
             updated_at=view.updated_at,
-            outputs=[
-                Output(preset=o.preset, kind=o.kind, rendition=o.rendition, path=o.path, url=o.url)
-                for o in view.outputs
-            ],
+            outputs=[Output.from_pydantic(o) for o in view.outputs],
+            qc=Summary.from_pydantic(view.qc) if view.qc else None,
+            urls_expire_at=view.urls_expire_at,
         )
 
 
@@ -80,8 +98,8 @@ def _view(info: Info[dict[str, Any], None], job_id: str) -> Job:
     """The caller's job (NotFoundError for a foreign one, as for a missing one)."""
     services: Services = info.context["services"]
     job = jobs_service.owned_job(services, job_id, _caller(info))
-    url = files_url(info.context["request"], info.context["signer"], info.context["key"], job_id)
-    return Job.of(jobs_service.job_view(services, job, url))
+    context = info.context
+    return Job.of(view(context["request"], services, context["signer"], context["key"], job))
 
 
 @strawberry.type
@@ -120,10 +138,14 @@ class Mutation:
         upload_id: str | None = None,
         key: str | None = None,
         callback_url: str | None = None,
+        audio_languages: list[str] | None = None,
     ) -> Job:
-        """Create a job from an upload (`uploadId`) or an input storage key (`key`)."""
+        """Create a job from an upload (`uploadId`) or an input storage key (`key`),
+        carrying the audio tracks in `audioLanguages` (all if omitted)."""
         source = UploadSource(upload_id=upload_id) if upload_id else KeySource(key=key or "")
-        options = JobOptions(presets=presets, callback_url=callback_url)
+        options = JobOptions(
+            presets=presets, callback_url=callback_url, audio_languages=audio_languages
+        )
         body = JobCreate(source=source, **options.model_dump(exclude_unset=True))
         job, _ = jobs_service.create_job(info.context["services"], body, _caller(info))
         return _view(info, job.job_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from mpr.adapters.api_keys import ApiKey
+from mpr.adapters.job_outputs import file_scope, signed_files_path
 from mpr.api import files, jobs_service
 from mpr.api.deps import (
     ApiKeyDep,
@@ -22,25 +23,23 @@ from mpr.api.errors import CONFLICT_RESPONSE, PROBLEM_RESPONSES
 from mpr.api.owners import Caller
 from mpr.api.schemas import JobCreate, JobPage, JobView
 from mpr.api.streams import follow
-from mpr.api.tokens import UrlSigner
 from mpr.core.errors import NotFoundError
 from mpr.core.jobs import TERMINAL
 from mpr.core.models import JobRecord, JobStatus
+from mpr.core.tokens import UrlSigner
 from mpr.services import Services
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=PROBLEM_RESPONSES)
 JobId = Annotated[str, "job id"]
 
 
-def files_url(request: Request, signer: UrlSigner, key: ApiKey, job_id: str) -> str:
-    token = signer.token(f"job:{job_id}", key.key_id)
-    return api_url(request, f"v1/jobs/{job_id}/signed/{token}/")
-
-
 def view(
     request: Request, services: Services, signer: UrlSigner, key: ApiKey, job: JobRecord
 ) -> JobView:
-    return jobs_service.job_view(services, job, files_url(request, signer, key, job.job_id))
+    """The job with output URLs signed for `key`."""
+    token = signer.token(file_scope(job.job_id), key.key_id)
+    folder = api_url(request, signed_files_path(job.job_id, token))
+    return jobs_service.job_view(services, job, folder, signer.expires_at(token))
 
 
 @router.post("", status_code=202, summary="Create a job")
@@ -163,7 +162,7 @@ def get_signed_file(
     signer: SignerDep,
     failures: FailureLimiterDep,
 ) -> Response:
-    key = signed_key(request, services, signer, failures, f"job:{job_id}", token)
+    key = signed_key(request, services, signer, failures, file_scope(job_id), token)
     return _serve_output(services, job_id, path, Caller.of(key))
 
 

@@ -26,14 +26,15 @@ from mpr.api.schemas import (
     PartUrl,
     UploadComplete,
     UploadCreate,
+    UploadPurpose,
     UploadStatus,
     UploadTicket,
     UploadView,
 )
 from mpr.api.streams import follow
-from mpr.api.tokens import UrlSigner
 from mpr.api.uploads_service import FIRST_SHEET, PREVIEW_NAME, UploadRecord
 from mpr.core.errors import NotFoundError
+from mpr.core.tokens import UrlSigner
 from mpr.services import Services
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=PROBLEM_RESPONSES)
@@ -45,21 +46,22 @@ def _view(
 ) -> UploadView:
     base = api_url(request, f"v1/uploads/{record.upload_id}/signed/")
     token = signer.token(f"upload:{record.upload_id}", key.key_id)
-    ready = record.status is UploadStatus.READY
+    previews = record.status is UploadStatus.READY and record.purpose is UploadPurpose.SOURCE
     has_source = record.status is not UploadStatus.PENDING
     return UploadView(
         upload_id=record.upload_id,
         filename=record.filename,
         size=record.size,
+        purpose=record.purpose,
         status=record.status,
         parts_received=uploads_service.parts_received(services, record),
         media=record.media,
         error=record.error,
         job_id=record.job_id,
         source_url=f"{base}{token}/source" if has_source else None,
-        poster_url=f"{base}{token}/poster.jpg" if ready else None,
-        sprite_url=f"{base}{token}/{FIRST_SHEET}" if ready else None,
-        sprite_vtt_url=f"{base}{token}/sprite.vtt" if ready else None,
+        poster_url=f"{base}{token}/poster.jpg" if previews else None,
+        sprite_url=f"{base}{token}/{FIRST_SHEET}" if previews else None,
+        sprite_vtt_url=f"{base}{token}/sprite.vtt" if previews else None,
     )
 
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import time
+from datetime import UTC, datetime
 
 _TOKEN = re.compile(r"([0-9]{1,12})-([0-9a-f]{1,32})-([0-9a-f]{32})", re.ASCII)
 
@@ -30,6 +31,11 @@ class UrlSigner:
         """A token for `scope` (e.g. `job:ID`) issued to key `key_id`, for `ttl_seconds`."""
         expires = int((time.time() if now is None else now) + self.ttl_seconds)
         return f"{expires}-{key_id}-{self._mac(scope, key_id, expires)}"
+
+    @staticmethod
+    def expires_at(token: str) -> datetime:
+        """When a token made by `token` stops working."""
+        return datetime.fromtimestamp(int(token.partition("-")[0]), UTC)
 
     def holder(self, scope: str, token: str, now: float | None = None) -> str | None:
         """The key id a valid, unexpired token for `scope` was issued to; else None."""
