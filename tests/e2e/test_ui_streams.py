@@ -5,12 +5,17 @@ menus."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
 import httpx
+import m3u8
 import pytest
+from mpegdash.nodes import SegmentList
+from mpegdash.parser import MPEGDASHParser
 from playwright.sync_api import Locator, Page, expect
 
 from tests.api.api_helpers import wait_job
@@ -27,6 +32,7 @@ TRIM_START = 1.0
 ENGLISH = [(1.5, 2.5, "Good morning"), (3.0, 4.0, "The second line")]
 SPANISH = [(1.5, 2.5, "Buenos días"), (3.0, 4.0, "La segunda línea")]
 SECOND_CUE = 1  # the one the tests look at: 2.0 s to 3.0 s on the output
+SIGNED = re.compile(r"/v1/jobs/[0-9a-f]+/signed/[^/]+/(.*)$")
 
 ACTIVE_CUES = """v => {
     const shown = [...v.textTracks].filter(t => t.mode === "showing");
@@ -63,7 +69,7 @@ def _webvtt(cues: list[tuple[float, float, str]]) -> str:
 
 def _make_source(path: Path) -> None:
     """640x360 25 fps with a keyframe every second; audio tracks eng (440 Hz) and spa
-    (880 Hz, one second shorter)."""
+    (880 Hz, one second shorter, titled)."""
     ffmpeg(
         *("-f", "lavfi", "-i", f"testsrc2=s=640x360:r=25:d={SECONDS}"),
         *("-f", "lavfi", "-i", f"sine=f=440:d={SECONDS}"),
@@ -72,6 +78,7 @@ def _make_source(path: Path) -> None:
         *("-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25"),
         *("-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k"),
         *("-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=spa"),
+        *("-metadata:s:a:1", "title=Español (Latinoamérica)"),
         str(path),
     )
 
@@ -232,6 +239,82 @@ def test_stream_plays_and_switches_captions(
         "v => [...v.textTracks].every(t => t.mode !== 'showing')", arg=video.element_handle()
     )
     expect(captions.locator("option:checked")).to_have_text("Off")
+
+
+def _manifest_url(job: StreamJob, preset: str, manifest: str | None) -> str:
+    """The URL of the manifest a case plays: the preset's top output (a CMAF output's is its
+    DASH manifest, with the HLS master `master.m3u8` beside it)."""
+    [top] = [
+        o
+        for o in job.outputs
+        if o["preset"] == preset and o["kind"] != "captions" and o["rendition"] is None
+    ]
+    url = str(top["url"])
+    return urljoin(url, "master.m3u8") if manifest == "HLS" else url
+
+
+def _in_job(url: str) -> str:
+    """A job file's path in the job's output folder, from its signed URL (the token in the
+    path differs between two reads of the job)."""
+    match = SIGNED.search(url)
+    return match.group(1) if match else url
+
+
+def _audio_folders(url: str) -> dict[str, str]:
+    """Language -> folder (in the job's output folder) of each audio rendition, as an
+    independent parser (mpegdash, m3u8) reads the manifest at `url`."""
+    text = httpx.get(url, timeout=10).raise_for_status().text
+    if url.endswith(".mpd"):
+        period = MPEGDASHParser.parse(text).periods[0]
+        sets = [a for a in period.adaptation_sets if a.content_type == "audio"]
+        return {a.lang: _in_job(_folder(url, a.representations[0].segment_lists[0])) for a in sets}
+    media = [m for m in m3u8.loads(text, uri=url).media if m.type == "AUDIO"]
+    return {m.language: _in_job(urljoin(m.absolute_uri, ".")) for m in media}
+
+
+def _folder(url: str, segments: SegmentList) -> str:
+    """The folder of the first media segment of a DASH `SegmentList`, as a URL."""
+    return urljoin(urljoin(url, segments.segment_urls[0].media), ".")
+
+
+@pytest.mark.parametrize(("preset", "manifest", "player"), STREAMS)
+def test_stream_switches_audio_track(
+    new_page: PageFactory,
+    mpr_server: MprServer,
+    stream_job: StreamJob,
+    preset: str,
+    manifest: str | None,
+    player: Player,
+) -> None:
+    # Given the stream's manifest, with an audio rendition per source track in its own folder
+    folders = _audio_folders(_manifest_url(stream_job, preset, manifest))
+    assert set(folders) == {"en", "es"}
+    assert folders["en"] != folders["es"]
+
+    # And its player on the job page, playing English, the first track
+    page = new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(_in_job(request.url)))
+    stream = _open_stream(page, mpr_server, stream_job, preset, manifest)
+    video = stream.get_by_test_id(player.test_id)
+    page.wait_for_function("v => v.player !== undefined", arg=video.element_handle())
+    _play_until(page, video, 0.5)
+    audio = stream.get_by_label("Audio")
+    # (the untitled track by its language, the other by its title)
+    expect(audio.locator("option")).to_have_text(["English", "Español (Latinoamérica)"])
+    expect(audio.locator("option:checked")).to_have_text("English")
+    _wait_until(page, video, player.audio_language, "en")
+    assert any(url.startswith(folders["en"]) for url in requested)
+    assert not any(url.startswith(folders["es"]) for url in requested)
+
+    # When Spanish is chosen in the audio menu
+    with page.expect_request(lambda request: _in_job(request.url).startswith(folders["es"])):
+        audio.select_option(label="Español (Latinoamérica)")
+
+    # Then the player switches to the Spanish rendition, and playback goes on with it
+    _wait_until(page, video, player.audio_language, "es")
+    expect(audio.locator("option:checked")).to_have_text("Español (Latinoamérica)")
+    _play_until(page, video, 1.5)
 
 
 def test_players_and_their_menus_fit_a_phone(
