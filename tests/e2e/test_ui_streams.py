@@ -333,3 +333,17 @@ def test_players_and_their_menus_fit_a_phone(
     width, viewport = no_horizontal_overflow(page)
     screenshot(page, "phone-streams")
     assert width <= viewport, f"the page is {width} px wide on a {viewport} px screen"
+
+
+def test_job_page_lists_every_audio_track_of_the_source(
+    new_page: PageFactory, mpr_server: MprServer, stream_job: StreamJob
+) -> None:
+    # Given the job page
+    page = new_page()
+    page.goto(mpr_server.ui(f"#/jobs/{stream_job.job_id}"))
+
+    # Then the source's facts name both audio tracks with their tags, in the source's order
+    audio = page.locator("dl.facts div", has=page.locator("dt", has_text="Audio")).locator("dd")
+    expect(audio).to_have_text(
+        "aac, 44100 Hz, 1 ch (eng); aac, 44100 Hz, 1 ch (spa, Español (Latinoamérica))"
+    )
