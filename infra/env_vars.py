@@ -52,9 +52,10 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
         }
         | _STARTS_JOBS
     ),
-    # `mpr.services.build_cloud`: uploads into the input bucket, its own records under `_mpr/`
-    # in the output bucket, jobs it starts and stops, hashed API keys, its public URL (job
-    # links in webhooks) and the two signing secrets (resolved from Secrets Manager at deploy)
+    # `mpr.services.build_cloud`: uploads into the input bucket, their records in the uploads
+    # table, its own files under `_mpr/` in the output bucket, jobs it starts and stops,
+    # hashed API keys, its public URL (job links in webhooks) and the two signing secrets
+    # (resolved from Secrets Manager at deploy)
     "api": set(
         _BASE
         | {
@@ -62,6 +63,7 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
             "MPR_INPUT_PREFIX",
             "MPR_OUTPUT_BUCKET",
             "MPR_JOBS_TABLE",
+            "MPR_UPLOADS_TABLE",
             "MPR_STATE_MACHINE_ARN",
             "MPR_API_KEYS_TABLE",
             "MPR_API_BASE_URL",

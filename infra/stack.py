@@ -46,6 +46,7 @@ class MprStack(Stack):
             "MPR_OUTPUT_BUCKET": self.storage.output.bucket_name,
             "MPR_WORK_BUCKET": self.storage.work.bucket_name,
             "MPR_JOBS_TABLE": self.tables.jobs.table_name,
+            "MPR_UPLOADS_TABLE": self.tables.uploads.table_name,
             "MPR_IDEMPOTENCY_TABLE": self.tables.idempotency.table_name,
             # what the single-function stages can hold (probe refuses longer sources), what
             # one chunk encode may take (the plan cuts chunks to fit) and what one MP4
@@ -131,6 +132,7 @@ class MprStack(Stack):
             rest_api=self.api.rest_api,
             tables={
                 "Jobs": self.tables.jobs,
+                "Uploads": self.tables.uploads,
                 "Idempotency": self.tables.idempotency,
                 "ApiKeys": self.api.keys_table,
             },
@@ -143,6 +145,7 @@ class MprStack(Stack):
             "OutputBucketName": self.storage.output.bucket_name,
             "WorkBucketName": self.storage.work.bucket_name,
             "JobsTableName": self.tables.jobs.table_name,
+            "UploadsTableName": self.tables.uploads.table_name,
             "IdempotencyTableName": self.tables.idempotency.table_name,
             "StateMachineArn": self.pipeline.state_machine.state_machine_arn,
             "DashboardName": self.monitoring.dashboard.dashboard_name,

@@ -179,8 +179,8 @@ def webhook_notifier(
 
 
 def cloud_state(settings: Settings) -> Storage:
-    """The API's own records in the cloud (uploads, custom presets, webhook deliveries):
-    `_mpr/` in the output bucket."""
+    """The API's own files in the cloud (upload previews, custom presets, webhook
+    deliveries): `_mpr/` in the output bucket. Upload records are in the uploads table."""
     from mpr.adapters.s3_storage import S3Storage
 
     if not settings.output_bucket:
@@ -387,12 +387,15 @@ def _run_now(task: Callable[[], None]) -> None:
 
 
 def build_cloud(settings: Settings) -> Services:
-    """The API Lambda's wiring: S3 buckets, DynamoDB jobs and keys, Step Functions."""
+    """The wiring of the API and upload Lambdas: S3 buckets, DynamoDB jobs, uploads and keys,
+    Step Functions."""
     import boto3
 
     from mpr.adapters.dynamo_jobs import DynamoJobStore
+    from mpr.adapters.dynamo_uploads import DynamoUploadStore
     from mpr.adapters.s3_storage import S3Storage
     from mpr.adapters.sfn_orchestrator import SfnOrchestrator
+    from mpr.api.uploads_service import UploadRecord
 
     missing = [
         name
@@ -400,6 +403,7 @@ def build_cloud(settings: Settings) -> Services:
             ("MPR_INPUT_BUCKET", settings.input_bucket),
             ("MPR_OUTPUT_BUCKET", settings.output_bucket),
             ("MPR_JOBS_TABLE", settings.jobs_table),
+            ("MPR_UPLOADS_TABLE", settings.uploads_table),
             ("MPR_STATE_MACHINE_ARN", settings.state_machine_arn),
             ("MPR_API_KEYS_TABLE", settings.api_keys_table),
             ("MPR_CALLBACK_SECRET", settings.callback_secret),
@@ -440,7 +444,8 @@ def build_cloud(settings: Settings) -> Services:
         inputs=inputs,
         outputs=outputs,
         state=state,
-        uploads=upload_store(settings, state),
+        # the API and upload functions update one upload: conditional writes, never lost
+        uploads=DynamoUploadStore.from_settings(settings, UploadRecord.model_validate_json),
         jobs=jobs,
         launcher=SfnOrchestrator(
             boto3.client("stepfunctions", region_name=settings.s3_region),
@@ -522,7 +527,8 @@ def job_store(settings: Settings) -> JobStore:
 
 
 def upload_store(settings: Settings, state: Storage) -> UploadStore[UploadRecord]:
-    """Upload records in PostgreSQL when MPR_DATABASE_URL is set, else in `state`."""
+    """Upload records of a self-hosted server: in PostgreSQL when MPR_DATABASE_URL is set,
+    else in `state` (one process only)."""
     from mpr.api.uploads_service import UploadRecord
 
     if settings.database_url:

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     # DynamoDB
     jobs_table: str | None = None
     idempotency_table: str | None = None
+    uploads_table: str | None = Field(None, description="DynamoDB table of upload records (cloud)")
     work_item_ttl_days: int = Field(7, ge=1, le=365)
 
     # Step Functions

@@ -25,7 +25,7 @@ from constructs import Construct
 from infra.config import DeployConfig
 from infra.constructs.functions import HandlerImage
 from infra.constructs.storage import Storage
-from infra.constructs.tables import JobTables
+from infra.constructs.tables import UPLOAD_ACTIONS, JobTables
 from infra.constructs.web_hosting import logical_id
 from mpr.services import CLOUD_STATE_PREFIX
 
@@ -273,6 +273,7 @@ class HttpApi(Construct):
         for actions, resources in statements:
             function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
         tables.jobs.grant_read_write_data(function)
+        tables.uploads.grant(function, *UPLOAD_ACTIONS)
         self.keys_table.grant_read_write_data(function)
         state_machine.grant_start_execution(function)
         state_machine.grant(function, "states:ListExecutions")

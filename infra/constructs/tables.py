@@ -1,4 +1,5 @@
-"""The DynamoDB jobs table (single-table design) and the idempotency table of the trigger."""
+"""The DynamoDB jobs table (single-table design), the upload records of the API and the
+upload function, and the idempotency table of the trigger."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ _S = dynamodb.AttributeType.STRING
 
 
 class JobTables(Construct):
-    """`jobs`: PK/SK with status and creation-time indexes; `idempotency`: powertools records."""
+    """`jobs`: PK/SK with status and creation-time indexes; `uploads`: one item per upload
+    (`mpr.adapters.dynamo_uploads`); `idempotency`: powertools records."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: DeployConfig) -> None:
         super().__init__(scope, construct_id)
@@ -40,6 +42,16 @@ class JobTables(Construct):
             partition_key=dynamodb.Attribute(name="type", type=_S),
             sort_key=dynamodb.Attribute(name="created_at", type=_S),
         )
+        self.uploads = dynamodb.Table(
+            self,
+            "Uploads",
+            partition_key=dynamodb.Attribute(name="upload_id", type=_S),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=recovery,
+            deletion_protection=config.retain_data,
+            removal_policy=removal,
+        )
         self.idempotency = dynamodb.Table(
             self,
             "Idempotency",
@@ -50,3 +62,7 @@ class JobTables(Construct):
             time_to_live_attribute="expiration",
             removal_policy=RemovalPolicy.DESTROY,
         )
+
+
+# What `DynamoUploadStore` calls: a conditional PutItem for every write, a consistent GetItem.
+UPLOAD_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")

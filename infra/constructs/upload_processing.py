@@ -19,7 +19,7 @@ from constructs import Construct
 from infra.config import DeployConfig
 from infra.constructs.functions import HandlerImage
 from infra.constructs.storage import Storage
-from infra.constructs.tables import JobTables
+from infra.constructs.tables import UPLOAD_ACTIONS, JobTables
 from infra.constructs.web_hosting import logical_id
 from mpr.services import CLOUD_STATE_PREFIX
 
@@ -54,11 +54,12 @@ class UploadProcessing(Construct):
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[storage.output.bucket_arn])
         )
         tables.jobs.grant_read_write_data(self.function)
+        tables.uploads.grant(self.function, *UPLOAD_ACTIONS)
         state_machine.grant_start_execution(self.function)
         _acknowledge(
             self.function,
             f"IAM5[Resource::<{logical_id(storage.output)}.Arn>/{CLOUD_STATE_PREFIX}*]",
-            "The function writes only the API's records (upload state, previews) under _mpr/ "
+            "The function writes only the API's upload files (previews, waiting jobs) under _mpr/ "
             "in the output bucket; their keys exist only at run time.",
         )
 

@@ -1,18 +1,22 @@
-"""One contract for every UploadStore: records in object storage (a directory, S3 on moto)
-and in PostgreSQL, races and the upload deadlines included."""
+"""One contract for every UploadStore: records in object storage (a directory, S3 on moto),
+in PostgreSQL and in DynamoDB (moto), races and the upload deadlines included."""
 
 from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from pydantic import BaseModel, ConfigDict
 
+from mpr.adapters.dynamo_uploads import DynamoUploadStore, create_table
 from mpr.adapters.local_storage import LocalStorage
 from mpr.adapters.postgres_db import PostgresDatabase
 from mpr.adapters.postgres_uploads import PostgresUploadStore
@@ -22,12 +26,14 @@ from mpr.api.schemas import JobOptions, UploadStatus
 from mpr.api.uploads_service import UploadRecord, expired
 from mpr.core.errors import InvalidInputError, JobStateError, NotFoundError
 from mpr.ports import UploadStore
+from tests.adapters.conftest import REGION
 from tests.unit.factories import make_media
 
 T0 = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 PROCESSING = timedelta(minutes=30)
 UPLOAD_ID = "0123456789abcdef0123456789abcdef"
 MEDIA = make_media(1280, 720, duration=12.5)
+TABLE = "mpr-uploads"
 
 
 class PartsUpload(BaseModel):
@@ -79,7 +85,13 @@ def postgres_stores(postgres_url: str) -> Iterator[StoreOf]:
     database.close()
 
 
-@pytest.fixture(params=["local", "s3", "postgres"])
+@pytest.fixture
+def dynamo_stores(dynamodb_client: Any) -> StoreOf:
+    create_table(dynamodb_client, TABLE)
+    return lambda model: DynamoUploadStore(dynamodb_client, TABLE, model.model_validate_json)
+
+
+@pytest.fixture(params=["local", "s3", "postgres", "dynamo"])
 def stores(request: pytest.FixtureRequest) -> StoreOf:
     found: StoreOf = request.getfixturevalue(f"{request.param}_stores")
     return found
@@ -223,38 +235,72 @@ def test_a_deadline_seen_on_a_stale_record_keeps_a_probe_that_ended(
     assert store.get(UPLOAD_ID).status is UploadStatus.READY
 
 
-# --- several processes on one PostgreSQL -------------------------------------------------
+# --- several processes on one database ---------------------------------------------------
 
 
-def record_parts(url: str, numbers: list[int], start: Any) -> None:
-    """One process of its own (its own pool), recording finished parts one by one once every
-    process is ready."""
-    database = PostgresDatabase(url)
+@pytest.fixture
+def dynamo_endpoint(dynamodb_client: Any) -> Iterator[str]:
+    """moto's DynamoDB (the test's own, writes atomic) served on a loopback port, so that
+    other processes reach the same tables."""
+    create_table(dynamodb_client, TABLE)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@contextmanager
+def parts_store(backend: str, address: str) -> Iterator[UploadStore[PartsUpload]]:
+    """A store of this process's own (its own pool or client) on the database at `address`."""
+    if backend == "dynamo":
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=address,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        yield DynamoUploadStore(client, TABLE, PartsUpload.model_validate_json)
+        return
+    database = PostgresDatabase(address)
     try:
-        store = PostgresUploadStore(database, PartsUpload.model_validate_json)
-        start.wait(timeout=60)
-        for number in numbers:
-            store.update(UPLOAD_ID, add_part(number))
+        yield PostgresUploadStore(database, PartsUpload.model_validate_json)
     finally:
         database.close()
 
 
-def test_two_processes_recording_parts_lose_none(postgres_url: str) -> None:
-    database = PostgresDatabase(postgres_url)
-    store = PostgresUploadStore(database, PartsUpload.model_validate_json)
-    store.create(PartsUpload(upload_id=UPLOAD_ID, owner="alice"))
+def record_parts(backend: str, address: str, numbers: list[int], start: Any) -> None:
+    """One process of its own, recording finished parts one by one once every process is
+    ready."""
+    with parts_store(backend, address) as store:
+        start.wait(timeout=60)
+        for number in numbers:
+            store.update(UPLOAD_ID, add_part(number))
+
+
+@pytest.mark.parametrize("backend", ["postgres", "dynamo"])
+def test_two_processes_recording_parts_lose_none(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    address: str = request.getfixturevalue(
+        "postgres_url" if backend == "postgres" else "dynamo_endpoint"
+    )
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(2)
+    with parts_store(backend, address) as store:
+        store.create(PartsUpload(upload_id=UPLOAD_ID, owner="alice"))
 
-    workers = [
-        context.Process(target=record_parts, args=(postgres_url, list(range(first, 201, 2)), start))
-        for first in (1, 2)
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
+        workers = [
+            context.Process(
+                target=record_parts, args=(backend, address, list(range(first, 201, 2)), start)
+            )
+            for first in (1, 2)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=120)
 
-    assert [worker.exitcode for worker in workers] == [0, 0]
-    assert sorted(store.get(UPLOAD_ID).parts) == list(range(1, 201))
-    database.close()
+        assert [worker.exitcode for worker in workers] == [0, 0]
+        assert sorted(store.get(UPLOAD_ID).parts) == list(range(1, 201))

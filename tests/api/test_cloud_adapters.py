@@ -11,6 +11,7 @@ import pytest
 from mangum.types import LambdaContext
 from moto import mock_aws
 
+from mpr.adapters import dynamo_uploads
 from mpr.adapters.api_keys import DynamoApiKeyStore, authenticate, create_key
 from mpr.adapters.dynamo_jobs import create_table
 from mpr.adapters.s3_storage import S3Storage
@@ -88,7 +89,8 @@ def test_dynamo_key_store(aws: None) -> None:
 
 
 def test_cloud_wiring_names_missing_settings() -> None:
-    with pytest.raises(InvalidInputError, match=r"MPR_JOBS_TABLE.*MPR_API_KEYS_TABLE"):
+    missing = r"MPR_JOBS_TABLE, MPR_UPLOADS_TABLE.*MPR_API_KEYS_TABLE"
+    with pytest.raises(InvalidInputError, match=missing):
         build_cloud(Settings(input_bucket="in", output_bucket="out"))
 
 
@@ -99,6 +101,7 @@ def test_cloud_wiring_through_the_lambda_handler(aws: None) -> None:
     s3.put_object(Bucket="mpr-in", Key="input/a.mp4", Body=b"bytes")
     s3.put_object(Bucket="mpr-work", Key="work/leftover/x", Body=b"bytes")
     create_table(boto3.client("dynamodb", region_name=REGION), "mpr-jobs")
+    dynamo_uploads.create_table(boto3.client("dynamodb", region_name=REGION), "mpr-uploads")
     boto3.client("dynamodb", region_name=REGION).create_table(
         TableName="mpr-keys",
         KeySchema=[{"AttributeName": "key_hash", "KeyType": "HASH"}],
@@ -117,6 +120,7 @@ def test_cloud_wiring_through_the_lambda_handler(aws: None) -> None:
         output_bucket="mpr-out",
         work_bucket="mpr-work",
         jobs_table="mpr-jobs",
+        uploads_table="mpr-uploads",
         state_machine_arn=arn,
         callback_secret="cb",
         webhook_secret="wh",

@@ -15,6 +15,7 @@ import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,8 +27,11 @@ from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from mpr.adapters import dynamo_uploads
 from mpr.adapters.api_keys import create_key
 from mpr.adapters.dynamo_jobs import create_table
+from mpr.api.schemas import UploadStatus
+from mpr.api.uploads_service import UploadRecord
 from mpr.core.models import JobRecord, JobSpec, JobStatus
 from mpr.core.presets import builtin_presets
 from mpr.handlers import process_upload
@@ -36,6 +40,7 @@ from mpr.services import build_cloud, cloud_notifier
 from mpr.settings import get_settings
 from tests.support.serve import MPR
 from tests.support.webhooks import Receiver
+from tests.unit.factories import make_media
 
 from .api_helpers import FAST_RENDITION, FakeLambdaContext, probe_video, rest_api_event
 
@@ -111,6 +116,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
             s3.create_bucket(Bucket=bucket)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_table(dynamodb, "mpr-jobs")
+        dynamo_uploads.create_table(dynamodb, "mpr-uploads")
         dynamodb.create_table(
             TableName="mpr-keys",
             KeySchema=[{"AttributeName": "key_hash", "KeyType": "HASH"}],
@@ -139,6 +145,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
             "MPR_INPUT_BUCKET": "mpr-in",
             "MPR_OUTPUT_BUCKET": "mpr-out",
             "MPR_JOBS_TABLE": "mpr-jobs",
+            "MPR_UPLOADS_TABLE": "mpr-uploads",
             "MPR_API_KEYS_TABLE": "mpr-keys",
             "MPR_STATE_MACHINE_ARN": arn,
             "MPR_UPLOAD_FUNCTION_NAME": "mpr-upload",
@@ -208,6 +215,62 @@ def test_completing_an_upload_returns_at_once_and_its_own_function_probes_it(
     assert view["media"]["video"]["frame_count"] == 132  # bigbuckbunny.mp4, by ffprobe
     [execution] = sfn.list_executions(stateMachineArn=cloud)["executions"]
     assert execution["name"].startswith(job["id"])
+
+
+def test_an_update_of_the_upload_function_landing_during_the_apis_is_kept(cloud: str) -> None:
+    # Given the wiring of the API and of the upload function: two processes, two stores
+    api, function = build_cloud(get_settings()), build_cloud(get_settings())
+    uploaded_at = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+    api.uploads.create(
+        UploadRecord(
+            upload_id="0123456789abcdef0123456789abcdef",
+            owner="alice",
+            filename="clip.mp4",
+            size=1_000_000,
+            content_type="video/mp4",
+            status=UploadStatus.UPLOADED,
+            created_at=uploaded_at,
+            expires_at=uploaded_at + timedelta(hours=1),
+            uploaded_at=uploaded_at,
+        )
+    )
+    media = make_media(1280, 720, duration=12.5)
+
+    def probed(current: UploadRecord) -> UploadRecord:
+        return current.model_copy(update={"status": UploadStatus.READY, "media": media})
+
+    def wait_for_it(current: UploadRecord) -> UploadRecord:
+        # the function's probe is written after the API read the record, before it writes
+        if current.status is UploadStatus.UPLOADED:
+            function.uploads.update(current.upload_id, probed)
+        return current.model_copy(update={"job_id": "job-1"})
+
+    # When the API records a waiting job while the probe's result lands
+    api.uploads.update("0123456789abcdef0123456789abcdef", wait_for_it)
+
+    # Then neither change is lost, whichever process reads it
+    for services in (api, function):
+        stored = services.uploads.get("0123456789abcdef0123456789abcdef")
+        assert (stored.status, stored.media, stored.job_id) == (UploadStatus.READY, media, "job-1")
+
+
+def test_an_upload_whose_record_exceeds_dynamodbs_item_limit_is_refused(cloud: str) -> None:
+    services = build_cloud(get_settings())
+    _, key = create_key(services.keys, "cloud")
+    # Given job options of ~450 KB (within the API's 1 MiB body limit)
+    metadata = {f"k{i}": "x" * 9000 for i in range(50)}
+    body = {
+        "filename": "a.mp4",
+        "size": 5,
+        "start_job": {"presets": ["mp4-720p"], "metadata": metadata},
+    }
+    headers = {"x-api-key": key, "content-type": "application/json"}
+    event = rest_api_event("POST", "/v1/uploads", headers=headers, body=json.dumps(body).encode())
+    # When a client asks for an upload with them
+    response = make_handler(services)(event, FakeLambdaContext())
+    # Then it is told why it cannot have one
+    assert response["statusCode"] == 422, response["body"]
+    assert "Item size has exceeded the maximum allowed size of 400 KB" in response["body"]
 
 
 def test_a_finished_jobs_webhook_links_outputs_that_resolve_to_presigned_s3(

@@ -15,6 +15,7 @@ import pytest
 from moto import mock_aws
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from mpr.adapters import dynamo_uploads
 from mpr.adapters.dynamo_jobs import DynamoJobStore, create_table
 from mpr.handlers import runtime, s3_trigger
 from mpr.settings import get_settings
@@ -26,7 +27,11 @@ BUCKETS = {
     "MPR_WORK_BUCKET": "mpr-work",
     "MPR_OUTPUT_BUCKET": "mpr-out",
 }
-TABLES = {"MPR_JOBS_TABLE": "mpr-jobs", "MPR_IDEMPOTENCY_TABLE": "mpr-idempotency"}
+TABLES = {
+    "MPR_JOBS_TABLE": "mpr-jobs",
+    "MPR_UPLOADS_TABLE": "mpr-uploads",
+    "MPR_IDEMPOTENCY_TABLE": "mpr-idempotency",
+}
 WEBHOOK_SECRET = "whsec-handlers-0123456789"
 API_BASE_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/dev"
 
@@ -115,6 +120,7 @@ def aws(
             s3.create_bucket(Bucket=bucket)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_table(dynamodb, TABLES["MPR_JOBS_TABLE"])
+        dynamo_uploads.create_table(dynamodb, TABLES["MPR_UPLOADS_TABLE"])
         dynamodb.create_table(
             TableName=TABLES["MPR_IDEMPOTENCY_TABLE"],
             BillingMode="PAY_PER_REQUEST",

@@ -30,6 +30,7 @@ RESOURCE_VARS = {
     "MPR_OUTPUT_BUCKET",
     "MPR_WORK_BUCKET",
     "MPR_JOBS_TABLE",
+    "MPR_UPLOADS_TABLE",
     "MPR_IDEMPOTENCY_TABLE",
     "MPR_STATE_MACHINE_ARN",
 }
@@ -60,6 +61,7 @@ def test_settings_accept_the_values_the_stack_sets(monkeypatch: pytest.MonkeyPat
         "MPR_OUTPUT_BUCKET": "out",
         "MPR_WORK_BUCKET": "work",
         "MPR_JOBS_TABLE": "jobs",
+        "MPR_UPLOADS_TABLE": "uploads",
         "MPR_IDEMPOTENCY_TABLE": "idem",
         "MPR_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:t",
         "MPR_API_KEYS_TABLE": "keys",

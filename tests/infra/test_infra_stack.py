@@ -178,6 +178,7 @@ def test_variables_point_at_the_stack_resources(synthesized: Synthesized) -> Non
         "MPR_OUTPUT_BUCKET": outputs["OutputBucketName"]["Value"],
         "MPR_WORK_BUCKET": outputs["WorkBucketName"]["Value"],
         "MPR_JOBS_TABLE": outputs["JobsTableName"]["Value"],
+        "MPR_UPLOADS_TABLE": outputs["UploadsTableName"]["Value"],
         "MPR_IDEMPOTENCY_TABLE": outputs["IdempotencyTableName"]["Value"],
         "MPR_STATE_MACHINE_ARN": outputs["StateMachineArn"]["Value"],
     }
@@ -407,6 +408,7 @@ def test_outputs_name_the_resources(synthesized: Synthesized) -> None:
         "OutputBucketName",
         "WorkBucketName",
         "JobsTableName",
+        "UploadsTableName",
         "StateMachineArn",
     } <= set(synthesized.template["Outputs"])
 

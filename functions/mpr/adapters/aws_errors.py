@@ -33,6 +33,8 @@ NOT_FOUND_CODES = frozenset({"404", "NoSuchBucket", "NoSuchKey", "NoSuchUpload",
 INVALID_CODES = frozenset(
     {"EntityTooLarge", "EntityTooSmall", "InvalidArgument", "InvalidPart", "InvalidPartOrder"}
 )
+# DynamoDB's answer to an item over 400 KB (a ValidationException, like a malformed request)
+ITEM_TOO_LARGE = "Item size has exceeded the maximum allowed size"
 
 
 def error_code(exc: ClientError) -> str:
@@ -53,6 +55,8 @@ def aws_error(exc: Exception, what: str) -> MprError:
             return NotFoundError(message)
         if code in INVALID_CODES:
             return InvalidInputError(message)
+        if ITEM_TOO_LARGE in message:
+            return InvalidInputError(f"{message} of 400 KB")
         return MprError(message)
     if isinstance(exc, SdkConnectionError | HTTPClientError | RetriesExceededError):
         return RetryableError(f"{what}: {exc}")

@@ -1,10 +1,11 @@
 """An UploadStore in object storage: each record as JSON at `uploads/{id}/upload.json`.
 
-The embedded server's store (the data directory's `state/`) and the cloud API's (`_mpr/` in
-the output bucket). Creates and updates are atomic within one process, under one lock: the
-embedded server is the only process on its data directory. Across processes (the cloud's
-API and upload functions) an update is read-modify-write without a condition; the one
-written last stands.
+The embedded server's store (the data directory's `state/`, or its `--storage` area).
+Creates and updates are atomic within one process, under one lock: the embedded server is
+the only process on its data directory. Across processes an update would be
+read-modify-write without a condition (the one written last stands), so several processes
+keep uploads in PostgreSQL (`postgres_uploads`) or, in the cloud, DynamoDB
+(`dynamo_uploads`).
 """
 
 from __future__ import annotations

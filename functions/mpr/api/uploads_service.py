@@ -1,12 +1,13 @@
 """Uploads: a ticket to send a source, resumable parts, then probing and preview images
 (or, for a caption file, checking it as SRT or WebVTT).
 
-An upload's record lives in the upload store (`services.uploads`: PostgreSQL with
-MPR_DATABASE_URL, else JSON in the API's state storage); its bytes go to the input storage
-under `uploads/{id}/source`. Through the API (embedded mode) parts are stored in the state
-storage until `complete` joins them; with S3 the client PUTs to presigned URLs. Every
-change of a record is a store update that checks the state it changes from, so racing
-requests, probes and deadlines on several servers settle on one outcome.
+An upload's record lives in the upload store (`services.uploads`: DynamoDB in the cloud,
+PostgreSQL with MPR_DATABASE_URL, else JSON in the API's state storage); its bytes go to
+the input storage under `uploads/{id}/source`. Through the API (embedded mode) parts are
+stored in the state storage until `complete` joins them; with S3 the client PUTs to
+presigned URLs. Every change of a record is a store update that checks the state it
+changes from, so racing requests, probes and deadlines on several servers settle on one
+outcome.
 """
 
 from __future__ import annotations

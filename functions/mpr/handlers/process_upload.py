@@ -25,6 +25,7 @@ class Env(BaseEnv):
 
     input_bucket: Name
     output_bucket: Name
+    uploads_table: Name
     state_machine_arn: Name
 
 
