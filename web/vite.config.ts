@@ -7,7 +7,8 @@ export default defineConfig({
     outDir: "../functions/mpr/api/static",
     emptyOutDir: true,
     target: "es2022",
-    // hls.js (~600 kB) is its own chunk, loaded only by the job page
+    // hls.js (~600 kB) and Shaka Player's DASH build (~500 kB) are chunks of their own,
+    // loaded only by a job page that plays that protocol
     chunkSizeWarningLimit: 650,
   },
   server: {

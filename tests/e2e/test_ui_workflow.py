@@ -136,9 +136,8 @@ def test_trim_transcode_play_and_download(
     job = api_get(mpr_server, f"/v1/jobs/{page.locator('h1 code').inner_text()}")
     assert job["chunks_total"] == 3
     video = page.get_by_test_id("hls-video")
-    page.wait_for_function(
-        "() => document.querySelectorAll('#rendition-select option').length === 4"
-    )
+    renditions = page.get_by_label("Rendition")
+    expect(renditions.locator("option")).to_have_count(4)
     video.evaluate("v => v.play()")
     page.wait_for_function(
         "() => document.querySelector('[data-testid=hls-video]').currentTime > 0.5"
@@ -160,9 +159,9 @@ def test_trim_transcode_play_and_download(
     screenshot(page, "job-succeeded")
 
     # And switching to the 360p rendition plays 360 lines
-    rung = page.locator("#rendition-select option", has_text="360p").get_attribute("value")
+    rung = renditions.locator("option", has_text="360p").get_attribute("value")
     assert rung is not None
-    page.select_option("#rendition-select", value=rung)
+    renditions.select_option(value=rung)
     video.evaluate("v => { v.currentTime = 0; return v.play(); }")
     page.wait_for_function(
         "() => document.querySelector('[data-testid=hls-video]').videoHeight === 360"

@@ -22,6 +22,9 @@ export interface AudioInfo {
   sample_rate: number;
   channels: number;
   duration: number;
+  /** the container's tags */
+  language?: string | null;
+  title?: string | null;
 }
 
 export interface MediaInfo {
@@ -31,7 +34,9 @@ export interface MediaInfo {
   start_time: number;
   bit_rate: number | null;
   video: VideoInfo;
+  /** the first audio track the job carries; `other_audio` the further ones */
   audio: AudioInfo | null;
+  other_audio?: AudioInfo[];
 }
 
 export interface MultipartTicket {
@@ -84,7 +89,7 @@ export interface ThumbnailSpec {
   sprite_columns: number;
 }
 
-export type PresetKind = "mp4" | "hls" | "thumbnails";
+export type PresetKind = "mp4" | "hls" | "cmaf" | "thumbnails";
 
 export interface Preset {
   name: string;
@@ -117,7 +122,7 @@ export interface QCResult {
   checks?: QCCheck[];
 }
 
-export type OutputKind = "mp4" | "hls" | "thumbnails" | "sprite" | "captions";
+export type OutputKind = "mp4" | "hls" | "cmaf" | "audio" | "thumbnails" | "sprite" | "captions";
 
 export interface Output {
   preset: string;

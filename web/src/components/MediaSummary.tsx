@@ -1,12 +1,12 @@
 import type { MediaInfo } from "../api/types";
-import { formatBitrate, formatBytes } from "../lib/format";
+import { formatAudioTrack, formatBitrate, formatBytes } from "../lib/format";
 import { formatTime } from "../lib/timecode";
 import { Facts } from "./common";
 
 /** What probing found, in words. */
 export function MediaSummary({ media }: { media: MediaInfo }) {
   const v = media.video;
-  const a = media.audio;
+  const audio = media.audio ? [media.audio, ...(media.other_audio ?? [])] : [];
   return (
     <Facts
       items={[
@@ -22,7 +22,7 @@ export function MediaSummary({ media }: { media: MediaInfo }) {
           "Frame rate",
           `${Number(v.fps.toFixed(3))} fps${v.variable_frame_rate ? " (variable)" : ""}, ${v.frame_count} frames`,
         ],
-        ["Audio", a ? `${a.codec}, ${a.sample_rate} Hz, ${a.channels} ch` : "none"],
+        ["Audio", audio.length ? audio.map(formatAudioTrack).join("; ") : "none"],
       ]}
     />
   );

@@ -1,46 +1,54 @@
 import type { Output, QCResult } from "../api/types";
 import { formatSeconds } from "../lib/format";
-import { HlsPlayer } from "./HlsPlayer";
+import { protocolOf, streamsOf } from "../lib/manifests";
+import { trackLabel } from "../lib/tracks";
+import { StreamPlayer } from "./StreamPlayer";
 
-/** Play HLS, download MP4s, see thumbnails and the sprite; QC per output. */
+const STREAM_KINDS: Record<string, string> = { hls: "HLS", cmaf: "CMAF" };
+
+/** Play streams (DASH and HLS), download MP4s, see thumbnails and the sprite; QC per output. */
 export function Outputs({ outputs }: { outputs: Output[] }) {
-  const hlsAll = outputs.filter((o) => o.kind === "hls" && o.url);
-  // a ladder has one master playlist (no rendition) and one record per rung
-  const masters = hlsAll.filter((o) => o.rendition === null);
-  const hls = masters.length ? masters : hlsAll;
-  const files = outputs.filter((o) => o.kind === "mp4" && o.url);
+  const streams = streamsOf(outputs);
+  // MP4s and audio-only M4As (an audio rendition of a ladder is a playlist, not a file)
+  const files = outputs.filter((o) => (o.kind === "mp4" || o.kind === "audio") && o.url && !protocolOf(o.path));
   const images = outputs.filter((o) => (o.kind === "thumbnails" || o.kind === "sprite") && o.url);
   return (
     <section class="card" aria-labelledby="outputs-title">
       <h2 id="outputs-title">Outputs</h2>
-      {hls.map((o) => (
-        <div key={o.path} class="output">
-          <h3>
-            {o.preset} <span class="hint">HLS</span>
-          </h3>
-          <HlsPlayer src={o.url!} title={`HLS output ${o.preset}`} />
-          <QC qc={o.qc} />
-          <ul class="downloads">
-            {hlsAll
-              .filter((r) => r.preset === o.preset && r.rendition !== null && r !== o)
-              .map((r) => (
+      {streams.map((stream) => {
+        const own = outputs.filter((o) => o.preset === stream.preset && o.kind !== "captions");
+        const top = own.filter((o) => stream.manifests.some((m) => m.path === o.path));
+        const rungs = own.filter((o) => o.rendition !== null && !top.includes(o) && o.url);
+        return (
+          <div key={stream.preset} class="output" data-testid={`stream-${stream.preset}`}>
+            <h3>
+              {stream.preset} <span class="hint">{STREAM_KINDS[top[0]?.kind] ?? "stream"}</span>
+            </h3>
+            <StreamPlayer stream={stream} title={`Output ${stream.preset}`} />
+            {top.map((o) => (
+              <QC key={o.path} qc={o.qc} />
+            ))}
+            <ul class="downloads">
+              {rungs.map((r) => (
                 <li key={r.path}>
-                  <a href={r.url!}>{r.rendition}</a> <span class="hint">{describe(r)}</span>
+                  <a href={r.url!}>{r.kind === "audio" ? `Audio · ${trackLabel(r.label, r.language, 1)}` : r.rendition}</a>{" "}
+                  <span class="hint">{describe(r)}</span>
                   <QC qc={r.qc} />
                 </li>
               ))}
-          </ul>
-        </div>
-      ))}
+            </ul>
+          </div>
+        );
+      })}
       {files.length > 0 && (
         <div class="output">
           <h3>Downloads</h3>
           <ul class="downloads">
             {files.map((o) => (
               <li key={o.path}>
-                <a href={o.url!} download={o.path.split("/").pop()} data-testid="mp4-download">
+                <a href={o.url!} download={o.path.split("/").pop()} data-testid={`${o.kind}-download`}>
                   {o.preset}
-                  {o.rendition ? ` · ${o.rendition}` : ""} (MP4)
+                  {o.rendition ? ` · ${o.rendition}` : ""} ({o.kind === "audio" ? "M4A" : "MP4"})
                 </a>{" "}
                 <span class="hint">{describe(o)}</span>
                 <QC qc={o.qc} />
@@ -90,6 +98,7 @@ export function Outputs({ outputs }: { outputs: Output[] }) {
 }
 
 function describe(o: Output): string {
+  if (o.kind === "audio") return formatSeconds(o.duration);
   const size = o.width && o.height ? `${o.width}×${o.height} · ` : "";
   return `${size}${formatSeconds(o.duration)} · ${o.frames ?? "?"} frames`;
 }

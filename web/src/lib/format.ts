@@ -1,4 +1,6 @@
-/** Human-readable sizes, rates and dates. */
+/** Human-readable sizes, rates, dates and tracks. */
+
+import type { AudioInfo } from "../api/types";
 
 export function formatBytes(bytes: number): string {
   const units = ["B", "KB", "MB", "GB", "TB"];
@@ -25,4 +27,10 @@ export function formatSeconds(seconds: number | null | undefined): string {
 export function formatDate(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** An audio track in a few words: codec, rate, channels, then its language and title tags. */
+export function formatAudioTrack(a: AudioInfo): string {
+  const tags = [a.language, a.title].filter((t) => t && t !== "und").join(", ");
+  return `${a.codec}, ${a.sample_rate} Hz, ${a.channels} ch${tags ? ` (${tags})` : ""}`;
 }

@@ -32,6 +32,8 @@ describe("validation mirrors the preset model", () => {
       segment_seconds: "Segment length must be between 1 and 30.",
       "renditions.0.height": "Height must be between 16 and 4320.",
     });
+    const cmaf: Preset = { ...nested, kind: "cmaf", renditions: [rendition, { ...rendition, name: "b" }] };
+    expect(validatePreset(cmaf)).toEqual({ segment_seconds: "Segment length must be between 1 and 30." });
     const thumbs: Preset = { name: "t", kind: "thumbnails", description: "", renditions: [] };
     expect(validatePreset(thumbs)).toEqual({ thumbnails: "A thumbnails preset needs thumbnail settings." });
   });

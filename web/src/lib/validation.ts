@@ -1,8 +1,13 @@
 /** Client-side checks that mirror the API's preset model, so mistakes show before sending. */
 
-import type { Preset, Rendition, ThumbnailSpec } from "../api/types";
+import type { Preset, PresetKind, Rendition, ThumbnailSpec } from "../api/types";
 
 export type FieldErrors = Record<string, string>;
+
+/** A segmented ladder of renditions: HLS, or CMAF (HLS and DASH over the same segments). */
+export function isLadder(kind: PresetKind): boolean {
+  return kind === "hls" || kind === "cmaf";
+}
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const NAME_RULE =
@@ -79,7 +84,7 @@ export function validatePreset(p: Preset): FieldErrors {
     Object.assign(errors, validateThumbnails(p.thumbnails));
     return errors;
   }
-  if (p.kind === "hls") {
+  if (isLadder(p.kind)) {
     checkNumber(errors, "segment_seconds", p.segment_seconds, 1, 30, "Segment length");
   }
   if (p.renditions.length === 0) errors.renditions = `A ${p.kind} preset needs at least one rendition.`;

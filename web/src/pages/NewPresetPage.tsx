@@ -5,7 +5,7 @@ import type { Preset, PresetKind, Rendition, ThumbnailSpec } from "../api/types"
 import { ErrorText } from "../components/common";
 import { NEW_RENDITION, RenditionFields } from "../components/RenditionFields";
 import { href, navigate } from "../lib/route";
-import { type FieldErrors, validatePreset } from "../lib/validation";
+import { type FieldErrors, isLadder, validatePreset } from "../lib/validation";
 
 const DEFAULT_THUMBNAILS: ThumbnailSpec = {
   interval_seconds: 10,
@@ -40,7 +40,7 @@ export function NewPresetPage() {
     kind,
     description: description.trim(),
     renditions: kind === "thumbnails" ? [] : renditions.map((r) => ({ ...r, name: r.name.trim() })),
-    ...(kind === "hls" ? { segment_seconds: segment } : {}),
+    ...(isLadder(kind) ? { segment_seconds: segment } : {}),
     ...(kind === "thumbnails" ? { thumbnails: thumbs } : {}),
   });
 
@@ -95,6 +95,7 @@ export function NewPresetPage() {
             <label for="preset-kind">Kind</label>
             <select id="preset-kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as PresetKind)}>
               <option value="hls">HLS ladder</option>
+              <option value="cmaf">CMAF ladder (HLS and DASH)</option>
               <option value="mp4">MP4 file</option>
               <option value="thumbnails">Thumbnails and sprite</option>
             </select>
@@ -103,7 +104,7 @@ export function NewPresetPage() {
             <label for="preset-description">Description</label>
             <input id="preset-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
           </div>
-          {kind === "hls" && (
+          {isLadder(kind) && (
             <div class="field">
               <label for="preset-segment">Segment length (s)</label>
               <input
@@ -140,7 +141,7 @@ export function NewPresetPage() {
                 )}
               </div>
             ))}
-            {kind === "hls" && (
+            {isLadder(kind) && (
               <button
                 type="button"
                 onClick={() => setRenditions([...renditions, { ...NEW_RENDITION, name: `r${renditions.length + 1}` }])}

@@ -1,6 +1,7 @@
 import { getPreset } from "../api/endpoints";
 import { ErrorText, Facts, useAsync } from "../components/common";
 import { href } from "../lib/route";
+import { isLadder } from "../lib/validation";
 
 /** One preset in detail. */
 export function PresetPage({ name }: { name: string }) {
@@ -20,7 +21,7 @@ export function PresetPage({ name }: { name: string }) {
               items={[
                 ["Kind", p.kind],
                 ["Description", p.description || "–"],
-                ...(p.kind === "hls" ? ([["Segment length", `${p.segment_seconds ?? 4} s`]] as [string, string][]) : []),
+                ...(isLadder(p.kind) ? ([["Segment length", `${p.segment_seconds ?? 4} s`]] as [string, string][]) : []),
                 ["Never upscale", p.cap_to_source === false ? "no" : "yes"],
               ]}
             />
