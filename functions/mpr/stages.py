@@ -147,7 +147,7 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
     stitched = outputs.stitched_renditions(spec, media)
     segments = outputs.segment_targets(spec, media)
     pictures = outputs.PictureSchedule(spec, media, index, chunk_plan)
-    every = [
+    tasks = [
         ChunkTask(
             job_id=req.job_id,
             source=req.source,
@@ -162,9 +162,8 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
             segments=segments,
             pictures=pictures.for_chunk(chunk),
         )
-        for chunk in chunk_plan.chunks
+        for chunk in outputs.chunks_to_run(chunk_plan, bool(sized), pictures)
     ]
-    tasks = [t for t in every if t.renditions or t.pictures]  # pictures only: decode where due
     _save(ctx.work, keys.plan(req.job_id), chunk_plan)
     ctx.work.put_bytes(keys.tasks(req.job_id), TASKS.dump_json(tasks), "application/json")
     return PlanResult(
@@ -420,16 +419,21 @@ def job_estimate(
     platform: Platform,
     measured: dict[str, float] | None = None,
 ) -> JobEstimate:
-    """The cost model's prediction for this job on `platform` (measured seconds beside)."""
+    """The cost model's prediction for this job on `platform` (measured seconds beside): the
+    chunk tasks `plan` writes and the audio task's encodings."""
+    sized = job_renditions(spec, media)
     stitched_ids = set(outputs.stitched_renditions(spec, media))
+    pictures = outputs.PictureSchedule(spec, media, index, chunk_plan)
     return estimate(
         media,
         index,
         chunk_plan,
-        job_renditions(spec, media),
+        sized,
         load_calibration(),
         platform,
-        stitched=[r for r in job_renditions(spec, media) if r.id in stitched_ids],
+        stitched=[r for r in sized if r.id in stitched_ids],
+        tasks=outputs.chunks_to_run(chunk_plan, bool(sized), pictures),
+        audio_encodings=len(audio.encodings(spec)),
         measured=measured,
     )
 
