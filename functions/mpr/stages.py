@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from mpr import caption_outputs
 from mpr.core import audio, ffmpeg_args, keys, outputs
+from mpr.core.audio_budget import AudioBudget, check_audio
 from mpr.core.encode_budget import EncodeBudget, EncodeWork, plan_within_budget
 from mpr.core.errors import InvalidInputError, NotFoundError, QualityCheckError
 from mpr.core.estimate import JobEstimate, Platform, estimate
@@ -88,6 +89,7 @@ class StageContext:
     # the cloud encode function's limits: every chunk's estimated encode must fit them
     encode_budget: EncodeBudget | None = None
     stitch_budget: StitchBudget | None = None  # None: a stitch has the room it needs
+    audio_budget: AudioBudget | None = None  # None: the audio task has the room it needs
     scratch_dir: Path | None = None  # where stages write temporary files; None: the system's
 
     def out_prefix(self, job_id: str) -> str:
@@ -142,6 +144,8 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
     )
     if ctx.stitch_budget is not None:
         check_stitches(ctx.stitch_budget, spec.presets, media, chunk_plan.duration)
+    if ctx.audio_budget is not None:
+        check_audio(ctx.audio_budget, spec, len(media.audio_tracks), chunk_plan.duration)
     gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)
     timescale = ffmpeg_args.track_timescale(media)
     stitched = outputs.stitched_renditions(spec, media)
