@@ -4,9 +4,12 @@ The chunk encodes spread over the Distributed Map and are sized by the plan
 (`mpr.core.encode_budget`); they also write the HLS segments, thumbnails and sprite tiles.
 What still runs in one invocation over the whole source (`functions/mpr/stages.py`):
 
-- encode_audio encodes all the audio (`audio_cpu_per_second` of the calibration, one
-  thread) within its planned share of the timeout, and keeps the AAC and its HLS segments
-  in /tmp: twice the audio;
+- encode_audio encodes every carried track once per audio encoding of the job
+  (`mpr.core.audio_budget`: `audio_cpu_per_second` of the calibration a track, one thread)
+  within its planned share of the timeout, and keeps each encoding's file and the HLS
+  segments in /tmp. Its work grows with the job's tracks and encodings, so the plan checks
+  each job against the function (`audio_track_seconds` lists it for one to four tracks); the
+  probe's cap takes one track of the built-in AAC and its HLS segments (twice the audio);
 - package copies segments and MP4s server-side and writes playlists; it downloads only the
   sprite tiles and writes the sheets beside them: twice a tile per sprite interval, each at
   most its raw RGB size (a 9:16 frame at the tile width);
@@ -15,21 +18,21 @@ What still runs in one invocation over the whole source (`functions/mpr/stages.p
   the built-in ones;
 - probe reads the container index through ranged GETs: flat in the source's length.
 
-The probe's cap is the smaller of audio and package, taken at the built-in presets' audio
-bitrate and sprite settings, and never above the settings' own default.
+The probe's cap is the smaller of audio (one track) and package, taken at the built-in
+presets' audio bitrate and sprite settings, and never above the settings' own default.
 """
 
 from __future__ import annotations
 
 from infra.config import DeployConfig
+from mpr.core.audio_budget import AudioBudget, AudioLoad, audio_load
+from mpr.core.models import JobSpec
 from mpr.core.presets import builtin_presets
 from mpr.core.stitch_budget import (
     MB,
-    TIMEOUT_SHARE,
     TMP_FREE_SHARE,
     StitchBudget,
     stitch_kbps,
-    stream_bytes_per_second,
 )
 from mpr.media.calibration import load_calibration
 from mpr.settings import Settings
@@ -42,14 +45,27 @@ def _tmp_bytes(config: DeployConfig, function: str) -> float:
     return config.sizes[function].ephemeral_mb * MB * TMP_FREE_SHARE
 
 
+def audio_budget(config: DeployConfig) -> AudioBudget:
+    """What the deployed encode_audio function has."""
+    size = config.sizes["encode_audio"]
+    cpu = load_calibration().audio_cpu_per_second
+    return AudioBudget(size.ephemeral_mb, size.timeout_seconds, cpu)
+
+
 def audio_seconds(config: DeployConfig) -> int:
-    """The longest source whose audio one encode_audio invocation encodes and holds."""
+    """The longest source whose one track encode_audio encodes to the built-in AAC and
+    holds with its HLS segments."""
     presets = builtin_presets().values()
     kbps = max(r.audio_bitrate_kbps for p in presets for r in p.renditions)
-    size = config.sizes["encode_audio"]
-    held = _tmp_bytes(config, "encode_audio") / (2 * stream_bytes_per_second(kbps))
-    encoded = size.timeout_seconds * TIMEOUT_SHARE / load_calibration().audio_cpu_per_second
-    return int(min(held, encoded))
+    return int(audio_budget(config).longest_seconds(AudioLoad(1, 2 * kbps)))
+
+
+def audio_track_seconds(config: DeployConfig, preset: str, tracks: range) -> dict[int, int]:
+    """The longest source the plan admits for a job of one built-in preset, by the number
+    of tracks it carries."""
+    spec = JobSpec(source="source", presets=[builtin_presets()[preset]])
+    budget = audio_budget(config)
+    return {n: int(budget.longest_seconds(audio_load(spec, n))) for n in tracks}
 
 
 def package_seconds(config: DeployConfig) -> int:

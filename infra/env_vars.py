@@ -21,7 +21,8 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
     # a source longer than encode_audio and package can hold is refused first (infra.caps)
     "probe": set(_STAGE | {"MPR_INPUT_BUCKET", "MPR_MAX_DURATION_SECONDS"}),
     # chunks are cut so that each one's encode fits the encode function (core.encode_budget);
-    # a job whose MP4 the stitch function cannot join is refused (core.stitch_budget)
+    # a job whose MP4 the stitch function cannot join is refused (core.stitch_budget), and
+    # one whose tracks the audio function cannot encode (core.audio_budget)
     "plan": set(
         _STAGE
         | {
@@ -29,6 +30,8 @@ ENV_VARS_BY_FUNCTION: dict[str, set[str]] = {
             "MPR_ENCODE_MEMORY_MB",
             "MPR_STITCH_TMP_MB",
             "MPR_STITCH_TIMEOUT_SECONDS",
+            "MPR_AUDIO_TMP_MB",
+            "MPR_AUDIO_TIMEOUT_SECONDS",
         }
     ),
     "encode_chunk": set(_STAGE | {"MPR_INPUT_BUCKET"}),

@@ -38,6 +38,7 @@ class MprStack(Stack):
         self.image = HandlerImage(self, "HandlerImage", config=config)
         encode = config.sizes[ENCODE_FUNCTION]
         stitch = config.sizes["stitch"]
+        audio = config.sizes["encode_audio"]
         values = {
             "MPR_S3_REGION": Aws.REGION,
             "MPR_DATA_DIR": LAMBDA_DATA_DIR,
@@ -50,12 +51,15 @@ class MprStack(Stack):
             "MPR_IDEMPOTENCY_TABLE": self.tables.idempotency.table_name,
             # what the single-function stages can hold (probe refuses longer sources), what
             # one chunk encode may take (the plan cuts chunks to fit) and what one MP4
-            # stitch can join (the plan refuses a job's MP4 that it cannot)
+            # stitch can join and the audio task encode (the plan refuses a job's MP4 or
+            # audio tracks that they cannot)
             "MPR_MAX_DURATION_SECONDS": str(float(max_source_seconds(config))),
             "MPR_ENCODE_TIMEOUT_SECONDS": str(encode.timeout_seconds),
             "MPR_ENCODE_MEMORY_MB": str(encode.memory_mb),
             "MPR_STITCH_TMP_MB": str(stitch.ephemeral_mb),
             "MPR_STITCH_TIMEOUT_SECONDS": str(stitch.timeout_seconds),
+            "MPR_AUDIO_TMP_MB": str(audio.ephemeral_mb),
+            "MPR_AUDIO_TIMEOUT_SECONDS": str(audio.timeout_seconds),
         }
         # The UI's origin is known first (API CORS); the API's URL then goes into the UI.
         self.web = WebHosting(self, "Web", config=config, access_logs=self.storage.access_logs)

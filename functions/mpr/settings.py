@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # the stitch function's /tmp and timeout: the cloud plan refuses an MP4 it cannot join
     stitch_tmp_mb: int | None = Field(None, ge=512, le=10_240)
     stitch_timeout_seconds: int | None = Field(None, ge=1, le=900)
+    # the audio function's /tmp and timeout: the cloud plan refuses audio it cannot encode
+    audio_tmp_mb: int | None = Field(None, ge=512, le=10_240)
+    audio_timeout_seconds: int | None = Field(None, ge=1, le=900)
 
     # API and webhooks
     api_base_url: str = "http://127.0.0.1:8080"

@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from mpr import caption_outputs
 from mpr.core import audio, ffmpeg_args, keys, outputs
+from mpr.core.audio_budget import AudioBudget, check_audio
 from mpr.core.encode_budget import EncodeBudget, EncodeWork, plan_within_budget
 from mpr.core.errors import InvalidInputError, NotFoundError, QualityCheckError
 from mpr.core.estimate import JobEstimate, Platform, estimate
@@ -88,6 +89,7 @@ class StageContext:
     # the cloud encode function's limits: every chunk's estimated encode must fit them
     encode_budget: EncodeBudget | None = None
     stitch_budget: StitchBudget | None = None  # None: a stitch has the room it needs
+    audio_budget: AudioBudget | None = None  # None: the audio task has the room it needs
     scratch_dir: Path | None = None  # where stages write temporary files; None: the system's
 
     def out_prefix(self, job_id: str) -> str:
@@ -142,12 +144,14 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
     )
     if ctx.stitch_budget is not None:
         check_stitches(ctx.stitch_budget, spec.presets, media, chunk_plan.duration)
+    if ctx.audio_budget is not None:
+        check_audio(ctx.audio_budget, spec, len(media.audio_tracks), chunk_plan.duration)
     gop = ffmpeg_args.gop_frames(media, spec.gop_seconds)
     timescale = ffmpeg_args.track_timescale(media)
     stitched = outputs.stitched_renditions(spec, media)
     segments = outputs.segment_targets(spec, media)
     pictures = outputs.PictureSchedule(spec, media, index, chunk_plan)
-    every = [
+    tasks = [
         ChunkTask(
             job_id=req.job_id,
             source=req.source,
@@ -162,9 +166,8 @@ def plan(ctx: StageContext, req: PlanRequest) -> PlanResult:
             segments=segments,
             pictures=pictures.for_chunk(chunk),
         )
-        for chunk in chunk_plan.chunks
+        for chunk in outputs.chunks_to_run(chunk_plan, bool(sized), pictures)
     ]
-    tasks = [t for t in every if t.renditions or t.pictures]  # pictures only: decode where due
     _save(ctx.work, keys.plan(req.job_id), chunk_plan)
     ctx.work.put_bytes(keys.tasks(req.job_id), TASKS.dump_json(tasks), "application/json")
     return PlanResult(
@@ -420,16 +423,21 @@ def job_estimate(
     platform: Platform,
     measured: dict[str, float] | None = None,
 ) -> JobEstimate:
-    """The cost model's prediction for this job on `platform` (measured seconds beside)."""
+    """The cost model's prediction for this job on `platform` (measured seconds beside): the
+    chunk tasks `plan` writes and the audio task's encodings."""
+    sized = job_renditions(spec, media)
     stitched_ids = set(outputs.stitched_renditions(spec, media))
+    pictures = outputs.PictureSchedule(spec, media, index, chunk_plan)
     return estimate(
         media,
         index,
         chunk_plan,
-        job_renditions(spec, media),
+        sized,
         load_calibration(),
         platform,
-        stitched=[r for r in job_renditions(spec, media) if r.id in stitched_ids],
+        stitched=[r for r in sized if r.id in stitched_ids],
+        tasks=outputs.chunks_to_run(chunk_plan, bool(sized), pictures),
+        audio_encodings=len(audio.encodings(spec)),
         measured=measured,
     )
 

@@ -36,6 +36,7 @@ from mpr.core.models import (
 from mpr.core.presets import builtin_presets
 from mpr.handlers import encode_chunk
 from mpr.media import qc
+from mpr.media.calibration import load_calibration
 from mpr.media.tools import Tools
 from mpr.settings import get_settings
 from mpr.stages import StageContext
@@ -420,13 +421,14 @@ def test_cancel_stops_the_execution_and_running_encodes_write_nothing(
 TWO_AUDIO = "input/two-audio.mp4"
 
 
-def two_audio_source(tmp_path: Path) -> list[dict[str, object]]:
-    """A 3 s clip with an English (3 s) and a Spanish (2 s, default) track, in the input
-    bucket; its audio tracks as ffprobe measures them."""
+def two_audio_source(tmp_path: Path, seconds: int = 3) -> list[dict[str, object]]:
+    """A clip of `seconds` with an English (as long) and a Spanish (1 s shorter, default)
+    track, in the input bucket; its audio tracks as ffprobe measures them."""
     clip = tmp_path / "two-audio.mp4"
     ffmpeg(
-        *("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3"),
-        *("-f", "lavfi", "-i", "sine=f=440:r=48000:d=3", "-f", "lavfi", "-i", "sine=r=48000:d=2"),
+        *("-f", "lavfi", "-i", f"testsrc2=s=320x180:r=25:d={seconds}"),
+        *("-f", "lavfi", "-i", f"sine=f=440:r=48000:d={seconds}"),
+        *("-f", "lavfi", "-i", f"sine=r=48000:d={seconds - 1}"),
         *("-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-g", "25"),
         *("-pix_fmt", "yuv420p", "-c:a", "aac"),
         *("-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=spa"),
@@ -495,6 +497,41 @@ def count_encodes(faults: dict[str, Fault]) -> list[str]:
     for stage in ("encode_chunk", "encode_audio"):
         faults[stage] = note(stage)
     return started
+
+
+def test_tracks_the_audio_function_cannot_encode_fail_the_job_at_plan_naming_their_count(
+    state_machine: str,
+    jobs: DynamoJobStore,
+    faults: dict[str, Fault],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # Given an audio function of 1 s (half planned) and a 14 s source with two tracks: one
+    # AAC encoding of both takes 2 x 14 s x the calibration's CPU-s a track-second
+    rate = load_calibration().audio_cpu_per_second
+    longest = int(0.5 / (2 * rate))
+    assert longest == 13
+    monkeypatch.setenv("MPR_AUDIO_TMP_MB", "512")
+    monkeypatch.setenv("MPR_AUDIO_TIMEOUT_SECONDS", "1")
+    get_settings.cache_clear()
+    encodes = count_encodes(faults)
+    two_audio_source(tmp_path, seconds=14)
+    spec = SPEC.model_copy(update={"source": TWO_AUDIO, "presets": [SPEC.presets[1]]})
+
+    # When the job runs
+    described = run_job(state_machine, jobs, "sfn-no-audio-room", spec)
+
+    # Then plan refused it, naming the track count and the audio function's cap, before
+    # any encode
+    assert described["status"] == "FAILED", described
+    job = jobs.get("sfn-no-audio-room")
+    assert (job.status, job.error_cause) == (JobStatus.FAILED, "LimitExceededError")
+    assert job.error == (
+        "LimitExceededError: the audio task encodes 2 audio tracks (1 encoding each) in one "
+        "function, whose timeout of 1 s holds at most 13 s; the output lasts 14.0 s (carry "
+        "fewer tracks with audio_languages, or trim the source)"
+    )
+    assert encodes == []
 
 
 def test_a_source_over_the_probe_cap_fails_the_job_before_any_encode(

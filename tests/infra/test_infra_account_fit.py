@@ -101,6 +101,24 @@ def test_plan_refuses_mp4s_longer_than_the_deployed_stitch_can_join(
     assert caps.stitch_seconds(DeployConfig()) == {"mp4-1080p": 6_307, "mp4-720p": 10_654}
 
 
+def test_plan_refuses_audio_tracks_the_deployed_audio_function_cannot_encode(
+    synthesized: Synthesized,
+) -> None:
+    functions = synthesized.functions()
+    plan = functions["plan"]["Environment"]["Variables"]
+    audio = functions["encode_audio"]
+    assert plan["MPR_AUDIO_TMP_MB"] == str(audio["EphemeralStorage"]["Size"]) == "4096"
+    assert plan["MPR_AUDIO_TIMEOUT_SECONDS"] == str(audio["Timeout"]) == "900"
+    # the one audio task encodes every carried track: half of 900 s over n tracks at the
+    # calibration's CPU-s a track-second; two tracks already fall under the probe's 21,600 s
+    # (/tmp, 2 x 128 kb/s a track in 0.9 x 4,096 MiB, allows 120,795 s / n)
+    rate = json.loads(CALIBRATION.read_text())["audio_cpu_per_second"]
+    by_tracks = caps.audio_track_seconds(DeployConfig(), "hls-ladder", range(1, 5))
+    assert by_tracks == {n: int(450 / (n * rate)) for n in range(1, 5)}
+    assert by_tracks == {1: 23_711, 2: 11_855, 3: 7_903, 4: 5_927}
+    assert by_tracks[1] == caps.audio_seconds(DeployConfig())
+
+
 def test_plan_sizes_chunks_for_the_deployed_encode_function(synthesized: Synthesized) -> None:
     functions = synthesized.functions()
     plan = functions["plan"]["Environment"]["Variables"]

@@ -75,6 +75,8 @@ def test_settings_accept_the_values_the_stack_sets(monkeypatch: pytest.MonkeyPat
         "MPR_ENCODE_MEMORY_MB": "10240",
         "MPR_STITCH_TMP_MB": "10240",
         "MPR_STITCH_TIMEOUT_SECONDS": "900",
+        "MPR_AUDIO_TMP_MB": "4096",
+        "MPR_AUDIO_TIMEOUT_SECONDS": "900",
         "MPR_UPLOAD_FUNCTION_NAME": "mpr-dev-process-upload",
     }
     assert set(values) == set().union(*ENV_VARS_BY_FUNCTION.values())

@@ -243,14 +243,15 @@ def test_a_cmaf_ladder_gives_every_track_an_adaptation_set(two_audio: Path, tmp_
     tracks = source_tracks(two_audio)
     transcode(two_audio, tmp_path, "--preset", "cmaf-ladder", "--chunk-seconds", "2")
     # Then the DASH manifest (read by mpegdash) has an audio set per track, in its language,
-    # the default track alone with the main role, each segment list as long as its source track
+    # the default track with the main role and the other alternate, each segment list as long
+    # as its source track
     audio = [
         r
         for r in representations(tmp_path / "cmaf-ladder" / "manifest.mpd")
         if r.content_type == "audio"
     ]
     assert [(r.lang, r.roles) for r in audio] == [
-        (BCP47["eng"], []),
+        (BCP47["eng"], ["alternate"]),
         (BCP47["spa"], ["main"]),
     ]
     for representation, track in zip(audio, tracks, strict=True):

@@ -141,7 +141,7 @@ def test_each_audio_track_is_an_adaptation_set_of_its_own(written: Path) -> None
     audio = [r for r in representations(written) if r.content_type == "audio"]
     assert [(a.id, a.lang, a.roles, a.codecs, a.mime_type) for a in audio] == [
         ("audio-English", "en", ["main"], "mp4a.40.2", "audio/mp4"),
-        ("audio-Español", "es", [], "mp4a.40.2", "audio/mp4"),
+        ("audio-Español", "es", ["alternate"], "mp4a.40.2", "audio/mp4"),
     ]
     for track in audio:
         assert (
@@ -162,6 +162,27 @@ def test_each_audio_track_is_an_adaptation_set_of_its_own(written: Path) -> None
             "schemeIdUri": "urn:mpeg:mpegB:cicp:ChannelConfiguration",
             "value": "2",
         }
+
+
+def test_the_default_audio_set_is_main_and_every_other_one_alternate(tmp_path: Path) -> None:
+    # Given three audio tracks, the second the default
+    path = tmp_path / "manifest.mpd"
+    tracks = [
+        _audio("en", "English", False),
+        _audio("es", "Español", True),
+        _audio(None, "x", False),
+    ]
+    path.write_text(manifest(12.012, [_video("720p", 1280, 720)], tracks))
+    # When the manifest is read with the standard library's XML parser
+    sets = ET.parse(path).getroot().findall(".//d:AdaptationSet[@contentType='audio']", NS)
+    # Then each set has exactly one Role of the DASH role scheme: main for the default
+    roles = [[r.attrib for r in s.findall("d:Role", NS)] for s in sets]
+    scheme = "urn:mpeg:dash:role:2011"
+    assert roles == [
+        [{"schemeIdUri": scheme, "value": "alternate"}],
+        [{"schemeIdUri": scheme, "value": "main"}],
+        [{"schemeIdUri": scheme, "value": "alternate"}],
+    ]
 
 
 def test_each_captions_track_is_a_webvtt_text_set(written: Path) -> None:

@@ -8,8 +8,11 @@ import pytest
 from pydantic import ValidationError
 
 from mpr.core.estimate import Calibration, Platform, X264Preset, estimate
-from mpr.core.models import AudioInfo, MediaInfo, SizedRendition, VideoRendition
+from mpr.core.models import AudioInfo, JobSpec, MediaInfo, SizedRendition, VideoRendition
 from mpr.core.planning import plan_chunks
+from mpr.core.presets import builtin_presets
+from mpr.media.calibration import load_calibration
+from mpr.stages import job_estimate
 from tests.unit.factories import cfr_index, make_media
 
 CALIBRATION = Calibration(
@@ -178,3 +181,25 @@ def test_every_audio_track_is_encoded_by_the_one_audio_task() -> None:
     }
     assert "audio 11.6 s beside" in stages["encode"].note
     assert stages["encode"].invocations == len(plan.chunks) + 1
+
+
+def test_a_job_of_audio_presets_only_runs_no_chunk_task_and_no_stitch() -> None:
+    # Given the one-minute source with two audio tracks, in six chunks, and a job of the
+    # audio-aac and audio-opus presets only
+    media, index = source(60), cfr_index(1500, 25.0, keyframe_every=50)
+    two = media.model_copy(update={"other_audio": [AUDIO]})
+    plan = plan_chunks(index, target_seconds=10, min_seconds=2)
+    presets = builtin_presets()
+    spec = JobSpec(source="in.mp4", presets=[presets["audio-aac"], presets["audio-opus"]])
+    # When the job is estimated
+    result = job_estimate(spec, two, index, plan, PLATFORM)
+    stages = {s.stage: s for s in result.stages}
+    # Then the encode stage is the audio task alone, and nothing is stitched
+    assert stages["encode"].invocations == 1
+    assert stages["encode"].note.startswith("0 chunk tasks")
+    assert result.longest_chunk_seconds == 0
+    assert (stages["stitch"].invocations, stages["stitch"].seconds) == (0, 0)
+    # and the audio task reads the source once for each of the two encodings and encodes
+    # both tracks in each: 2 s + 2 * (60 MB / 100 MB/s + 2 * 60 s * CPU-s per second)
+    rate = load_calibration().audio_cpu_per_second
+    assert stages["encode"].seconds == pytest.approx(2 + 2 * (0.6 + 2 * 60 * rate), abs=0.01)

@@ -70,7 +70,8 @@ class VideoRepresentation(BaseModel):
 
 
 class AudioRendition(BaseModel):
-    """One audio track: an AdaptationSet of its own (language, name, default)."""
+    """One audio track: an AdaptationSet of its own (language, name, and its Role: `main`
+    for the default, `alternate` for the others)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -192,8 +193,8 @@ def _audio_set(period: ET.Element, set_id: str, audio: AudioRendition) -> None:
         },
     )
     ET.SubElement(adaptation, "Label").text = audio.name
-    if audio.default:
-        ET.SubElement(adaptation, "Role", {"schemeIdUri": ROLE_SCHEME, "value": "main"})
+    role = "main" if audio.default else "alternate"
+    ET.SubElement(adaptation, "Role", {"schemeIdUri": ROLE_SCHEME, "value": role})
     representation = ET.SubElement(
         adaptation,
         "Representation",

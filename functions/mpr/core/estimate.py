@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:  # models.py holds a JobEstimate in the manifest
-    from mpr.core.models import ChunkPlan, FrameIndex, MediaInfo, SizedRendition
+    from mpr.core.models import Chunk, ChunkPlan, FrameIndex, MediaInfo, SizedRendition
 
 Arch = Literal["x86_64", "arm64"]
 X264Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"]
@@ -180,13 +180,17 @@ def estimate(
     platform: Platform,
     *,
     stitched: Sequence[SizedRendition] | None = None,
+    tasks: Sequence[Chunk] | None = None,
+    audio_encodings: int = 1,
     measured: dict[str, float] | None = None,
 ) -> JobEstimate:
     """Predict every stage of the job `plan` describes (see the module docstring).
 
     `stitched` are the renditions an MP4 output joins (None: all of them); HLS rungs,
     thumbnails and sprite tiles are written by the chunk tasks, so packaging them moves
-    no media."""
+    no media. `tasks` are the chunks that get a chunk task (None: every chunk; none for a
+    job of audio presets only); the audio task makes `audio_encodings` encodings of every
+    carried track."""
     measured = measured or {}
     cpu = platform.vcpus * CPU_EFFICIENCY * platform.arch_speed
     duration = plan.duration
@@ -203,7 +207,7 @@ def estimate(
 
     key_times = sorted(index.times[k] for k in set(index.keyframes))
     chunk_seconds = []
-    for chunk in plan.chunks:
+    for chunk in plan.chunks if tasks is None else tasks:
         decoded = chunk.end - _keyframe_time(key_times, chunk.seek)
         work = decoded * decode_per_second + chunk.duration * encode_per_second
         io = transfer(decoded * source_mb_per_s) + transfer(chunk.duration * out_mb_per_s)
@@ -212,11 +216,11 @@ def estimate(
     encode_wall = _makespan(chunk_seconds, slots)
     audio_s = 0.0
     if media.audio is not None:
-        # the audio encode streams the whole source (video samples included) once and
-        # encodes every carried track
-        audio_s = warm + transfer(duration * source_mb_per_s)
+        # the audio task streams the whole source (video samples included) once an
+        # encoding and encodes every carried track in each
         tracks = len(media.audio_tracks)
-        audio_s += tracks * duration * calibration.audio_cpu_per_second / platform.arch_speed
+        cpu_s = tracks * duration * calibration.audio_cpu_per_second / platform.arch_speed
+        audio_s = warm + audio_encodings * (transfer(duration * source_mb_per_s) + cpu_s)
     encode_s = max(encode_wall, audio_s)
     joined = list(renditions if stitched is None else stitched)
     mp4_mb_per_s = sum(r.rendition.max_bitrate_kbps for r in joined) / 8e3
@@ -233,8 +237,8 @@ def estimate(
             "encode",
             encode_s,
             sum(chunk_seconds) + audio_s,
-            len(plan.chunks) + (1 if media.audio else 0),
-            f"{len(plan.chunks)} chunk tasks on {slots} Lambdas: {encode_wall:.1f} s; audio "
+            len(chunk_seconds) + (1 if media.audio else 0),
+            f"{len(chunk_seconds)} chunk tasks on {slots} Lambdas: {encode_wall:.1f} s; audio "
             f"{audio_s:.1f} s beside{holder}",
         ),
         ("stitch", stitch_s, stitch_s * len(joined), len(joined), "one Lambda an MP4 rung"),
@@ -259,7 +263,7 @@ def estimate(
     transitions = STATE_TRANSITIONS_FIXED + 2 * len(renditions)
     sfn = (
         transitions * SFN_TRANSITION_USD
-        + len(plan.chunks) * SFN_EXPRESS_REQUEST_USD
+        + len(chunk_seconds) * SFN_EXPRESS_REQUEST_USD
         + sum(chunk_seconds) * 0.0625 * SFN_EXPRESS_GB_SECOND_USD
     )
     minutes = duration / 60

@@ -88,3 +88,9 @@ class PictureSchedule:
                     )
                 )
         return targets
+
+
+def chunks_to_run(plan: ChunkPlan, encodes_video: bool, pictures: PictureSchedule) -> list[Chunk]:
+    """The chunks that get a chunk task: every one where the job encodes video, else those
+    holding a picture (a job of audio presets only runs none)."""
+    return [c for c in plan.chunks if encodes_video or pictures.for_chunk(c)]

@@ -15,11 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from mpr.adapters.dynamo_jobs import DynamoJobStore
 from mpr.adapters.s3_storage import S3Storage
+from mpr.core.audio_budget import AudioBudget
 from mpr.core.encode_budget import EncodeBudget
 from mpr.core.errors import InvalidInputError
 from mpr.core.ffmpeg_args import x264_threads
 from mpr.core.models import JobRecord
 from mpr.core.stitch_budget import StitchBudget
+from mpr.media.calibration import load_calibration
 from mpr.media.tools import Tools
 from mpr.ports import JobStore, Notifier, Storage
 from mpr.services import cloud_notifier
@@ -119,6 +121,15 @@ def adapters(env: type[Env]) -> Adapters:
         stitch_budget=(
             StitchBudget(settings.stitch_tmp_mb, settings.stitch_timeout_seconds)
             if settings.stitch_tmp_mb and settings.stitch_timeout_seconds
+            else None
+        ),
+        audio_budget=(
+            AudioBudget(
+                settings.audio_tmp_mb,
+                settings.audio_timeout_seconds,
+                load_calibration().audio_cpu_per_second,
+            )
+            if settings.audio_tmp_mb and settings.audio_timeout_seconds
             else None
         ),
     )
