@@ -21,7 +21,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.api.api_helpers import wait_job
 from tests.support.media import ffmpeg
 
-from .ui_helpers import PHONE, MprServer, PageFactory, no_horizontal_overflow
+from .ui_helpers import PHONE, MprServer, PageFactory, no_horizontal_overflow, srt_text, timestamp
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,23 +47,8 @@ class StreamJob:
     outputs: list[dict[str, object]]
 
 
-def _timestamp(seconds: float, comma: bool) -> str:
-    millis = round(seconds * 1000)
-    text = f"{millis // 3_600_000:02}:{millis // 60_000 % 60:02}:{millis // 1000 % 60:02}"
-    return f"{text}{',' if comma else '.'}{millis % 1000:03}"
-
-
-def _srt(cues: list[tuple[float, float, str]]) -> str:
-    return "".join(
-        f"{i}\n{_timestamp(a, True)} --> {_timestamp(b, True)}\n{text}\n\n"
-        for i, (a, b, text) in enumerate(cues, 1)
-    )
-
-
 def _webvtt(cues: list[tuple[float, float, str]]) -> str:
-    body = "".join(
-        f"{_timestamp(a, False)} --> {_timestamp(b, False)}\n{t}\n\n" for a, b, t in cues
-    )
+    body = "".join(f"{timestamp(a, False)} --> {timestamp(b, False)}\n{t}\n\n" for a, b, t in cues)
     return f"WEBVTT\n\n{body}"
 
 
@@ -90,7 +75,7 @@ def stream_job(mpr_server: MprServer) -> StreamJob:
     inputs = mpr_server.data_dir / "input" / "streams"
     inputs.mkdir(parents=True, exist_ok=True)
     _make_source(inputs / "source.mp4")
-    (inputs / "en.srt").write_text(_srt(ENGLISH), encoding="utf-8")
+    (inputs / "en.srt").write_text(srt_text(ENGLISH), encoding="utf-8")
     (inputs / "es.vtt").write_text(_webvtt(SPANISH), encoding="utf-8")
     body = {
         "source": {"key": "streams/source.mp4"},

@@ -85,3 +85,18 @@ def probe_video(ffprobe: str, path: Path) -> tuple[int, float]:
     ).stdout
     stream = json.loads(out)["streams"][0]
     return int(stream["nb_read_frames"]), float(stream["duration"])
+
+
+def timestamp(seconds: float, comma: bool) -> str:
+    """`seconds` as an SRT (`comma`) or WebVTT cue time."""
+    millis = round(seconds * 1000)
+    text = f"{millis // 3_600_000:02}:{millis // 60_000 % 60:02}:{millis // 1000 % 60:02}"
+    return f"{text}{',' if comma else '.'}{millis % 1000:03}"
+
+
+def srt_text(cues: list[tuple[float, float, str]]) -> str:
+    """An SRT file of (start, end, text) cues, in seconds."""
+    return "".join(
+        f"{i}\n{timestamp(a, True)} --> {timestamp(b, True)}\n{text}\n\n"
+        for i, (a, b, text) in enumerate(cues, 1)
+    )

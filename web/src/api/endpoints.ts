@@ -2,15 +2,16 @@
 
 import { del, get, post } from "./client";
 import { apiUrl } from "./config";
-import type { Job, JobPage, JobRequest, Preset, Upload, UploadTicket } from "./types";
+import type { Job, JobPage, JobRequest, Preset, Upload, UploadPurpose, UploadTicket } from "./types";
 
 const enc = encodeURIComponent;
 
-export const createUpload = (file: File) =>
+export const createUpload = (file: File, purpose: UploadPurpose = "source") =>
   post<UploadTicket>(apiUrl("v1/uploads"), {
     filename: file.name,
     size: file.size,
     content_type: file.type || "application/octet-stream",
+    purpose,
   });
 export const getUpload = (id: string) => get<Upload>(apiUrl(`v1/uploads/${enc(id)}`));
 

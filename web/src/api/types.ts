@@ -56,10 +56,14 @@ export interface UploadTicket {
 
 export type UploadStatus = "PENDING" | "UPLOADED" | "READY" | "INVALID" | "FAILED";
 
+/** A source to probe, or a caption file (SRT or WebVTT) to check and attach to jobs. */
+export type UploadPurpose = "source" | "captions";
+
 export interface Upload {
   upload_id: string;
   filename: string;
   size: number;
+  purpose?: UploadPurpose;
   status: UploadStatus;
   parts_received: number[];
   media: MediaInfo | null;
@@ -134,12 +138,20 @@ export interface Output {
   height: number | null;
   duration: number | null;
   frames: number | null;
+  /** peak bit rate of a streaming rendition, bits per second */
+  bandwidth?: number | null;
   qc: QCResult | null;
   /** every image of a thumbnails or sprite output, in time order */
   images: string[];
-  /** BCP 47 tag and player label of a captions output */
+  /** URLs of the other entry points (playlists, manifests) beside `url` */
+  files?: string[];
+  /** BCP 47 tag and player label of a captions or audio output */
   language?: string | null;
   label?: string | null;
+  /** the track players select by default */
+  default?: boolean;
+  /** captions only for what the audio does not make clear */
+  forced?: boolean;
 }
 
 export interface Job {
@@ -158,6 +170,8 @@ export interface Job {
   qc: QCResult | null;
   timings: Record<string, number>;
   events_url?: string | null;
+  /** when the signed output URLs stop working; read the job again for fresh ones */
+  urls_expire_at?: string | null;
 }
 
 export interface JobPage {
@@ -165,11 +179,21 @@ export interface JobPage {
   next_cursor: string | null;
 }
 
+/** A caption file (an upload of purpose "captions") carried with the job's outputs. */
+export interface CaptionRequest {
+  source: { upload_id: string };
+  language: string;
+  label?: string;
+  default: boolean;
+  forced: boolean;
+}
+
 export interface JobRequest {
   source: { upload_id: string };
   presets: string[];
   renditions?: Rendition[];
   trim?: Trim;
+  captions?: CaptionRequest[];
 }
 
 export interface Problem {

@@ -2,8 +2,10 @@ import { useState } from "preact/hooks";
 import { createJob, listPresets } from "../api/endpoints";
 import { ApiError } from "../api/errors";
 import type { JobRequest, Rendition } from "../api/types";
+import { type CaptionEntry, captionRequests, validateCaptions } from "../lib/captions";
 import { href, navigate } from "../lib/route";
 import { type FieldErrors, validateRendition } from "../lib/validation";
+import { CaptionFields } from "./CaptionFields";
 import { ErrorText, useAsync } from "./common";
 import { NEW_RENDITION, RenditionFields } from "./RenditionFields";
 
@@ -20,6 +22,7 @@ export function JobForm({ uploadId, trim }: Props) {
   const [chosen, setChosen] = useState<string[] | null>(null);
   const [custom, setCustom] = useState(false);
   const [rendition, setRendition] = useState<Rendition>(NEW_RENDITION);
+  const [captions, setCaptions] = useState<CaptionEntry[]>([]);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -33,10 +36,15 @@ export function JobForm({ uploadId, trim }: Props) {
   const submit = async (event: Event) => {
     event.preventDefault();
     const trimmed = { ...rendition, name: rendition.name.trim() };
-    const fieldErrors = custom ? validateRendition(trimmed) : {};
-    setErrors(fieldErrors);
-    if (Object.keys(fieldErrors).length) {
+    const renditionErrors = custom ? validateRendition(trimmed) : {};
+    const captionErrors = validateCaptions(captions);
+    setErrors({ ...renditionErrors, ...captionErrors });
+    if (Object.keys(renditionErrors).length) {
       setError(new Error("Fix the highlighted fields of the custom rendition."));
+      return;
+    }
+    if (Object.keys(captionErrors).length) {
+      setError(new Error(`Fix the captions first: ${Object.values(captionErrors).join(" ")}`));
       return;
     }
     if (!selected.length && !custom) {
@@ -46,6 +54,7 @@ export function JobForm({ uploadId, trim }: Props) {
     const body: JobRequest = { source: { upload_id: uploadId }, presets: selected };
     if (custom) body.renditions = [trimmed];
     if (trim) body.trim = trim;
+    if (captions.length) body.captions = captionRequests(captions);
     setBusy(true);
     setError(null);
     try {
@@ -86,6 +95,7 @@ export function JobForm({ uploadId, trim }: Props) {
           <RenditionFields idPrefix="custom" value={rendition} errors={errors} onChange={setRendition} />
         )}
       </fieldset>
+      <CaptionFields entries={captions} errors={errors} onChange={setCaptions} />
       <ErrorText error={error} />
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { UploadTicket } from "../api/types";
-import { missingParts, planParts, retryDelayMs } from "./upload";
+import type { Upload, UploadStatus, UploadTicket } from "../api/types";
+import { isChecked, missingParts, planParts, retryDelayMs } from "./upload";
 
 const base: UploadTicket = {
   upload_id: "u1",
@@ -37,5 +37,13 @@ describe("upload parts", () => {
 
   it("backs off exponentially up to 8 s", () => {
     expect([1, 2, 3, 4, 5, 9].map(retryDelayMs)).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
+  });
+});
+
+describe("upload check", () => {
+  it("is over once the server says READY, INVALID or FAILED", () => {
+    const of = (status: UploadStatus) => ({ status }) as Upload;
+    const statuses: UploadStatus[] = ["PENDING", "UPLOADED", "READY", "INVALID", "FAILED"];
+    expect(statuses.map((s) => isChecked(of(s)))).toEqual([false, false, true, true, true]);
   });
 });

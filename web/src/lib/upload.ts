@@ -7,7 +7,7 @@
 import { authHeaders, readProblem } from "../api/client";
 import { getUpload } from "../api/endpoints";
 import { ApiError, NetworkError } from "../api/errors";
-import type { UploadTicket } from "../api/types";
+import type { Upload, UploadTicket } from "../api/types";
 
 export interface PartSpec {
   partNumber: number;
@@ -69,6 +69,23 @@ export async function sendFile(ticket: UploadTicket, file: Blob, options: SendOp
       options.onRetry?.(attempt + 1, delay);
       await sleep(delay, options.signal);
     }
+  }
+}
+
+const CHECK_POLL_MS = 1000;
+
+/** Whether the server has finished checking an upload (READY, INVALID or FAILED). */
+export function isChecked(upload: Upload): boolean {
+  return upload.status === "READY" || upload.status === "INVALID" || upload.status === "FAILED";
+}
+
+/** Poll an upload until the server has checked it; null once `signal` aborts. */
+export async function waitUntilChecked(id: string, signal: AbortSignal): Promise<Upload | null> {
+  for (;;) {
+    if (signal.aborted) return null;
+    const upload = await getUpload(id);
+    if (isChecked(upload)) return upload;
+    await sleep(CHECK_POLL_MS, signal);
   }
 }
 

@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { createUpload, getUpload } from "../api/endpoints";
+import { createUpload } from "../api/endpoints";
 import { NetworkError } from "../api/errors";
 import type { Upload, UploadTicket } from "../api/types";
 import { ErrorText, ProgressBar } from "../components/common";
 import { DropZone } from "../components/DropZone";
 import { MediaSummary } from "../components/MediaSummary";
 import { formatBytes } from "../lib/format";
-import { sendFile } from "../lib/upload";
+import { sendFile, waitUntilChecked } from "../lib/upload";
 import { JobEditor } from "./JobEditor";
 
 type Phase =
@@ -17,8 +17,6 @@ type Phase =
   | { step: "ready"; upload: Upload }
   | { step: "invalid"; message: string }
   | { step: "failed"; error: unknown };
-
-const POLL_MS = 1000;
 
 /** Upload a source, see what it is, then trim it and start a job. */
 export function UploadPage() {
@@ -130,23 +128,14 @@ export function UploadPage() {
 }
 
 async function waitForProbe(id: string, signal: AbortSignal, setPhase: (p: Phase) => void) {
-  for (;;) {
-    if (signal.aborted) return;
-    let upload: Upload;
-    try {
-      upload = await getUpload(id);
-    } catch (err) {
-      setPhase({ step: "failed", error: err });
-      return;
-    }
-    if (upload.status === "READY" && upload.media) {
-      setPhase({ step: "ready", upload });
-      return;
-    }
-    if (upload.status === "INVALID" || upload.status === "FAILED") {
-      setPhase({ step: "invalid", message: upload.error ?? "it is not a video MPR can read." });
-      return;
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+  let upload: Upload | null;
+  try {
+    upload = await waitUntilChecked(id, signal);
+  } catch (err) {
+    setPhase({ step: "failed", error: err });
+    return;
   }
+  if (!upload) return;
+  if (upload.status === "READY" && upload.media) setPhase({ step: "ready", upload });
+  else setPhase({ step: "invalid", message: upload.error ?? "it is not a video MPR can read." });
 }
