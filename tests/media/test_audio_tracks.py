@@ -14,6 +14,7 @@ import m3u8
 import pytest
 
 from tests.media.test_transcode_cases import transcode
+from tests.support.cli import mpr_transcode
 from tests.support.dash import representations
 from tests.support.media import audio_tracks, facts, ffmpeg, hls_audio, hls_rungs
 
@@ -154,13 +155,7 @@ def test_a_language_the_source_lacks_fails_with_the_reason(
     two_audio: Path, tmp_path: Path, language: str, reason: str
 ) -> None:
     # When a language is asked for that no track has (or that is no language tag)
-    command = [sys.executable, "-m", "mpr", "transcode", str(two_audio), "--out", str(tmp_path)]
-    done = subprocess.run(
-        [*command, "--quiet", "--audio-language", language],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = mpr_transcode(str(two_audio), "--out", str(tmp_path), "--audio-language", language)
     # Then the command fails as bad input, says why, and writes nothing
     assert done.returncode == 2, done.stderr
     assert reason in done.stderr

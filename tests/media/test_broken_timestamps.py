@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import mpr_transcode
 from tests.support.media import ffprobe, make_backward_timestamps, make_broken_timestamps
 
 
@@ -51,13 +50,8 @@ def test_broken_presentation_times_are_refused_at_probe(
 
     # When it is transcoded in chunks
     out = tmp_path / "out"
-    args = ["--preset", "hls-ladder", "--chunk-seconds", "2", "--workers", "2", "--quiet"]
-    done = subprocess.run(
-        [sys.executable, "-m", "mpr", "transcode", str(source), "--out", str(out), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    args = ["--preset", "hls-ladder", "--chunk-seconds", "2", "--workers", "2"]
+    done = mpr_transcode(str(source), "--out", str(out), *args)
 
     # Then it is refused as invalid input, with the reason, and nothing is written
     assert done.returncode == 2, done.stderr

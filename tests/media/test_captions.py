@@ -4,8 +4,6 @@ sidecar WebVTT and HLS subtitle renditions, read back with pysubs2 and m3u8."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import m3u8
@@ -22,6 +20,7 @@ from mpr.core.presets import resolve_presets
 from mpr.media.tools import Tools
 from mpr.settings import get_settings
 from mpr.stages import StageContext
+from tests.support.cli import mpr_transcode, transcoded
 from tests.support.media import facts, ffmpeg, streams
 
 # The source's own subtitles (eng) and the file attached to the job (fr), in ms.
@@ -98,17 +97,13 @@ def captioned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     forced = attached.with_name("signs.vtt")
     forced.write_text(FORCED_VTT)
     out = folder / "out"
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "mpr", "transcode", str(source), "--out", str(out)),
-            *("--preset", "mp4-720p", "--preset", "hls-ladder", "--quiet"),
-            *("--trim-start", str(TRIM[0]), "--trim-end", str(TRIM[1])),
-            *("--caption", f"{attached},language=fr,label=Français,default"),
-            *("--caption", f"{forced},language=fr,label=Français,forced"),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
+    transcoded(
+        source,
+        out,
+        *("--preset", "mp4-720p", "--preset", "hls-ladder"),
+        *("--trim-start", str(TRIM[0]), "--trim-end", str(TRIM[1])),
+        *("--caption", f"{attached},language=fr,label=Français,default"),
+        *("--caption", f"{forced},language=fr,label=Français,forced"),
     )
     return out
 
@@ -207,15 +202,7 @@ def test_a_bad_caption_file_exits_2_and_writes_nothing(
     captions.write_text(content)
     out = tmp_path / "out"
     # When transcoding with it
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "mpr", "transcode", str(bikes_clip), "--out", str(out)),
-            *("--caption", f"{captions},{option}", "--quiet"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = mpr_transcode(str(bikes_clip), "--out", str(out), "--caption", f"{captions},{option}")
     # Then: exit 2 with one error line that gives the reason, and no output folder
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
@@ -278,11 +265,7 @@ def test_subrip_and_ass_streams_of_a_matroska_source(tmp_path: Path) -> None:
     assert [s["codec_name"] for s in streams(source)] == ["h264", "subrip", "ass"]
     # When it is transcoded to an MP4
     out = tmp_path / "out"
-    subprocess.run(
-        [sys.executable, "-m", "mpr", "transcode", str(source), "--out", str(out), "--quiet"],
-        check=True,
-        capture_output=True,
-    )
+    transcoded(source, out)
     # Then both streams are sidecars named by language, with the source's cues (the last
     # SubRip cue cut at the end of the video) and the ASS text without its styling
     spanish = pysubs2.load(str(out / "mp4-720p.es.vtt"))

@@ -5,26 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import mpr_transcode
 from tests.support.media import ffmpeg
 
 
 def run(
     tmp_path: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mpr", "transcode", *args, "--quiet"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-        env={**os.environ, **(env or {})},
-    )
+    return mpr_transcode(*args, cwd=tmp_path, env=env)
 
 
 def write(path: Path, data: bytes) -> Path:

@@ -4,9 +4,6 @@ on its own with ffprobe as the oracle for the manifest's times."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +16,7 @@ import pysubs2
 import pytest
 from mutagen.mp4 import Atoms
 
+from tests.support.cli import mpr_transcode, transcoded
 from tests.support.dash import DashRepresentation, parse_mpd, representations, seconds
 from tests.support.media import Facts, facts, ffmpeg, ffprobe, hls_rungs, streams
 
@@ -72,18 +70,7 @@ def ladder(tmp_path_factory: pytest.TempPathFactory) -> Ladder:
 
 def transcode(source: Path, out: Path, *args: str) -> dict[str, object]:
     """`mpr transcode` of the source to the CMAF ladder in two workers; the manifest."""
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "mpr", "transcode", str(source), "--out", str(out)),
-            *("--preset", "cmaf-ladder", "--workers", "2", "--quiet", *args),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    manifest: dict[str, object] = json.loads((out / "manifest.json").read_text())
-    return manifest
+    return transcoded(source, out, "--preset", "cmaf-ladder", "--workers", "2", *args)
 
 
 def _alone(init: Path, segment: Path, scratch: Path) -> Path:
@@ -369,14 +356,8 @@ def test_bad_cmaf_preset_file_exits_2_with_the_reason(
     bad = tmp_path / "preset.json"
     bad.write_text(preset)
     out = tmp_path / "out"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "mpr", "transcode", str(bikes_clip), "--out", str(out)),
-            *("--preset-file", str(bad), "--preset", "c", "--quiet"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    done = mpr_transcode(
+        str(bikes_clip), "--out", str(out), "--preset-file", str(bad), "--preset", "c"
     )
     assert done.returncode == 2, done.stderr
     (line,) = done.stderr.strip().splitlines()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.support.cli import mpr_transcode
 from tests.support.media import EXTRA_NOT_CARRIED, make_extra_streams, streams
 
 
@@ -28,12 +27,8 @@ def test_data_streams_are_listed_as_not_carried(tmp_path: Path) -> None:
 
     # When it is transcoded
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "mpr", "transcode", str(source), "--out", str(out), "--quiet"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = mpr_transcode(str(source), "--out", str(out))
+    assert done.returncode == 0, done.stderr
 
     # Then the output carries the video and both audio tracks, the subtitles beside it
     output = next(out.glob("*.mp4"))

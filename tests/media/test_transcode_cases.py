@@ -6,9 +6,7 @@ pipeline's own QC, and every output of every job is checked.
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -17,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mpr.settings import get_settings
+from tests.support.cli import transcoded
 from tests.support.media import Facts, facts, hls_rungs, psnr, sound_start
 
 pytestmark = pytest.mark.slow
@@ -49,25 +48,7 @@ CASES = {
 
 def transcode(source: Path, out: Path, *args: str) -> dict[str, object]:
     """Run the real CLI; return the manifest."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mpr",
-            "transcode",
-            str(source),
-            "--out",
-            str(out),
-            "--quiet",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    manifest: dict[str, object] = json.loads((out / "manifest.json").read_text())
-    return manifest
+    return transcoded(source, out, *args)
 
 
 def selected(source: Facts, trim: tuple[float, float] | None) -> list[float]:
