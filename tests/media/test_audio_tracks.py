@@ -233,6 +233,23 @@ def test_matroska_tracks_keep_their_own_lengths(two_audio: Path, tmp_path: Path)
     assert outputs[0]["qc"]["passed"] is True
 
 
+def test_a_stream_copied_loop_keeps_its_tracks_lengths(two_audio: Path, tmp_path: Path) -> None:
+    # Given the clip played 5 times in a row by stream copy, as joining tools make long
+    # files: each loop's audio starts after a gap (the longer video's end), to be filled
+    looped = tmp_path / "looped.mp4"
+    ffmpeg("-stream_loop", "4", "-i", str(two_audio), "-map", "0", "-c", "copy", str(looped))
+    tracks = audio_tracks(looped)
+    # When its tracks are made into AAC audio only
+    manifest = transcode(looped, tmp_path / "out", "--preset", "audio-aac")
+    # Then each lasts as long as the source's track says, not as long as the filled gaps
+    made = audio_tracks(tmp_path / "out" / "audio-aac.m4a")
+    for got, want in zip(made, tracks, strict=True):
+        assert within_a_frame(got, want, AAC_FRAME), (got, want)
+    outputs = manifest["outputs"]
+    assert isinstance(outputs, list)
+    assert outputs[0]["qc"]["passed"] is True
+
+
 def test_a_cmaf_ladder_gives_every_track_an_adaptation_set(two_audio: Path, tmp_path: Path) -> None:
     # Given the two tracks, When they are made into a CMAF ladder
     tracks = source_tracks(two_audio)

@@ -396,7 +396,8 @@ def audio_encode(
     output and its sound stays where it was. An empty edit list would keep the offset only
     where players honour it: in fMP4 HLS the audio would leave a gap at the start of the
     buffered range, which players skip (losing the first seconds of video) or stall on.
-    Gaps inside the stream are filled the same way, so later audio never moves earlier.
+    Gaps inside the stream are filled the same way, so later audio never moves earlier;
+    the output stops at the range's end, which the filled silence would otherwise pass.
     """
     source_input = _source(source, start, source_start, t=f"{duration:.6f}")
     streams = [
@@ -421,6 +422,7 @@ def audio_encode(
         sn=None,
         dn=None,
         map_metadata=-1,
+        t=f"{duration:.6f}",
     )
     return _compile(out, ffmpeg_bin)
 
