@@ -217,31 +217,28 @@ def test_audio_only_presets_make_m4a_files_without_encoding_video(
     assert {"audio.0.duration", "audio.0.samples", "audio.1.start"} <= checks
 
 
-def test_matroska_tracks_keep_their_own_lengths(two_audio: Path, tmp_path: Path) -> None:
-    # Given the two tracks in Matroska, whose streams state their length only as a tag
-    mkv = tmp_path / "two_audio.mkv"
-    ffmpeg("-i", str(two_audio), "-map", "0", "-c", "copy", str(mkv))
-    tracks = audio_tracks(two_audio)
+@pytest.mark.parametrize(
+    ("name", "loops"),
+    [
+        # Matroska streams state their length only as a tag (ffprobe reads it from the MP4)
+        ("two_audio.mkv", 1),
+        # the clip 5 times in a row by stream copy, as joining tools make long files: each
+        # loop's audio starts after a gap (the longer video's end), which is filled
+        ("looped.mp4", 5),
+    ],
+)
+def test_remuxed_tracks_keep_their_own_lengths(
+    two_audio: Path, tmp_path: Path, name: str, loops: int
+) -> None:
+    # Given the two tracks remuxed by stream copy
+    source = tmp_path / name
+    ffmpeg(
+        "-stream_loop", str(loops - 1), "-i", str(two_audio), "-map", "0", "-c", "copy", str(source)
+    )
+    tracks = audio_tracks(source if loops > 1 else two_audio)
     # When they are made into AAC audio only
-    manifest = transcode(mkv, tmp_path / "out", "--preset", "audio-aac")
-    # Then each keeps its length (the job's QC agreeing)
-    made = audio_tracks(tmp_path / "out" / "audio-aac.m4a")
-    for got, want in zip(made, tracks, strict=True):
-        assert within_a_frame(got, want, AAC_FRAME), (got, want)
-    outputs = manifest["outputs"]
-    assert isinstance(outputs, list)
-    assert outputs[0]["qc"]["passed"] is True
-
-
-def test_a_stream_copied_loop_keeps_its_tracks_lengths(two_audio: Path, tmp_path: Path) -> None:
-    # Given the clip played 5 times in a row by stream copy, as joining tools make long
-    # files: each loop's audio starts after a gap (the longer video's end), to be filled
-    looped = tmp_path / "looped.mp4"
-    ffmpeg("-stream_loop", "4", "-i", str(two_audio), "-map", "0", "-c", "copy", str(looped))
-    tracks = audio_tracks(looped)
-    # When its tracks are made into AAC audio only
-    manifest = transcode(looped, tmp_path / "out", "--preset", "audio-aac")
-    # Then each lasts as long as the source's track says, not as long as the filled gaps
+    manifest = transcode(source, tmp_path / "out", "--preset", "audio-aac")
+    # Then each lasts as long as the source's track says (the job's QC agreeing)
     made = audio_tracks(tmp_path / "out" / "audio-aac.m4a")
     for got, want in zip(made, tracks, strict=True):
         assert within_a_frame(got, want, AAC_FRAME), (got, want)
